@@ -1,0 +1,35 @@
+# minidocker: thin wrappers over go and scripts/. Run as root: sudo make test
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+export PATH := $(dir $(GO)):$(PATH)
+
+.PHONY: all setup build test vet lint demo bench clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build:
+	$(GO) build ./...
+
+vet:
+	$(GO) vet ./...
+
+# Every test, with privileged skips turned into failures, then the leak check.
+test: setup vet
+	MINIDOCKER_TEST_REQUIRE_ROOT=1 $(GO) test -count=1 -timeout 20m ./...
+	@bash scripts/check-leaks.sh
+
+lint: vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
+	GOOS=darwin $(GO) vet ./...
+
+demo: setup
+	@bash scripts/demo.sh
+
+bench:
+	@bash scripts/setup.sh bench
+	@bash scripts/bench.sh
+
+clean:
+	rm -rf bin

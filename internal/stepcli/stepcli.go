@@ -1,0 +1,78 @@
+// Package stepcli is the little command-line frame that every step's demo
+// (stepNN/main.go) shares: one "run" subcommand, a flag set, and Docker's
+// exit codes for errors. The steps' lessons live in their library packages,
+// not here.
+package stepcli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"minidocker/step01-process/process"
+)
+
+// Strings collects every occurrence of a repeated flag (-e A=1 -e B=2).
+type Strings []string
+
+func (s *Strings) String() string     { return strings.Join(*s, ",") }
+func (s *Strings) Set(v string) error { *s = append(*s, v); return nil }
+
+// Command is one step's demo: its name, the usage line of "run", the flag
+// set that run understands, and the function that does the work and returns
+// the exit code to leave with.
+type Command struct {
+	Name  string // e.g. "step01-process"
+	Usage string // e.g. "run [-e KEY=VAL]... -- CMD [ARG...]"
+	Flags *flag.FlagSet
+	Run   func(args []string) (int, error)
+}
+
+// usageError marks errors that should be followed by the usage line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// Main parses args (os.Args[1:]) and runs c, printing any error on stderr
+// the way docker run does and returning the exit code: the command's own, or
+// 125/126/127 from process.ExitCode for errors.
+func (c Command) Main(args []string, stderr io.Writer) int {
+	code, err := c.main(args)
+	if err == nil {
+		return code
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", c.Name, err)
+	if _, ok := errors.AsType[usageError](err); ok {
+		fmt.Fprintf(stderr, "Usage:  %s %s\n", c.Name, c.Usage)
+		return process.ExitToolFailed
+	}
+	return process.ExitCode(err)
+}
+
+func (c Command) main(args []string) (int, error) {
+	if len(args) == 0 || args[0] != "run" {
+		return 0, usageError{`the only command is "run"`}
+	}
+	c.Flags.Init(c.Name+" run", flag.ContinueOnError)
+	c.Flags.SetOutput(io.Discard)
+	c.Flags.Usage = func() {}
+	if err := c.Flags.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(os.Stdout, "Usage:  %s %s\n\nOptions:\n", c.Name, c.Usage)
+			c.Flags.SetOutput(os.Stdout)
+			c.Flags.PrintDefaults()
+			return 0, err
+		}
+		return 0, usageError{err.Error()}
+	}
+	if c.Flags.NArg() == 0 {
+		return 0, usageError{"no command given"}
+	}
+	return c.Run(c.Flags.Args())
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Whole-command latency with hyperfine (in-process benchmarks: go test -bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+out=${BENCH_OUT:-bench-results}
+mkdir -p "$out"
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+
+"$GO" build -o "$bin/step01" ./step01-process
+echo "== step01: the wrapper's added cost over /bin/true"
+hyperfine -N --warmup 20 --runs 300 --export-markdown "$out/step01.md" \
+	'/bin/true' "$bin/step01 run -- /bin/true"

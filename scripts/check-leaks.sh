@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Fails when a test or a container left something behind: a mount, a veth or
+# bridge, a network namespace, a cgroup, an nft table or a process of ours.
+# It only looks; it changes nothing. (It never lists legacy iptables tables:
+# on this kernel merely listing one creates it.)
+set -uo pipefail
+
+leaks=$(
+	{
+		grep -E 'minidocker|mdk|overlay' /proc/self/mountinfo | grep -v ' /var/lib/docker' | sed 's/^/mount: /'
+		ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(veth|mdk|minidocker)' | sed 's/^/link: /'
+		ip netns list 2>/dev/null | sed 's/^/netns: /'
+		find /sys/fs/cgroup -mindepth 1 -maxdepth 6 -type d -name 'minidocker*' 2>/dev/null | sed 's/^/cgroup: /'
+		if command -v nft >/dev/null; then nft list tables 2>/dev/null | grep -i -E 'minidocker|mdk' | sed 's/^/nft: /'; fi
+		pgrep -a -f '__minidocker' | sed 's/^/process: /'
+	} 2>/dev/null
+)
+if [ -n "$leaks" ]; then
+	echo "check-leaks: FAIL: left behind on this machine:"
+	echo "$leaks"
+	exit 1
+fi
+echo "check-leaks: ok (no mount, link, netns, cgroup, nft table or process of minidocker left)"

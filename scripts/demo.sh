@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The course's demo, offline. Each command is printed before it runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+mkdir -p bin
+
+# show prints a command the way you would type it, then runs it.
+show() {
+	printf '\n\033[1m$'
+	local a
+	for a in "$@"; do
+		if [[ $a =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then printf ' %s' "$a"; else printf " '%s'" "${a//\'/\'\\\'\'}"; fi
+	done
+	printf '\033[0m\n'
+	"$@" || printf '(exit code %d)\n' "$?"
+}
+
+"$GO" build -o bin/step01-process ./step01-process
+echo "step01: a container is only a process: stdio, exit codes and signals pass through."
+show bin/step01-process run -- sh -c 'echo hello from $$; echo to stderr >&2'
+show bin/step01-process run -e GREETING=annyeong -- sh -c 'echo $GREETING; env | sort'
+show bin/step01-process run -- sh -c 'exit 3'
+show bin/step01-process run -- sh -c 'kill -TERM $$'
+show bin/step01-process run -- no-such-command

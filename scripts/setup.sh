@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that minidocker's tests and demo need.
+# Idempotent: when everything is present it changes nothing and says so.
+#   scripts/setup.sh          packages for make test and make demo
+#   scripts/setup.sh bench    also the benchmark tools (hyperfine, runc, crun)
+set -euo pipefail
+
+packages=(
+	busybox-static  # the test images and the demo images are built from /bin/busybox
+	skopeo          # interop tests: archives written by a real tool
+	docker-registry # interop tests: the real distribution registry on 127.0.0.1
+	nftables        # nft, to look at our rules (the product itself talks netlink)
+	iproute2        # ip, for the lesson commands and the leak check
+	curl            # the demo fetches the page served by a container
+	ca-certificates
+)
+if [ "${1:-}" = bench ]; then
+	packages+=(hyperfine runc crun umoci)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "setup: all packages present (${packages[*]})"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup: missing packages: ${missing[*]}; run as root: sudo make setup" >&2
+	exit 1
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts the registry as a service on :5000 when systemd runs; tests
+# start their own on a free port, so the packaged one is not needed.
+echo "setup: done"

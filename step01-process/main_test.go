@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"minidocker/internal/testkit"
+)
+
+// exitCode returns the exit code of a finished command, or fails the test.
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	if err == nil {
+		return 0
+	}
+	ee, ok := errors.AsType[*exec.ExitError](err)
+	if !ok {
+		t.Fatalf("run: %v", err)
+	}
+	return ee.ExitCode()
+}
+
+func TestCLI(t *testing.T) {
+	bin := testkit.Build(t, "minidocker/step01-process")
+	notExec := filepath.Join(t.TempDir(), "data")
+	require.NoError(t, os.WriteFile(notExec, []byte("not a program\n"), 0o644))
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string
+		wantStderr string // a prefix of stderr
+	}{
+		{name: "exit code passes through", args: []string{"run", "--", "sh", "-c", "exit 7"}, wantCode: 7},
+		{name: "signal becomes 128+N", args: []string{"run", "--", "sh", "-c", "kill -KILL $$"}, wantCode: 137},
+		{name: "-e and -w", args: []string{"run", "-e", "A=1", "-w", "/", "--", "sh", "-c", "echo $A $(pwd)"}, wantStdout: "1 /\n"},
+		{name: "command not found", args: []string{"run", "--", "no-such-cmd"}, wantCode: 127,
+			wantStderr: "step01-process: exec \"no-such-cmd\": executable file not found in $PATH\n"},
+		{name: "not executable", args: []string{"run", "--", notExec}, wantCode: 126,
+			wantStderr: "step01-process: exec \"" + notExec + "\": permission denied\n"},
+		{name: "bad -e", args: []string{"run", "-e", "=oops", "--", "true"}, wantCode: 125,
+			wantStderr: "step01-process: invalid argument for \"-e\" flag: invalid environment variable: =oops\n"},
+		{name: "missing command", args: []string{"run"}, wantCode: 125,
+			wantStderr: "step01-process: no command given\nUsage:  step01-process run"},
+		{name: "unknown flag", args: []string{"run", "--bogus", "--", "true"}, wantCode: 125,
+			wantStderr: "step01-process: flag provided but not defined: -bogus\nUsage:"},
+		{name: "unknown subcommand", args: []string{"exec"}, wantCode: 125,
+			wantStderr: "step01-process: the only command is \"run\"\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			cmd := exec.Command(bin, tc.args...)
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			code := exitCode(t, cmd.Run())
+			if code != tc.wantCode {
+				t.Errorf("%q: exit code %d, want %d (stderr %q)", tc.args, code, tc.wantCode, stderr.String())
+			}
+			if stdout.String() != tc.wantStdout {
+				t.Errorf("%q: stdout %q, want %q", tc.args, stdout.String(), tc.wantStdout)
+			}
+			if !strings.HasPrefix(stderr.String(), tc.wantStderr) || (tc.wantStderr == "" && stderr.Len() > 0) {
+				t.Errorf("%q: stderr %q, want prefix %q", tc.args, stderr.String(), tc.wantStderr)
+			}
+			if strings.Contains(stderr.String(), "goroutine ") {
+				t.Errorf("%q: a Go stack on stderr:\n%s", tc.args, stderr.String())
+			}
+		})
+	}
+}
+
+// TestSignalForwarding sends a signal to the demo process (not to the
+// child) and checks that the child's trap ran: the child exits 42.
+func TestSignalForwarding(t *testing.T) {
+	bin := testkit.Build(t, "minidocker/step01-process")
+	for _, tc := range []struct {
+		name string
+		sig  syscall.Signal
+	}{
+		{"TERM", syscall.SIGTERM}, {"INT", syscall.SIGINT}, {"HUP", syscall.SIGHUP},
+		{"QUIT", syscall.SIGQUIT}, {"USR1", syscall.SIGUSR1}, {"USR2", syscall.SIGUSR2},
+	} {
+		sig := tc.sig
+		t.Run(tc.name, func(t *testing.T) {
+			script := "trap 'exit 42' " + tc.name + "; echo ready; while :; do sleep 0.05; done"
+			cmd := exec.Command(bin, "run", "--", "sh", "-c", script)
+			stdout, err := cmd.StdoutPipe()
+			require.NoError(t, err)
+			require.NoError(t, cmd.Start())
+			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+			line, err := bufio.NewReader(stdout).ReadString('\n')
+			require.NoError(t, err, "read the child's ready line")
+			require.Equal(t, "ready\n", line)
+			require.NoError(t, cmd.Process.Signal(sig))
+
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if code := exitCode(t, err); code != 42 {
+					t.Errorf("after %v to the demo: exit code %d, want 42 from the child's trap", sig, code)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("after %v to the demo: still running after 10s; the signal never reached the child", sig)
+			}
+		})
+	}
+}

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package process
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Run is only implemented on Linux.
+func Run(spec Spec) (ExitStatus, error) {
+	return ExitStatus{}, fmt.Errorf("run: %w", errors.ErrUnsupported)
+}
