@@ -12,3 +12,12 @@ trap 'rm -rf "$bin"' EXIT
 echo "== step01: the wrapper's added cost over /bin/true"
 hyperfine -N --warmup 20 --runs 300 --export-markdown "$out/step01.md" \
 	'/bin/true' "$bin/step01 run -- /bin/true"
+
+"$GO" build -o "$bin/step02" ./step02-namespaces
+echo "== step02: the cost of each namespace (run -- /bin/true)"
+hyperfine -N --warmup 10 --runs 100 --export-markdown "$out/step02.md" \
+	"$bin/step02 run --ns= -- /bin/true" \
+	"$bin/step02 run --ns=uts -- /bin/true" "$bin/step02 run --ns=pid -- /bin/true" \
+	"$bin/step02 run --ns=mnt -- /bin/true" "$bin/step02 run --ns=ipc -- /bin/true" \
+	"$bin/step02 run --ns=net -- /bin/true" "$bin/step02 run --ns=cgroup -- /bin/true" \
+	"$bin/step02 run -- /bin/true"

@@ -23,3 +23,9 @@ show bin/step01-process run -e GREETING=annyeong -- sh -c 'echo $GREETING; env |
 show bin/step01-process run -- sh -c 'exit 3'
 show bin/step01-process run -- sh -c 'kill -TERM $$'
 show bin/step01-process run -- no-such-command
+
+"$GO" build -o bin/step02-namespaces ./step02-namespaces
+echo
+echo "step02: namespaces: its own hostname, PID 1, mounts and network."
+show bin/step02-namespaces run --hostname box -- sh -c 'hostname; echo "my PID is $$"; ps; ip -o link'
+show bin/step02-namespaces run --init -- ps -o pid,ppid,args

@@ -147,9 +147,11 @@ func executable(path string) error {
 	return nil
 }
 
-// startError classifies an error from execve: a file that vanished is 127,
-// one the kernel refuses to run (EACCES, ENOEXEC, EISDIR) is 126.
-func startError(name string, err error) error {
+// ExecError classifies an error from execve of name: a file that vanished
+// (ENOENT, also a missing #! interpreter) wraps ErrNotFound (127); one the
+// kernel refuses to run (EACCES, ENOEXEC, EISDIR, EPERM) wraps
+// ErrCannotInvoke (126).
+func ExecError(name string, err error) error {
 	switch {
 	case errors.Is(err, syscall.ENOENT):
 		return fmt.Errorf("exec %q: %w: %w", name, ErrNotFound, err)

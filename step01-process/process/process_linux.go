@@ -44,7 +44,7 @@ func Start(spec Spec) (*Process, error) {
 		SysProcAttr: spec.SysProcAttr,
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, startError(spec.Args[0], err)
+		return nil, ExecError(spec.Args[0], err)
 	}
 	return &Process{cmd: cmd}, nil
 }

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"minidocker/internal/testkit"
+)
+
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	if err == nil {
+		return 0
+	}
+	ee, ok := errors.AsType[*exec.ExitError](err)
+	if !ok {
+		t.Fatalf("run: %v", err)
+	}
+	return ee.ExitCode()
+}
+
+func TestCLI(t *testing.T) {
+	testkit.RequireRoot(t)
+	bin := testkit.Build(t, "minidocker/step02-namespaces")
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string
+		wantStderr string
+	}{
+		{name: "isolated", args: []string{"run", "--hostname", "box", "--", "sh", "-c", "echo $$ $(hostname)"}, wantStdout: "1 box\n"},
+		{name: "no namespaces", args: []string{"run", "--ns", "", "--", "sh", "-c", "test $$ != 1 && echo shared"}, wantStdout: "shared\n"},
+		{name: "exit code", args: []string{"run", "--", "sh", "-c", "exit 9"}, wantCode: 9},
+		{name: "exit code under --init", args: []string{"run", "--init", "--", "sh", "-c", "exit 9"}, wantCode: 9},
+		{name: "not found", args: []string{"run", "--", "nope"}, wantCode: 127,
+			wantStderr: "step02-namespaces: exec \"nope\": executable file not found in $PATH\n"},
+		{name: "bad --ns", args: []string{"run", "--ns", "uts,bogus", "--", "true"}, wantCode: 125,
+			wantStderr: "step02-namespaces: invalid argument \"uts,bogus\" for \"--ns\" flag: unknown namespace \"bogus\" (want some of uts,pid,mnt,ipc,net,cgroup)\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			cmd := exec.Command(bin, tc.args...)
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			code := exitCode(t, cmd.Run())
+			if code != tc.wantCode {
+				t.Errorf("%q: exit code %d, want %d (stderr %q)", tc.args, code, tc.wantCode, stderr.String())
+			}
+			if stdout.String() != tc.wantStdout {
+				t.Errorf("%q: stdout %q, want %q", tc.args, stdout.String(), tc.wantStdout)
+			}
+			if stderr.String() != tc.wantStderr {
+				t.Errorf("%q: stderr %q, want %q", tc.args, stderr.String(), tc.wantStderr)
+			}
+		})
+	}
+}
+
+// TestNotRoot runs the demo as user nobody: a clear error and 125.
+func TestNotRoot(t *testing.T) {
+	testkit.RequireRoot(t) // to become nobody we must be root first
+	bin := testkit.Build(t, "minidocker/step02-namespaces")
+	// t.TempDir makes /tmp/TestNotRootNNN/001, both 0700.
+	require.NoError(t, os.Chmod(filepath.Dir(bin), 0o755))
+	require.NoError(t, os.Chmod(filepath.Dir(filepath.Dir(bin)), 0o755))
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "run", "--", "true")
+	cmd.Stderr = &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	code := exitCode(t, cmd.Run())
+	if code != 125 || stderr.String() != "step02-namespaces: creating namespaces needs root: run it with sudo\n" {
+		t.Errorf("as nobody: exit %d, stderr %q; want 125 and the needs-root line", code, stderr.String())
+	}
+}
+
+// TestSignalToDemo sends SIGTERM to the demo process: it must reach the
+// container's PID 1, whose trap exits 42.
+func TestSignalToDemo(t *testing.T) {
+	testkit.RequireRoot(t)
+	bin := testkit.Build(t, "minidocker/step02-namespaces")
+	cmd := exec.Command(bin, "run", "--", "sh", "-c", "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done")
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "ready", strings.TrimSpace(line))
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if code := exitCode(t, err); code != 42 {
+			t.Errorf("exit code %d, want 42 from the container's trap", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("SIGTERM to the demo never reached the container")
+	}
+}

@@ -1,0 +1,147 @@
+package namespaces
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+
+	"minidocker/step01-process/process"
+)
+
+// The init's inherited file descriptors (os/exec's ExtraFiles start at 3).
+const (
+	configFD = 3
+	errorFD  = 4
+)
+
+// Init is the container side of the re-exec. Call it first thing in main
+// (and in TestMain, before m.Run parses the test flags), with the stages of
+// the later steps this binary includes. When os.Args[1] is not InitArg it
+// returns at once and the program goes on as usual. Otherwise this process
+// is a container's init: it sets the container up, executes the command and
+// never returns.
+func Init(stages ...Stage) {
+	if len(os.Args) < 2 || os.Args[1] != InitArg {
+		return
+	}
+	// Namespace and credential changes apply to one OS thread; keep the
+	// set-up on the thread that execs.
+	runtime.LockOSThread()
+	errPipe := os.NewFile(errorFD, "init-errors")
+	err := initContainer(stages, errPipe)
+	// Only failures reach this point: a successful exec never returns.
+	code := process.ExitCode(err)
+	msg, _ := json.Marshal(initError{Message: err.Error(), Code: code})
+	_, _ = errPipe.Write(msg)
+	os.Exit(code)
+}
+
+// initContainer runs the set-up in order and execs the command.
+func initContainer(stages []Stage, errPipe *os.File) error {
+	var cfg Config
+	configPipe := os.NewFile(configFD, "init-config")
+	if err := json.NewDecoder(configPipe).Decode(&cfg); err != nil {
+		return fmt.Errorf("init: read config: %w", err)
+	}
+	configPipe.Close()
+	// A successful execve closes the error pipe; the parent reads EOF.
+	unix.CloseOnExec(errorFD)
+
+	if err := setup(&cfg, stages); err != nil {
+		return err
+	}
+	if cfg.Dir != "" {
+		if err := os.Chdir(cfg.Dir); err != nil {
+			return fmt.Errorf("init: chdir to working directory: %w", err)
+		}
+	}
+	if cfg.Init {
+		return runPID1(&cfg, errPipe)
+	}
+	return execCommand(&cfg)
+}
+
+// setup is step 2's part of the init: make mounts private, set the
+// hostname, bring lo up, run the later steps' stages, and mount a /proc that
+// shows this PID namespace.
+func setup(cfg *Config, stages []Stage) error {
+	if cfg.Has(Mount) {
+		// Without this, on a host where / is a shared mount (systemd makes it
+		// so), every mount below would propagate back to the host.
+		if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
+			return &os.PathError{Op: "mount MS_PRIVATE|MS_REC", Path: "/", Err: err}
+		}
+	}
+	if cfg.Has(UTS) && cfg.Hostname != "" {
+		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+			return fmt.Errorf("init: sethostname %q: %w", cfg.Hostname, err)
+		}
+	}
+	if cfg.Has(Net) {
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
+	procDone := false
+	for _, st := range stages {
+		raw, ok := cfg.Stages[st.Name]
+		if !ok {
+			continue
+		}
+		if err := st.Run(cfg, raw); err != nil {
+			return fmt.Errorf("init: %s: %w", st.Name, err)
+		}
+		procDone = procDone || st.MountsProc
+	}
+	if cfg.Has(Mount) && cfg.Has(PID) && !procDone {
+		return MountProc("/proc")
+	}
+	return nil
+}
+
+// MountProc mounts a fresh procfs at target. procfs shows the PID namespace
+// of the process that mounts it, so the host's /proc (still mounted after
+// clone) would go on listing the host's processes: ps reads /proc.
+func MountProc(target string) error {
+	const flags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+	if err := unix.Mount("proc", target, "proc", flags, ""); err != nil {
+		return &os.PathError{Op: "mount proc (MS_NOSUID|MS_NODEV|MS_NOEXEC)", Path: target, Err: err}
+	}
+	return nil
+}
+
+// loopbackUp sets IFF_UP on lo: a new network namespace has only a loopback
+// device, and it is down.
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("init: lo up: socket: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return fmt.Errorf("init: lo up: %w", err)
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("init: lo up: SIOCGIFFLAGS: %w", err)
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return fmt.Errorf("init: lo up: SIOCSIFFLAGS: %w", err)
+	}
+	return nil
+}
+
+// execCommand replaces the init with the command: from here on the
+// command is PID 1 of the container.
+func execCommand(cfg *Config) error {
+	path, err := process.LookPath(cfg.Args[0], process.GetEnv(cfg.Env, "PATH"))
+	if err != nil {
+		return err
+	}
+	err = unix.Exec(path, cfg.Args, cfg.Env)
+	return process.ExecError(cfg.Args[0], err)
+}

@@ -1,0 +1,125 @@
+package namespaces
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+// InitArg is the reserved first argument that turns the minidocker binary
+// into a container's init: main (or TestMain) calls Init first, and Init
+// takes over only when os.Args[1] is InitArg.
+const InitArg = "__minidocker_init"
+
+// Namespace names one kind of namespace, as /proc/self/ns/<name> spells it
+// (except "mnt", which the lesson and --ns also accept as "mount").
+type Namespace string
+
+// The namespaces this step can create, in the order the lesson shows them.
+const (
+	UTS    Namespace = "uts"    // hostname and domain name
+	PID    Namespace = "pid"    // process IDs: the command becomes PID 1
+	Mount  Namespace = "mnt"    // the mount table
+	IPC    Namespace = "ipc"    // System V IPC and POSIX message queues
+	Net    Namespace = "net"    // network devices, addresses, routes, ports
+	Cgroup Namespace = "cgroup" // the view of /proc/self/cgroup
+)
+
+// All is every namespace step 2 knows, in order.
+var All = []Namespace{UTS, PID, Mount, IPC, Net, Cgroup}
+
+// Default is what docker run creates (the cgroup namespace is left out: on
+// cgroup v1 hosts Docker shares it too).
+var Default = []Namespace{UTS, PID, Mount, IPC, Net}
+
+// Parse reads a comma-separated list such as "uts,pid,mnt". An empty string
+// means no namespaces at all; "mount" is accepted for "mnt".
+func Parse(s string) ([]Namespace, error) {
+	var out []Namespace
+	for _, name := range strings.Split(s, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if name == "mount" {
+			name = "mnt"
+		}
+		ns := Namespace(name)
+		if !slices.Contains(All, ns) {
+			return nil, fmt.Errorf("unknown namespace %q (want some of uts,pid,mnt,ipc,net,cgroup)", name)
+		}
+		if !slices.Contains(out, ns) {
+			out = append(out, ns)
+		}
+	}
+	return out, nil
+}
+
+// Config is everything the container's init needs. The parent sends it as
+// JSON over a pipe (fd 3 in the init), never on the command line: argv is
+// visible in ps, limited in size, and a toy that joins args with spaces
+// breaks on the first argument that has one.
+type Config struct {
+	// Args is the command and its arguments; Args[0] is looked up in the
+	// PATH of Env inside the container.
+	Args []string `json:"args"`
+	// Env is the command's whole environment.
+	Env []string `json:"env"`
+	// Dir is the working directory inside the container ("" keeps the current one).
+	Dir string `json:"dir,omitempty"`
+	// Namespaces lists the namespaces to create. A namespace not listed is
+	// shared with the host.
+	Namespaces []Namespace `json:"namespaces"`
+	// Hostname is set in the new UTS namespace ("" keeps the inherited one).
+	Hostname string `json:"hostname,omitempty"`
+	// Init runs our minimal init as PID 1, which starts the command as PID 2,
+	// forwards signals to it, reaps every zombie and exits with the
+	// command's status (docker run --init).
+	Init bool `json:"init,omitempty"`
+	// Stages holds the configuration of the set-up stages that later steps
+	// add (step 3: "rootfs"), by stage name. See Stage.
+	Stages map[string]json.RawMessage `json:"stages,omitempty"`
+}
+
+// Has reports whether c asks for namespace ns.
+func (c *Config) Has(ns Namespace) bool { return slices.Contains(c.Namespaces, ns) }
+
+// Stage is one part of the container's set-up that a later step adds. It
+// runs inside the new namespaces, after step 2's own set-up (private mounts,
+// hostname, loopback) and before the command starts, and only when the
+// Config has an entry for its Name in Stages; raw is that entry.
+type Stage struct {
+	Name string
+	// MountsProc says the stage mounts /proc itself (inside a new root), so
+	// step 2's own /proc mount is skipped.
+	MountsProc bool
+	Run        func(cfg *Config, raw json.RawMessage) error
+}
+
+// initError is what the init sends back to the parent when it fails before
+// the command runs: a message and the exit code Docker would give.
+type initError struct {
+	Message string `json:"message"`
+	Code    int    `json:"code"`
+}
+
+// Options are the host side of starting a container; nothing here is sent
+// to the init.
+type Options struct {
+	// Stdin, Stdout and Stderr become the container's stdio (see
+	// process.Spec: an *os.File is passed as is).
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// SysProcAttr is merged into the clone: its Cloneflags are ORed with
+	// the namespaces' flags. Later steps use it for CLONE_INTO_CGROUP
+	// (UseCgroupFD) and for a controlling terminal (Setsid, Setctty).
+	SysProcAttr *syscall.SysProcAttr
+	// Created, if set, runs after clone and before the init reads its
+	// Config: the namespaces exist, the init is blocked on its pipe, and
+	// nothing of the user's has run. Step 4 places the process in its
+	// cgroups here; step 6 moves a veth into its network namespace.
+	Created func(pid int) error
+}

@@ -1,0 +1,147 @@
+package namespaces
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"minidocker/step01-process/process"
+)
+
+// CloneFlag is the clone(2) flag that creates namespace ns.
+func (ns Namespace) CloneFlag() uintptr {
+	switch ns {
+	case UTS:
+		return unix.CLONE_NEWUTS
+	case PID:
+		return unix.CLONE_NEWPID
+	case Mount:
+		return unix.CLONE_NEWNS
+	case IPC:
+		return unix.CLONE_NEWIPC
+	case Net:
+		return unix.CLONE_NEWNET
+	case Cgroup:
+		return unix.CLONE_NEWCGROUP
+	}
+	return 0
+}
+
+// CloneFlags ORs the flags of every namespace in c.
+func (c *Config) CloneFlags() uintptr {
+	var flags uintptr
+	for _, ns := range c.Namespaces {
+		flags |= ns.CloneFlag()
+	}
+	return flags
+}
+
+// Container is a container's init process on the host side.
+type Container struct {
+	proc *process.Process
+}
+
+// Pid is the init's PID as the host sees it (inside, it is 1).
+func (c *Container) Pid() int { return c.proc.Pid() }
+
+// Signal sends sig to the init (PID 1 inside).
+func (c *Container) Signal(sig os.Signal) error { return c.proc.Signal(sig) }
+
+// Wait waits for the container's PID 1 to exit and returns its status.
+func (c *Container) Wait() (process.ExitStatus, error) { return c.proc.Wait() }
+
+// Start re-executes this binary (/proc/self/exe InitArg) in new namespaces,
+// sends it cfg over a pipe, and returns once the command has been executed
+// (or has failed to start: then the error is an *InitError and the init has
+// been reaped).
+//
+// The sequence, with the init's side in Init:
+//
+//  1. pipe() twice: config (parent -> init, fd 3) and errors (init -> parent, fd 4)
+//  2. clone(CLONE_NEW...) + execve("/proc/self/exe", [argv0, InitArg])
+//  3. opts.Created(pid) — the init is waiting for its config
+//  4. write the JSON config, close the pipe
+//  5. read the error pipe until EOF: EOF with nothing means the init's
+//     execve of the command succeeded (fd 4 is close-on-exec in the init)
+func Start(cfg Config, opts Options) (*Container, error) {
+	if len(cfg.Args) == 0 {
+		return nil, errors.New("start container: no command given")
+	}
+	configR, configW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("start container: config pipe: %w", err)
+	}
+	defer configW.Close()
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		configR.Close()
+		return nil, fmt.Errorf("start container: error pipe: %w", err)
+	}
+	defer errR.Close()
+
+	attr := &syscall.SysProcAttr{}
+	if opts.SysProcAttr != nil {
+		*attr = *opts.SysProcAttr
+	}
+	attr.Cloneflags |= cfg.CloneFlags()
+	proc, err := process.Start(process.Spec{
+		Args:        []string{"/proc/self/exe", InitArg},
+		Stdin:       opts.Stdin,
+		Stdout:      opts.Stdout,
+		Stderr:      opts.Stderr,
+		ExtraFiles:  []*os.File{configR, errW}, // fd 3 and fd 4 in the init
+		SysProcAttr: attr,
+	})
+	configR.Close()
+	errW.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start container: clone %s: %w", cfg.Namespaces, err)
+	}
+	c := &Container{proc: proc}
+	fail := func(err error) (*Container, error) {
+		_ = proc.Signal(syscall.SIGKILL)
+		_, _ = proc.Wait()
+		return nil, err
+	}
+	if opts.Created != nil {
+		if err := opts.Created(proc.Pid()); err != nil {
+			return fail(err)
+		}
+	}
+	if err := json.NewEncoder(configW).Encode(cfg); err != nil {
+		return fail(fmt.Errorf("start container: send config: %w", err))
+	}
+	configW.Close()
+
+	msg, err := io.ReadAll(errR)
+	if err != nil {
+		return fail(fmt.Errorf("start container: read init status: %w", err))
+	}
+	if len(msg) > 0 {
+		var ie initError
+		if err := json.Unmarshal(msg, &ie); err != nil {
+			return fail(fmt.Errorf("start container: init said %q", msg))
+		}
+		_, _ = proc.Wait()
+		return nil, &InitError{Message: ie.Message, Code: ie.Code}
+	}
+	return c, nil
+}
+
+// Run starts cfg, forwards our signals to the container's PID 1 and waits:
+// step 1's Run, in new namespaces.
+func Run(cfg Config, opts Options) (process.ExitStatus, error) {
+	sigs := process.CatchSignals()
+	defer sigs.Stop()
+	c, err := Start(cfg, opts)
+	if err != nil {
+		return process.ExitStatus{}, err
+	}
+	sigs.Forward(c.Pid())
+	return c.Wait()
+}

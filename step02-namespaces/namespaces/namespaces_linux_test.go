@@ -1,0 +1,284 @@
+package namespaces
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"minidocker/internal/testkit"
+	"minidocker/step01-process/process"
+)
+
+var hostEnv = []string{"PATH=" + process.DefaultPath}
+
+// run runs a shell script in a container and returns its stdout and exit code.
+func run(t *testing.T, cfg Config, script string) (string, int) {
+	t.Helper()
+	cfg.Args = []string{"sh", "-c", script}
+	cfg.Env = hostEnv
+	var stdout, stderr bytes.Buffer
+	status, err := Run(cfg, Options{Stdout: &stdout, Stderr: &stderr})
+	require.NoError(t, err, "run %q (stderr: %s)", script, stderr.String())
+	return strings.TrimSpace(stdout.String()), status.ExitCode()
+}
+
+func TestPID1(t *testing.T) {
+	testkit.RequireRoot(t)
+	out, _ := run(t, Config{Namespaces: Default}, "echo $$")
+	if out != "1" {
+		t.Errorf("PID of the command = %s, want 1", out)
+	}
+}
+
+// TestInitIsPID1 checks --init: our init is PID 1 and the command is its
+// child. (The command is not PID 2: the Go runtime's threads of the init,
+// sysmon first, take the next IDs of the new namespace before it can fork.)
+func TestInitIsPID1(t *testing.T) {
+	testkit.RequireRoot(t)
+	out, code := run(t, Config{Namespaces: Default, Init: true},
+		`echo $$ $PPID; tr '\0' ' ' </proc/1/cmdline; exit 5`)
+	fields := strings.Fields(out)
+	require.GreaterOrEqual(t, len(fields), 3, "output %q", out)
+	if fields[0] == "1" {
+		t.Errorf("under --init the command is PID 1; want our init as PID 1")
+	}
+	if fields[1] != "1" {
+		t.Errorf("parent of the command = %s, want 1 (our init)", fields[1])
+	}
+	if fields[3] != InitArg {
+		t.Errorf("PID 1 is %q, want the init (%s)", strings.Join(fields[2:], " "), InitArg)
+	}
+	if code != 5 {
+		t.Errorf("exit code = %d, want the command's 5", code)
+	}
+}
+
+func TestHostname(t *testing.T) {
+	testkit.RequireRoot(t)
+	before, err := os.Hostname()
+	require.NoError(t, err)
+	out, _ := run(t, Config{Namespaces: Default, Hostname: "mdk-test-host"}, "hostname")
+	if out != "mdk-test-host" {
+		t.Errorf("hostname inside = %q, want %q", out, "mdk-test-host")
+	}
+	after, err := os.Hostname()
+	require.NoError(t, err)
+	if after != before {
+		t.Errorf("host's hostname changed from %q to %q", before, after)
+	}
+}
+
+// TestNamespaceInodes checks /proc/self/ns/<name>: each namespace asked for
+// is a new one (another inode), each one not asked for is the host's.
+func TestNamespaceInodes(t *testing.T) {
+	testkit.RequireRoot(t)
+	names := []Namespace{UTS, PID, Mount, IPC, Net}
+	host := map[Namespace]string{}
+	for _, ns := range names {
+		link, err := os.Readlink("/proc/self/ns/" + string(ns))
+		require.NoError(t, err)
+		host[ns] = link
+	}
+	sets := [][]Namespace{{}, Default}
+	for _, ns := range names {
+		sets = append(sets, []Namespace{ns})
+	}
+	for _, set := range sets {
+		t.Run(fmt.Sprint(set), func(t *testing.T) {
+			out, _ := run(t, Config{Namespaces: set},
+				"for n in uts pid mnt ipc net; do readlink /proc/self/ns/$n; done")
+			got := strings.Fields(out)
+			require.Len(t, got, len(names), "output %q", out)
+			for i, ns := range names {
+				asked := false
+				for _, s := range set {
+					asked = asked || s == ns
+				}
+				if differs := got[i] != host[ns]; differs != asked {
+					t.Errorf("%s: inside %s, host %s; asked for a new one: %v", ns, got[i], host[ns], asked)
+				}
+			}
+		})
+	}
+}
+
+func TestOnlyLoopback(t *testing.T) {
+	testkit.RequireRoot(t)
+	out, _ := run(t, Config{Namespaces: Default},
+		`tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; cat /sys/class/net/lo/operstate 2>/dev/null; ip -o link show lo`)
+	lines := strings.Split(out, "\n")
+	if lines[0] != "lo" || (len(lines) > 1 && !strings.Contains(out, "UP")) {
+		t.Errorf("devices inside the network namespace:\n%s\nwant only lo, and up", out)
+	}
+	for _, l := range lines[1:] {
+		if !strings.Contains(l, "lo") && !strings.Contains(l, "UP") && l != "unknown" {
+			t.Errorf("unexpected device line %q", l)
+		}
+	}
+}
+
+// TestMountsStayInside checks that neither the container's /proc nor a
+// mount made by the command shows in the host's mount table.
+func TestMountsStayInside(t *testing.T) {
+	testkit.RequireRoot(t)
+	target := t.TempDir()
+	before, err := os.ReadFile("/proc/self/mountinfo")
+	require.NoError(t, err)
+
+	cfg := Config{Namespaces: Default, Env: hostEnv,
+		Args: []string{"sh", "-c", "mount -t tmpfs mdk-test " + target + " && grep -c ' - proc ' /proc/self/mountinfo && cat >/dev/null"}}
+	stdin, feed, err := os.Pipe()
+	require.NoError(t, err)
+	defer stdin.Close()
+	var stdout bytes.Buffer
+	c, err := Start(cfg, Options{Stdin: stdin, Stdout: &stdout, Stderr: os.Stderr})
+	require.NoError(t, err)
+	t.Cleanup(func() { feed.Close(); _ = c.Signal(syscall.SIGKILL); _, _ = c.Wait() })
+
+	// While the container runs, the host must see neither mount.
+	time.Sleep(300 * time.Millisecond)
+	during, err := os.ReadFile("/proc/self/mountinfo")
+	require.NoError(t, err)
+	feed.Close()
+	status, err := c.Wait()
+	require.NoError(t, err)
+	require.Equal(t, 0, status.ExitCode(), "container: %s", stdout.String())
+
+	if n, _ := strconv.Atoi(strings.TrimSpace(stdout.String())); n < 1 {
+		t.Errorf("no proc mount inside the container (count %q)", stdout.String())
+	}
+	if strings.Contains(string(during), target) {
+		t.Errorf("the container's tmpfs on %s shows in the host's mountinfo", target)
+	}
+	if strings.Count(string(during), " - proc ") != strings.Count(string(before), " - proc ") {
+		t.Errorf("the number of proc mounts on the host changed while the container ran")
+	}
+}
+
+// TestInitReapsZombies leaves an orphan that exits while the container
+// still runs: re-parented to PID 1, it stays a zombie until PID 1 waits for
+// it. The command execs `sleep`, a program that never waits, so without
+// --init nobody reaps the orphan; with --init our PID 1 does.
+func TestInitReapsZombies(t *testing.T) {
+	testkit.RequireRoot(t)
+	const script = `sh -c 'sleep 0.1 &'
+(sleep 0.5; grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l) &
+exec sleep 0.8`
+	withInit, _ := run(t, Config{Namespaces: Default, Init: true}, script)
+	if withInit != "0" {
+		t.Errorf("with --init: %s zombies, want 0", withInit)
+	}
+	without, _ := run(t, Config{Namespaces: Default}, script)
+	if without != "1" {
+		t.Errorf("without --init: %s zombies, want 1 (the orphan nobody reaps)", without)
+	}
+}
+
+// TestSIGTERM sends SIGTERM from the host to the container's PID 1.
+func TestSIGTERM(t *testing.T) {
+	testkit.RequireRoot(t)
+	tests := []struct {
+		name     string
+		init     bool
+		args     []string
+		ignored  bool
+		wantCode int
+	}{
+		{"PID 1 without a handler ignores it", false, []string{"sleep", "30"}, true, 137},
+		{"--init forwards it to the command", true, []string{"sleep", "30"}, false, 143},
+		{"--init forwards it to a trap", true, []string{"sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"}, false, 42},
+		{"PID 1 with a handler gets it", false, []string{"sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"}, false, 42},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Start(Config{Namespaces: Default, Init: tc.init, Args: tc.args, Env: hostEnv}, Options{})
+			require.NoError(t, err)
+			done := make(chan process.ExitStatus, 1)
+			go func() { s, _ := c.Wait(); done <- s }()
+			t.Cleanup(func() { _ = c.Signal(syscall.SIGKILL); <-done })
+
+			time.Sleep(200 * time.Millisecond) // let the trap be installed
+			require.NoError(t, c.Signal(syscall.SIGTERM))
+			select {
+			case s := <-done:
+				if tc.ignored {
+					t.Fatalf("PID 1 died of SIGTERM (%v); the kernel should have dropped it", s)
+				}
+				if s.ExitCode() != tc.wantCode {
+					t.Errorf("exit code = %d, want %d", s.ExitCode(), tc.wantCode)
+				}
+				done <- s
+			case <-time.After(1 * time.Second):
+				if !tc.ignored {
+					t.Fatalf("still running 1s after SIGTERM")
+				}
+				// SIGKILL from the parent namespace always works.
+				require.NoError(t, c.Signal(syscall.SIGKILL))
+				s := <-done
+				if s.ExitCode() != tc.wantCode {
+					t.Errorf("exit code after SIGKILL = %d, want %d", s.ExitCode(), tc.wantCode)
+				}
+				done <- s
+			}
+		})
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	testkit.RequireRoot(t)
+	tests := []struct {
+		name     string
+		init     bool
+		args     []string
+		wantErr  error
+		wantCode int
+	}{
+		{"not found", false, []string{"no-such-command"}, process.ErrNotFound, 127},
+		{"not found under --init", true, []string{"no-such-command"}, process.ErrNotFound, 127},
+		{"not executable", false, []string{"/etc/passwd"}, process.ErrCannotInvoke, 126},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Run(Config{Namespaces: Default, Init: tc.init, Args: tc.args, Env: hostEnv}, Options{})
+			if !errors.Is(err, tc.wantErr) || !errors.Is(err, ErrInit) {
+				t.Fatalf("Run(%q) error = %v, want %v from the init", tc.args, err, tc.wantErr)
+			}
+			if got := process.ExitCode(err); got != tc.wantCode {
+				t.Errorf("ExitCode(%v) = %d, want %d", err, got, tc.wantCode)
+			}
+		})
+	}
+}
+
+// TestCreatedHook checks that Created runs before the command: the hook
+// writes a file the command then reads.
+func TestCreatedHook(t *testing.T) {
+	testkit.RequireRoot(t)
+	marker := t.TempDir() + "/created"
+	var stdout bytes.Buffer
+	var hookPID int
+	_, err := Run(Config{Namespaces: Default, Env: hostEnv, Args: []string{"cat", marker}},
+		Options{Stdout: &stdout, Created: func(pid int) error {
+			hookPID = pid
+			return os.WriteFile(marker, []byte("written before the command ran\n"), 0o644)
+		}})
+	require.NoError(t, err)
+	require.NotZero(t, hookPID)
+	if stdout.String() != "written before the command ran\n" {
+		t.Errorf("command read %q; Created did not run before it", stdout.String())
+	}
+
+	_, err = Run(Config{Namespaces: Default, Env: hostEnv, Args: []string{"true"}},
+		Options{Created: func(int) error { return errors.New("hook failed") }})
+	if err == nil || err.Error() != "hook failed" {
+		t.Errorf("Run with a failing Created hook: error = %v, want the hook's", err)
+	}
+}

@@ -1,0 +1,18 @@
+//go:build !linux
+
+package namespaces
+
+import (
+	"errors"
+	"fmt"
+
+	"minidocker/step01-process/process"
+)
+
+// Init does nothing off Linux: there is no container init to become.
+func Init(stages ...Stage) {}
+
+// Run is only implemented on Linux.
+func Run(cfg Config, opts Options) (process.ExitStatus, error) {
+	return process.ExitStatus{}, fmt.Errorf("run: %w", errors.ErrUnsupported)
+}
