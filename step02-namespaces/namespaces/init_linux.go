@@ -3,6 +3,7 @@ package namespaces
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 
@@ -51,6 +52,9 @@ func initContainer(stages []Stage, errPipe *os.File) error {
 	unix.CloseOnExec(errorFD)
 
 	if err := setup(&cfg, stages); err != nil {
+		return err
+	}
+	if err := switchUser(&cfg); err != nil {
 		return err
 	}
 	if cfg.Dir != "" {
@@ -144,4 +148,47 @@ func execCommand(cfg *Config) error {
 	}
 	err = unix.Exec(path, cfg.Args, cfg.Env)
 	return process.ExecError(cfg.Args[0], err)
+}
+
+// switchUser resolves cfg.User in the container's own /etc/passwd and
+// /etc/group and becomes that user: setgroups, then setgid, then setuid
+// (after setuid we could no longer change groups). It also sets HOME, as
+// Docker does, when the environment has none.
+func switchUser(cfg *Config) error {
+	passwd, _ := os.Open("/etc/passwd")
+	group, _ := os.Open("/etc/group")
+	defer passwd.Close()
+	defer group.Close()
+	u, err := ResolveUser(cfg.User, orNil(passwd), orNil(group))
+	if err != nil {
+		return fmt.Errorf("init: user %q: %w", cfg.User, err)
+	}
+	if process.GetEnv(cfg.Env, "HOME") == "" {
+		cfg.Env = process.SetEnv(cfg.Env, "HOME", u.Home)
+	}
+	if cfg.User == "" {
+		return nil // stay root, keep our groups as they are
+	}
+	gids := make([]int, 0, len(u.AdditionalGIDs))
+	for _, g := range u.AdditionalGIDs {
+		gids = append(gids, int(g))
+	}
+	if err := unix.Setgroups(gids); err != nil {
+		return fmt.Errorf("init: setgroups %v: %w", gids, err)
+	}
+	if err := unix.Setgid(int(u.GID)); err != nil {
+		return fmt.Errorf("init: setgid %d: %w", u.GID, err)
+	}
+	if err := unix.Setuid(int(u.UID)); err != nil {
+		return fmt.Errorf("init: setuid %d: %w", u.UID, err)
+	}
+	return nil
+}
+
+// orNil avoids handing ResolveUser a typed nil *os.File as a reader.
+func orNil(f *os.File) io.Reader {
+	if f == nil {
+		return nil
+	}
+	return f
 }

@@ -75,6 +75,10 @@ type Config struct {
 	Namespaces []Namespace `json:"namespaces"`
 	// Hostname is set in the new UTS namespace ("" keeps the inherited one).
 	Hostname string `json:"hostname,omitempty"`
+	// User is who the command runs as, in docker run --user form (name,
+	// uid, name:group or uid:gid; "" is root), looked up in the container's
+	// /etc/passwd and /etc/group once its root filesystem is in place.
+	User string `json:"user,omitempty"`
 	// Init runs our minimal init as PID 1, which starts the command as PID 2,
 	// forwards signals to it, reaps every zombie and exits with the
 	// command's status (docker run --init).

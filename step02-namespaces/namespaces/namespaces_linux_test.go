@@ -282,3 +282,24 @@ func TestCreatedHook(t *testing.T) {
 		t.Errorf("Run with a failing Created hook: error = %v, want the hook's", err)
 	}
 }
+
+func TestUser(t *testing.T) {
+	testkit.RequireRoot(t)
+	tests := []struct{ user, want string }{
+		{"", "0 0 /root"},
+		{"nobody", "65534 65534 /nonexistent"},
+		{"1234:5678", "1234 5678 /"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.user, func(t *testing.T) {
+			out, _ := run(t, Config{Namespaces: Default, User: tc.user}, `echo $(id -u) $(id -g) $HOME`)
+			if out != tc.want {
+				t.Errorf("User %q: uid gid HOME = %q, want %q", tc.user, out, tc.want)
+			}
+		})
+	}
+	_, err := Run(Config{Namespaces: Default, User: "no-such-user", Args: []string{"true"}, Env: hostEnv}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "unable to find user no-such-user") || process.ExitCode(err) != 125 {
+		t.Errorf("unknown user: error %v (exit %d), want 'unable to find user' and 125", err, process.ExitCode(err))
+	}
+}
