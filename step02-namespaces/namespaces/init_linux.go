@@ -72,11 +72,11 @@ func initContainer(stages []Stage, errPipe *os.File) error {
 // hostname, bring lo up, run the later steps' stages, and mount a /proc that
 // shows this PID namespace.
 func setup(cfg *Config, stages []Stage) error {
-	if cfg.Has(Mount) {
+	if cfg.Has(Mnt) {
 		// Without this, on a host where / is a shared mount (systemd makes it
 		// so), every mount below would propagate back to the host.
-		if err := unix.Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
-			return &os.PathError{Op: "mount MS_PRIVATE|MS_REC", Path: "/", Err: err}
+		if err := Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("init: %w", err)
 		}
 	}
 	if cfg.Has(UTS) && cfg.Hostname != "" {
@@ -100,7 +100,7 @@ func setup(cfg *Config, stages []Stage) error {
 		}
 		procDone = procDone || st.MountsProc
 	}
-	if cfg.Has(Mount) && cfg.Has(PID) && !procDone {
+	if cfg.Has(Mnt) && cfg.Has(PID) && !procDone {
 		return MountProc("/proc")
 	}
 	return nil
@@ -110,11 +110,7 @@ func setup(cfg *Config, stages []Stage) error {
 // of the process that mounts it, so the host's /proc (still mounted after
 // clone) would go on listing the host's processes: ps reads /proc.
 func MountProc(target string) error {
-	const flags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
-	if err := unix.Mount("proc", target, "proc", flags, ""); err != nil {
-		return &os.PathError{Op: "mount proc (MS_NOSUID|MS_NODEV|MS_NOEXEC)", Path: target, Err: err}
-	}
-	return nil
+	return Mount("proc", target, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
 }
 
 // loopbackUp sets IFF_UP on lo: a new network namespace has only a loopback

@@ -22,18 +22,18 @@ type Namespace string
 const (
 	UTS    Namespace = "uts"    // hostname and domain name
 	PID    Namespace = "pid"    // process IDs: the command becomes PID 1
-	Mount  Namespace = "mnt"    // the mount table
+	Mnt    Namespace = "mnt"    // the mount table
 	IPC    Namespace = "ipc"    // System V IPC and POSIX message queues
 	Net    Namespace = "net"    // network devices, addresses, routes, ports
 	Cgroup Namespace = "cgroup" // the view of /proc/self/cgroup
 )
 
 // All is every namespace step 2 knows, in order.
-var All = []Namespace{UTS, PID, Mount, IPC, Net, Cgroup}
+var All = []Namespace{UTS, PID, Mnt, IPC, Net, Cgroup}
 
 // Default is what docker run creates (the cgroup namespace is left out: on
 // cgroup v1 hosts Docker shares it too).
-var Default = []Namespace{UTS, PID, Mount, IPC, Net}
+var Default = []Namespace{UTS, PID, Mnt, IPC, Net}
 
 // Parse reads a comma-separated list such as "uts,pid,mnt". An empty string
 // means no namespaces at all; "mount" is accepted for "mnt".

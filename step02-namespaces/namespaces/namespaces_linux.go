@@ -20,7 +20,7 @@ func (ns Namespace) CloneFlag() uintptr {
 		return unix.CLONE_NEWUTS
 	case PID:
 		return unix.CLONE_NEWPID
-	case Mount:
+	case Mnt:
 		return unix.CLONE_NEWNS
 	case IPC:
 		return unix.CLONE_NEWIPC

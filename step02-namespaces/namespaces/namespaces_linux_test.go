@@ -80,7 +80,7 @@ func TestHostname(t *testing.T) {
 // is a new one (another inode), each one not asked for is the host's.
 func TestNamespaceInodes(t *testing.T) {
 	testkit.RequireRoot(t)
-	names := []Namespace{UTS, PID, Mount, IPC, Net}
+	names := []Namespace{UTS, PID, Mnt, IPC, Net}
 	host := map[Namespace]string{}
 	for _, ns := range names {
 		link, err := os.Readlink("/proc/self/ns/" + string(ns))

@@ -15,7 +15,7 @@ func TestParse(t *testing.T) {
 	}{
 		{"empty is none", "", nil, false},
 		{"docker's default", "uts,pid,mnt,ipc,net", Default, false},
-		{"mount is mnt", "mount", []Namespace{Mount}, false},
+		{"mount is mnt", "mount", []Namespace{Mnt}, false},
 		{"spaces and duplicates", " uts, uts ,net", []Namespace{UTS, Net}, false},
 		{"cgroup", "cgroup", []Namespace{Cgroup}, false},
 		{"unknown", "uts,user", nil, true},
