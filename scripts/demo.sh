@@ -29,3 +29,12 @@ echo
 echo "step02: namespaces: its own hostname, PID 1, mounts and network."
 show bin/step02-namespaces run --hostname box -- sh -c 'hostname; echo "my PID is $$"; ps; ip -o link'
 show bin/step02-namespaces run --init -- ps -o pid,ppid,args
+
+"$GO" build -o bin/step03-rootfs-layers ./step03-rootfs-layers
+"$GO" run ./internal/imagebuild/mkimage -o bin/busybox.tar
+echo
+echo "step03: an image is read-only layers; the container gets one writable layer on top."
+export MINIDOCKER_ROOT=${MINIDOCKER_ROOT:-$(mktemp -d /dev/shm/minidocker-demo-XXXX)}
+show bin/step03-rootfs-layers run --image bin/busybox.tar -- sh -c 'ls /; cat /etc/passwd; echo hi > /etc/motd; cat /etc/motd'
+show bin/step03-rootfs-layers run --image bin/busybox.tar -- cat /etc/motd
+rm -rf "$MINIDOCKER_ROOT"

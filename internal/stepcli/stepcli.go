@@ -29,6 +29,8 @@ type Command struct {
 	Usage string // e.g. "run [-e KEY=VAL]... -- CMD [ARG...]"
 	Flags *flag.FlagSet
 	Run   func(args []string) (int, error)
+	// ArgsOptional lets run go without a command (the image has one).
+	ArgsOptional bool
 }
 
 // usageError marks errors that should be followed by the usage line.
@@ -71,8 +73,18 @@ func (c Command) main(args []string) (int, error) {
 		}
 		return 0, usageError{err.Error()}
 	}
-	if c.Flags.NArg() == 0 {
+	if c.Flags.NArg() == 0 && !c.ArgsOptional {
 		return 0, usageError{"no command given"}
 	}
 	return c.Run(c.Flags.Args())
+}
+
+// DataRoot is where the step demos keep images, layers and containers:
+// $MINIDOCKER_ROOT, or /var/lib/minidocker (Docker's --data-root is
+// /var/lib/docker).
+func DataRoot() string {
+	if r := os.Getenv("MINIDOCKER_ROOT"); r != "" {
+		return r
+	}
+	return "/var/lib/minidocker"
 }

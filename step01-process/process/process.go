@@ -61,11 +61,26 @@ func (s ExitStatus) String() string {
 }
 
 // Env builds a clean environment: PATH=DefaultPath, then each of vars in the
-// docker run -e form. "KEY=VALUE" sets KEY; a bare "KEY" copies KEY from the
-// caller's environment if it is set there (lookup is usually os.LookupEnv)
-// and is dropped otherwise; later values replace earlier ones.
+// docker run -e form (see ParseEnv).
 func Env(vars []string, lookup func(string) (string, bool)) ([]string, error) {
+	parsed, err := ParseEnv(vars, lookup)
+	if err != nil {
+		return nil, err
+	}
 	env := []string{"PATH=" + DefaultPath}
+	for _, kv := range parsed {
+		k, v, _ := strings.Cut(kv, "=")
+		env = SetEnv(env, k, v)
+	}
+	return env, nil
+}
+
+// ParseEnv reads docker run -e values: "KEY=VALUE" sets KEY; a bare "KEY"
+// copies KEY from the caller's environment if it is set there (lookup is
+// usually os.LookupEnv) and is dropped otherwise. The result is in
+// KEY=VALUE form, in order; later values win when applied with SetEnv.
+func ParseEnv(vars []string, lookup func(string) (string, bool)) ([]string, error) {
+	var out []string
 	for _, v := range vars {
 		key, value, hasValue := strings.Cut(v, "=")
 		if key == "" {
@@ -77,9 +92,9 @@ func Env(vars []string, lookup func(string) (string, bool)) ([]string, error) {
 				continue
 			}
 		}
-		env = SetEnv(env, key, value)
+		out = append(out, key+"="+value)
 	}
-	return env, nil
+	return out, nil
 }
 
 // SetEnv returns env with key set to value, replacing an earlier value.

@@ -1,0 +1,90 @@
+package image
+
+import (
+	_ "crypto/sha256" // registers sha256 for go-digest
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Image is an image read from disk.
+type Image struct {
+	// Config is the image's config, with the runtime defaults in Config.Config.
+	Config ocispec.Image
+	// ConfigDigest is the digest of the config blob: Docker's image ID.
+	ConfigDigest digest.Digest
+	// Layers are bottom first, as the manifest lists them.
+	Layers []Layer
+	// RepoTags are the names the archive gives the image, if any.
+	RepoTags []string
+}
+
+// Layer is one layer blob as stored (usually compressed).
+type Layer struct {
+	Digest    digest.Digest // of the blob as stored; "" when the format does not say
+	DiffID    digest.Digest // of the uncompressed tar, from the config
+	MediaType string
+	Size      int64
+	// Open reads the blob; when Digest is known the reader fails at EOF if
+	// the bytes do not match it.
+	Open func() (io.ReadCloser, error)
+}
+
+// DiffIDs lists the layers' diffIDs, bottom first.
+func (img *Image) DiffIDs() []digest.Digest {
+	ids := make([]digest.Digest, len(img.Layers))
+	for i, l := range img.Layers {
+		ids[i] = l.DiffID
+	}
+	return ids
+}
+
+// ErrDigestMismatch means a blob's bytes do not hash to its digest.
+var ErrDigestMismatch = errors.New("digest mismatch")
+
+// Verify returns a reader of r that fails at EOF (with ErrDigestMismatch)
+// unless what it read has digest want, and, if size >= 0, is size bytes.
+func Verify(r io.Reader, want digest.Digest, size int64) io.Reader {
+	return &verifier{r: r, want: want, size: size, h: want.Algorithm().Hash()}
+}
+
+type verifier struct {
+	r    io.Reader
+	want digest.Digest
+	size int64
+	n    int64
+	h    hash.Hash
+}
+
+func (v *verifier) Read(p []byte) (int, error) {
+	n, err := v.r.Read(p)
+	v.h.Write(p[:n])
+	v.n += int64(n)
+	if err == io.EOF {
+		if v.size >= 0 && v.n != v.size {
+			return n, fmt.Errorf("blob %s: %w: read %d bytes, want %d", v.want, ErrDigestMismatch, v.n, v.size)
+		}
+		if got := digest.NewDigest(v.want.Algorithm(), v.h); got != v.want {
+			return n, fmt.Errorf("%w: got %s, want %s", ErrDigestMismatch, got, v.want)
+		}
+	}
+	return n, err
+}
+
+// ParseConfig decodes an image config and checks it has a diffID for each
+// of n layers.
+func ParseConfig(data []byte, n int) (ocispec.Image, error) {
+	var cfg ocispec.Image
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		return cfg, fmt.Errorf("image config: %w", err)
+	}
+	if len(cfg.RootFS.DiffIDs) != n {
+		return cfg, fmt.Errorf("image config: %d diffIDs for %d layers", len(cfg.RootFS.DiffIDs), n)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,10 @@
+package layers
+
+import "errors"
+
+var (
+	// ErrEscape means a tar entry would be written outside the layer directory.
+	ErrEscape = errors.New("path escapes layer directory")
+	// ErrDiffIDMismatch means the uncompressed layer does not hash to its diffID.
+	ErrDiffIDMismatch = errors.New("diffID mismatch")
+)

@@ -1,0 +1,382 @@
+package layers
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/opencontainers/go-digest"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"minidocker/internal/testkit"
+)
+
+// shmDir is a temporary directory on tmpfs: file creation on this VM's ext4
+// costs ~0.7 ms a file, and overlayfs wants trusted.* xattrs.
+func shmDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "mdk-layers-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+func gz(t *testing.T, data []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	_, err := w.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return buf.Bytes()
+}
+
+// listing describes every entry under dir, one line each, for go-cmp.
+func listing(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if rel == "." {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		line := rel + " " + fi.Mode().String()
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			target, _ := os.Readlink(p)
+			line += " -> " + target
+		case fi.Mode().IsRegular():
+			data, _ := os.ReadFile(p)
+			line += fmt.Sprintf(" %q", data)
+		}
+		out = append(out, line)
+		return nil
+	})
+	require.NoError(t, err)
+	sort.Strings(out)
+	return out
+}
+
+// unpackAll unpacks each tar (uncompressed, gzip-compressed on the way) into
+// a store and returns the store and the diffIDs, bottom first.
+func unpackAll(t *testing.T, tars ...[]byte) (*Store, []digest.Digest) {
+	t.Helper()
+	s, err := NewStore(shmDir(t))
+	require.NoError(t, err)
+	var ids []digest.Digest
+	for _, tr := range tars {
+		id := digest.FromBytes(tr)
+		_, err := s.Unpack(id, bytes.NewReader(gz(t, tr)))
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	return s, ids
+}
+
+func mountMerged(t *testing.T, s *Store, ids []digest.Digest) (merged, upper string) {
+	t.Helper()
+	base := shmDir(t)
+	merged, upper, work := filepath.Join(base, "merged"), filepath.Join(base, "upper"), filepath.Join(base, "work")
+	for _, d := range []string{merged, upper, work} {
+		require.NoError(t, os.Mkdir(d, 0o755))
+	}
+	require.NoError(t, s.Mount(merged, ids, upper, work))
+	t.Cleanup(func() { _ = unix.Unmount(merged, unix.MNT_DETACH) })
+	return merged, upper
+}
+
+// The fixture: a base layer, then one that deletes, replaces a directory,
+// makes one opaque and adds links.
+func fixture(t *testing.T) [][]byte {
+	base := testkit.LayerTar(t,
+		testkit.Dir("etc", 0o755), testkit.File("etc/passwd", "root\n", 0o644), testkit.File("etc/shadow", "secret\n", 0o600),
+		testkit.Dir("var", 0o755), testkit.Dir("var/cache", 0o755), testkit.File("var/cache/old", "stale\n", 0o644),
+		testkit.Dir("var/cache/sub", 0o755), testkit.File("var/cache/sub/deep", "stale\n", 0o644),
+		testkit.Dir("opt", 0o755), testkit.File("opt/tool", "v1\n", 0o755),
+		testkit.File("usr/bin/app", "app\n", 0o4755),
+	)
+	top := testkit.LayerTar(t,
+		testkit.Whiteout("etc/shadow"),
+		testkit.Opaque("var/cache"), testkit.File("var/cache/new", "fresh\n", 0o644),
+		testkit.Whiteout("opt"), testkit.File("opt", "now a file\n", 0o644),
+		testkit.File("etc/group", "wheel\n", 0o644), testkit.Hardlink("etc/group-", "etc/group"),
+		testkit.Symlink("etc/motd", "/usr/share/motd"),
+		testkit.Symlink("bin", "usr/bin"),
+	)
+	return [][]byte{base, top}
+}
+
+func TestMergedView(t *testing.T) {
+	testkit.RequireRoot(t)
+	s, ids := unpackAll(t, fixture(t)...)
+	merged, _ := mountMerged(t, s, ids)
+	want := []string{
+		`bin Lrwxrwxrwx -> usr/bin`,
+		`etc drwxr-xr-x`,
+		`etc/group -rw-r--r-- "wheel\n"`,
+		`etc/group- -rw-r--r-- "wheel\n"`,
+		`etc/motd Lrwxrwxrwx -> /usr/share/motd`,
+		`etc/passwd -rw-r--r-- "root\n"`,
+		`opt -rw-r--r-- "now a file\n"`,
+		`usr drwxr-xr-x`,
+		`usr/bin drwxr-xr-x`,
+		`usr/bin/app urwxr-xr-x "app\n"`,
+		`var drwxr-xr-x`,
+		`var/cache drwxr-xr-x`,
+		`var/cache/new -rw-r--r-- "fresh\n"`,
+	}
+	if diff := cmp.Diff(want, listing(t, merged)); diff != "" {
+		t.Errorf("merged view mismatch (-want +got):\n%s", diff)
+	}
+	// The hard link shares the inode with its target inside the layer.
+	var a, b unix.Stat_t
+	require.NoError(t, unix.Stat(filepath.Join(s.Path(ids[1]), "etc/group-"), &a))
+	require.NoError(t, unix.Stat(filepath.Join(s.Path(ids[1]), "etc/group"), &b))
+	if a.Ino != b.Ino || a.Nlink != 2 {
+		t.Errorf("etc/group- is inode %d (nlink %d), etc/group %d: want one inode, two links", a.Ino, a.Nlink, b.Ino)
+	}
+}
+
+// TestWhiteoutsOnDisk checks the converted form in the layer directory.
+func TestWhiteoutsOnDisk(t *testing.T) {
+	testkit.RequireRoot(t)
+	s, ids := unpackAll(t, fixture(t)...)
+	top := s.Path(ids[1])
+	var st unix.Stat_t
+	require.NoError(t, unix.Lstat(filepath.Join(top, "etc/shadow"), &st))
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != 0 {
+		t.Errorf("etc/shadow in the top layer: mode %o rdev %d, want a 0/0 character device", st.Mode, st.Rdev)
+	}
+	buf := make([]byte, 8)
+	n, err := unix.Lgetxattr(filepath.Join(top, "var/cache"), OverlayOpaqueXattr, buf)
+	require.NoError(t, err, "opaque xattr on var/cache")
+	require.Equal(t, "y", string(buf[:n]))
+	for _, name := range []string{"etc/.wh.shadow", "var/cache/.wh..wh..opq"} {
+		if _, err := os.Lstat(filepath.Join(top, name)); err == nil {
+			t.Errorf("%s was extracted as a file; it should have been converted", name)
+		}
+	}
+}
+
+func TestCopyOnWrite(t *testing.T) {
+	testkit.RequireRoot(t)
+	s, ids := unpackAll(t, fixture(t)...)
+	before := listing(t, s.Path(ids[0]))
+	m1, u1 := mountMerged(t, s, ids)
+	m2, _ := mountMerged(t, s, ids)
+
+	require.NoError(t, os.WriteFile(filepath.Join(m1, "etc/passwd"), []byte("changed\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(m1, "created"), []byte("new\n"), 0o644))
+
+	got, err := os.ReadFile(filepath.Join(u1, "etc/passwd"))
+	require.NoError(t, err, "the first write to a lower file copies it up")
+	require.Equal(t, "changed\n", string(got))
+	got, err = os.ReadFile(filepath.Join(m2, "etc/passwd"))
+	require.NoError(t, err)
+	require.Equal(t, "root\n", string(got), "a second container of the same image saw the first one's write")
+	_, err = os.Stat(filepath.Join(m2, "created"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+	if diff := cmp.Diff(before, listing(t, s.Path(ids[0]))); diff != "" {
+		t.Errorf("the lower layer changed (-before +after):\n%s", diff)
+	}
+}
+
+func TestMetadata(t *testing.T) {
+	testkit.RequireRoot(t)
+	mtime := time.Date(2020, 5, 6, 7, 8, 9, 0, time.UTC)
+	tr := testkit.LayerTar(t,
+		testkit.Header(&tar.Header{Typeflag: tar.TypeDir, Name: "d/", Mode: 0o1777, Uid: 12, Gid: 34, ModTime: mtime}, ""),
+		testkit.Header(&tar.Header{Typeflag: tar.TypeReg, Name: "d/f", Mode: 0o2751, Uid: 1000, Gid: 1001, ModTime: mtime,
+			PAXRecords: map[string]string{"SCHILY.xattr.user.mdk": "hello"}}, "data"),
+		testkit.Header(&tar.Header{Typeflag: tar.TypeSymlink, Name: "d/l", Linkname: "f", Uid: 5, Gid: 6, ModTime: mtime}, ""),
+		testkit.Header(&tar.Header{Typeflag: tar.TypeFifo, Name: "d/p", Mode: 0o640, ModTime: mtime}, ""),
+		testkit.Header(&tar.Header{Typeflag: tar.TypeChar, Name: "d/null", Mode: 0o666, Devmajor: 1, Devminor: 3, ModTime: mtime}, ""),
+	)
+	dir := shmDir(t)
+	n, err := Apply(dir, bytes.NewReader(tr))
+	require.NoError(t, err)
+	require.Equal(t, int64(4), n)
+	tests := []struct {
+		name      string
+		mode      uint32
+		uid, gid  uint32
+		rdev      uint64
+		checkTime bool
+	}{
+		{"d", unix.S_IFDIR | 0o1777, 12, 34, 0, true},
+		{"d/f", unix.S_IFREG | 0o2751, 1000, 1001, 0, true},
+		{"d/l", unix.S_IFLNK | 0o777, 5, 6, 0, true},
+		{"d/p", unix.S_IFIFO | 0o640, 0, 0, 0, true},
+		{"d/null", unix.S_IFCHR | 0o666, 0, 0, unix.Mkdev(1, 3), true},
+	}
+	for _, tc := range tests {
+		var st unix.Stat_t
+		require.NoError(t, unix.Lstat(filepath.Join(dir, tc.name), &st))
+		if st.Mode != tc.mode || st.Uid != tc.uid || st.Gid != tc.gid || st.Rdev != tc.rdev {
+			t.Errorf("%s: mode %o uid %d gid %d rdev %d, want %o %d %d %d", tc.name, st.Mode, st.Uid, st.Gid, st.Rdev, tc.mode, tc.uid, tc.gid, tc.rdev)
+		}
+		if got := time.Unix(st.Mtim.Unix()); tc.checkTime && !got.Equal(mtime) {
+			t.Errorf("%s: mtime %v, want %v", tc.name, got, mtime)
+		}
+	}
+	buf := make([]byte, 16)
+	sz, err := unix.Getxattr(filepath.Join(dir, "d/f"), "user.mdk", buf)
+	require.NoError(t, err)
+	require.Equal(t, "hello", string(buf[:sz]))
+}
+
+// TestBreakouts feeds hostile layers (containerd's TestBreakouts cases,
+// our own code): each is refused with an error naming the entry, and
+// nothing appears outside the layer directory.
+func TestBreakouts(t *testing.T) {
+	testkit.RequireRoot(t)
+	tests := []struct {
+		name    string
+		entries []testkit.Entry
+		entry   string
+	}{
+		{"dot-dot name", []testkit.Entry{testkit.File("../escaped", "x", 0o644)}, "../escaped"},
+		{"dot-dot in the middle", []testkit.Entry{testkit.File("a/../../escaped", "x", 0o644)}, "a/../../escaped"},
+		{"absolute name", []testkit.Entry{testkit.File("/escaped", "x", 0o644)}, "/escaped"},
+		{"write through an absolute symlink", []testkit.Entry{testkit.Symlink("link", "OUTSIDE"), testkit.File("link/escaped", "x", 0o644)}, "link/escaped"},
+		{"write through a relative symlink", []testkit.Entry{testkit.Symlink("link", "../outside"), testkit.File("link/escaped", "x", 0o644)}, "link/escaped"},
+		{"symlink chain", []testkit.Entry{testkit.Symlink("a", "b"), testkit.Symlink("b", "../outside"), testkit.File("a/escaped", "x", 0o644)}, "a/escaped"},
+		{"hard link to outside", []testkit.Entry{testkit.Hardlink("stolen", "../outside/secret")}, "stolen"},
+		{"hard link to an absolute path", []testkit.Entry{testkit.Hardlink("stolen", "OUTSIDE/secret")}, "stolen"},
+		{"hard link through a symlink", []testkit.Entry{testkit.Symlink("link", "../outside"), testkit.Hardlink("stolen", "link/secret")}, "stolen"},
+		{"whiteout through a symlink", []testkit.Entry{testkit.Symlink("link", "../outside"), testkit.Whiteout("link/secret")}, "link/.wh.secret"},
+		{"opaque through a symlink", []testkit.Entry{testkit.Symlink("link", "../outside"), testkit.Opaque("link")}, "link/.wh..wh..opq"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			base := shmDir(t)
+			outside := filepath.Join(base, "outside")
+			layer := filepath.Join(base, "layer")
+			require.NoError(t, os.Mkdir(outside, 0o755))
+			require.NoError(t, os.Mkdir(layer, 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(outside, "secret"), []byte("secret"), 0o600))
+			before := listing(t, outside)
+			var entries []testkit.Entry
+			for _, e := range tc.entries {
+				h := *e.Header
+				h.Name = strings.ReplaceAll(h.Name, "OUTSIDE", outside)
+				h.Linkname = strings.ReplaceAll(h.Linkname, "OUTSIDE", outside)
+				entries = append(entries, testkit.Entry{Header: &h, Content: e.Content})
+			}
+			_, err := Apply(layer, bytes.NewReader(testkit.LayerTar(t, entries...)))
+			if err == nil {
+				t.Fatalf("Apply accepted a hostile layer")
+			}
+			if !strings.Contains(err.Error(), fmt.Sprintf("%q", tc.entry)) {
+				t.Errorf("error %q does not name the entry %q", err, tc.entry)
+			}
+			if !errors.Is(err, ErrEscape) {
+				t.Errorf("error %v is not ErrEscape", err)
+			}
+			if diff := cmp.Diff(before, listing(t, outside)); diff != "" {
+				t.Errorf("the directory outside changed (-before +after):\n%s", diff)
+			}
+			if _, err := os.Stat(filepath.Join(base, "escaped")); err == nil {
+				t.Errorf("a file was written next to the layer directory")
+			}
+		})
+	}
+}
+
+func TestUnpackVerifiesDiffID(t *testing.T) {
+	testkit.RequireRoot(t)
+	tr := testkit.LayerTar(t, testkit.File("a", "a\n", 0o644))
+	dir := filepath.Join(shmDir(t), "layer")
+	wrong := digest.FromString("something else")
+	err := Unpack(dir, bytes.NewReader(gz(t, tr)), wrong)
+	require.ErrorIs(t, err, ErrDiffIDMismatch)
+	_, statErr := os.Stat(dir)
+	require.ErrorIs(t, statErr, os.ErrNotExist, "a layer that failed verification became visible")
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	require.Empty(t, entries, "the temporary directory was left behind")
+	require.NoError(t, Unpack(dir, bytes.NewReader(gz(t, tr)), digest.FromBytes(tr)))
+}
+
+func TestDecompress(t *testing.T) {
+	tr := testkit.LayerTar(t, testkit.File("a", "hello\n", 0o644))
+	var zs bytes.Buffer
+	zw, err := zstd.NewWriter(&zs)
+	require.NoError(t, err)
+	_, _ = zw.Write(tr)
+	require.NoError(t, zw.Close())
+	for name, blob := range map[string][]byte{"plain": tr, "gzip": gz(t, tr), "zstd": zs.Bytes()} {
+		t.Run(name, func(t *testing.T) {
+			r, err := Decompress(bytes.NewReader(blob))
+			require.NoError(t, err)
+			got, err := io.ReadAll(r)
+			require.NoError(t, err)
+			if !bytes.Equal(got, tr) {
+				t.Errorf("Decompress(%s) gave %d bytes, want the %d of the tar", name, len(got), len(tr))
+			}
+		})
+	}
+}
+
+func TestStoreConcurrentUnpack(t *testing.T) {
+	testkit.RequireRoot(t)
+	tr := testkit.LayerTar(t, testkit.File("a", "a\n", 0o644))
+	s, err := NewStore(shmDir(t))
+	require.NoError(t, err)
+	id := digest.FromBytes(tr)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			_, err := s.Unpack(id, bytes.NewReader(gz(t, tr)))
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.True(t, s.Has(id))
+	require.Equal(t, int64(2), s.Size(id))
+	require.NoError(t, s.Remove(id))
+	require.False(t, s.Has(id))
+}
+
+// TestHundredLayers mounts an image of 100 layers: with absolute lowerdir
+// paths the mount data would not fit in a page.
+func TestHundredLayers(t *testing.T) {
+	testkit.RequireRoot(t)
+	var tars [][]byte
+	for i := range 100 {
+		tars = append(tars, testkit.LayerTar(t, testkit.File(fmt.Sprintf("layer-%03d", i), fmt.Sprint(i), 0o644)))
+	}
+	s, ids := unpackAll(t, tars...)
+	require.Greater(t, len(overlayData(s.Lowers(ids), "/u", "/w")), os.Getpagesize(), "the test must need the short-link path")
+	merged, _ := mountMerged(t, s, ids)
+	entries, err := os.ReadDir(merged)
+	require.NoError(t, err)
+	require.Len(t, entries, 100)
+	got, err := os.ReadFile(filepath.Join(merged, "layer-099"))
+	require.NoError(t, err)
+	require.Equal(t, "99", string(got))
+}

@@ -1,0 +1,26 @@
+//go:build !linux
+
+package layers
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// Apply is only implemented on Linux.
+func Apply(dir string, r io.Reader) (int64, error) {
+	return 0, fmt.Errorf("apply layer: %w", errors.ErrUnsupported)
+}
+
+// Unpack is only implemented on Linux.
+func Unpack(dir string, compressed io.Reader, diffID digest.Digest) error {
+	return fmt.Errorf("unpack layer: %w", errors.ErrUnsupported)
+}
+
+// MountOverlay is only implemented on Linux.
+func MountOverlay(target string, lowers []string, upper, work string) error {
+	return fmt.Errorf("mount overlay: %w", errors.ErrUnsupported)
+}

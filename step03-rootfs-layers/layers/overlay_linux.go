@@ -1,0 +1,77 @@
+package layers
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"minidocker/step02-namespaces/namespaces"
+)
+
+const unixENOTEMPTY = unix.ENOTEMPTY
+
+// MountOverlay mounts an overlay on target: lowers (read-only, topmost
+// first) under upper (writable), with work as overlayfs' scratch space on
+// the same filesystem as upper.
+//
+// The options travel in mount(2)'s data argument, which the kernel copies
+// as one page: with 100 layers of absolute paths it overflows. When it
+// would, and all lowers share one parent directory (the Store's l/ links
+// do), the mount is made from that directory with relative lowerdir paths,
+// as Docker's overlay2 does.
+func MountOverlay(target string, lowers []string, upper, work string) error {
+	if len(lowers) == 0 {
+		return fmt.Errorf("overlay on %s: no lower layers", target)
+	}
+	data := overlayData(lowers, upper, work)
+	if len(data) < os.Getpagesize()-1 {
+		return namespaces.Mount("overlay", target, "overlay", 0, data)
+	}
+	base := filepath.Dir(lowers[0])
+	rel := make([]string, len(lowers))
+	for i, l := range lowers {
+		if filepath.Dir(l) != base {
+			return fmt.Errorf("overlay on %s: %d lower layers do not fit in one page and do not share a directory", target, len(lowers))
+		}
+		rel[i] = filepath.Join(filepath.Base(base), filepath.Base(l))
+	}
+	data = overlayData(rel, upper, work)
+	if len(data) >= os.Getpagesize()-1 {
+		return fmt.Errorf("overlay on %s: %d lower layers: mount data is %d bytes, more than a page", target, len(lowers), len(data))
+	}
+	return mountFrom(filepath.Dir(base), "overlay", target, "overlay", 0, data)
+}
+
+func overlayData(lowers []string, upper, work string) string {
+	return "lowerdir=" + strings.Join(lowers, ":") + ",upperdir=" + upper + ",workdir=" + work
+}
+
+// mountFrom calls mount(2) with dir as the current directory. The working
+// directory belongs to the whole process, so the chdir happens on an OS
+// thread that first unshares its filesystem attributes (CLONE_FS) and is
+// never handed back to the Go scheduler: when the goroutine ends, the
+// thread ends with it.
+func mountFrom(dir, source, target, fstype string, flags uintptr, data string) error {
+	target, err := filepath.Abs(target)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // no Unlock: this thread must die with us
+		if err := unix.Unshare(unix.CLONE_FS); err != nil {
+			errc <- fmt.Errorf("unshare(CLONE_FS): %w", err)
+			return
+		}
+		if err := unix.Chdir(dir); err != nil {
+			errc <- &os.PathError{Op: "chdir", Path: dir, Err: err}
+			return
+		}
+		errc <- namespaces.Mount(source, target, fstype, flags, data)
+	}()
+	return <-errc
+}

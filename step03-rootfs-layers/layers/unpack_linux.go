@@ -1,0 +1,68 @@
+package layers
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// Unpack decompresses one layer blob and extracts it into dir, verifying
+// while it reads that the uncompressed bytes hash to diffID. It extracts
+// into a temporary sibling of dir and renames that into place only when
+// the digest matched, so dir either does not exist or holds the whole,
+// verified layer. If dir exists already, Unpack does nothing.
+func Unpack(dir string, compressed io.Reader, diffID digest.Digest) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := diffID.Validate(); err != nil {
+		return fmt.Errorf("unpack layer: diffID %q: %w", diffID, err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("unpack layer %s: %w", diffID, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = os.RemoveAll(tmp)
+		}
+	}()
+	// The temp dir is 0700; a layer's root directory is 0755 unless the
+	// tar says otherwise.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+
+	tarStream, err := Decompress(compressed)
+	if err != nil {
+		return fmt.Errorf("unpack layer %s: %w", diffID, err)
+	}
+	defer tarStream.Close()
+	digester := diffID.Algorithm().Digester()
+	tee := io.TeeReader(tarStream, digester.Hash())
+	if _, err := Apply(tmp, tee); err != nil {
+		return fmt.Errorf("unpack layer %s: %w", diffID, err)
+	}
+	// The tar reader stops at the end-of-archive marker; the padding after
+	// it is part of what diffID hashes.
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		return fmt.Errorf("unpack layer %s: %w", diffID, err)
+	}
+	if got := digester.Digest(); got != diffID {
+		return fmt.Errorf("unpack layer: %w: got %s, want %s", ErrDiffIDMismatch, got, diffID)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if errors.Is(err, fs.ErrExist) || errors.Is(err, unixENOTEMPTY) {
+			return nil // another process unpacked it meanwhile
+		}
+		return fmt.Errorf("unpack layer %s: %w", diffID, err)
+	}
+	ok = true
+	return nil
+}

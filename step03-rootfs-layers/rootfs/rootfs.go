@@ -1,0 +1,136 @@
+package rootfs
+
+import (
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// StageName is the key of this package's entry in namespaces.Config.Stages.
+const StageName = "rootfs"
+
+// Config is the container's filesystem, as the init receives it.
+type Config struct {
+	// Root is the directory that becomes the container's "/". It must
+	// exist; it does not need to be a mount point.
+	Root string `json:"root"`
+	// Lower, if not empty, are the image's read-only layer directories,
+	// topmost first; an overlay of them under Upper (the container's own
+	// writable layer, with its Work directory) is mounted on Root first.
+	// Without Lower, Root itself is used as it is (an unpacked directory).
+	Lower []string `json:"lower,omitempty"`
+	Upper string   `json:"upper,omitempty"`
+	Work  string   `json:"work,omitempty"`
+	// Mounts are bind mounts from the host: volumes (-v), and later the
+	// container's /etc/hosts, /etc/hostname and /etc/resolv.conf.
+	Mounts []Mount `json:"mounts,omitempty"`
+	// MaskedPaths and ReadonlyPaths override DefaultMaskedPaths and
+	// DefaultReadonlyPaths when not nil.
+	MaskedPaths   []string `json:"maskedPaths,omitempty"`
+	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
+}
+
+// Mount is one bind mount of a host file or directory into the container.
+type Mount struct {
+	Source      string `json:"source"`      // absolute path on the host
+	Destination string `json:"destination"` // absolute path in the container
+	ReadOnly    bool   `json:"readOnly,omitempty"`
+}
+
+func (m Mount) String() string {
+	s := m.Source + ":" + m.Destination
+	if m.ReadOnly {
+		s += ":ro"
+	}
+	return s
+}
+
+// DefaultMaskedPaths are hidden from the container, as runc and Docker
+// hide them by default: files get /dev/null bound over them, directories an
+// empty read-only tmpfs. They leak host details (kcore is the host's
+// memory; keys, timer_list and sched_debug tell about other processes) or
+// reach host hardware.
+var DefaultMaskedPaths = []string{
+	"/proc/asound",
+	"/proc/acpi",
+	"/proc/interrupts",
+	"/proc/kcore",
+	"/proc/keys",
+	"/proc/latency_stats",
+	"/proc/timer_list",
+	"/proc/timer_stats",
+	"/proc/sched_debug",
+	"/proc/scsi",
+	"/sys/firmware",
+	"/sys/devices/virtual/powercap",
+}
+
+// DefaultReadonlyPaths are visible but read-only (runc's and Docker's
+// defaults): writing /proc/sys would change the host kernel's settings,
+// /proc/sysrq-trigger could reboot it.
+var DefaultReadonlyPaths = []string{
+	"/proc/bus",
+	"/proc/fs",
+	"/proc/irq",
+	"/proc/sys",
+	"/proc/sysrq-trigger",
+}
+
+// ParseVolume reads a -v value: HOST:CONTAINER[:ro|:rw]. Both paths must be
+// absolute (named volumes are not part of this course); "." and ".." are
+// cleaned away.
+func ParseVolume(spec string) (Mount, error) {
+	parts := strings.Split(spec, ":")
+	var m Mount
+	switch len(parts) {
+	case 2:
+	case 3:
+		switch parts[2] {
+		case "ro":
+			m.ReadOnly = true
+		case "rw":
+		default:
+			return Mount{}, fmt.Errorf("invalid mode: %s", parts[2])
+		}
+	default:
+		return Mount{}, fmt.Errorf("invalid volume specification: '%s'", spec)
+	}
+	if parts[0] == "" || parts[1] == "" {
+		return Mount{}, fmt.Errorf("invalid volume specification: '%s'", spec)
+	}
+	if !filepath.IsAbs(parts[0]) {
+		return Mount{}, fmt.Errorf("invalid volume specification: '%s': the host path must be absolute", spec)
+	}
+	if !path.IsAbs(parts[1]) {
+		return Mount{}, fmt.Errorf("invalid volume specification: '%s': mount path must be absolute", spec)
+	}
+	m.Source = filepath.Clean(parts[0])
+	m.Destination = path.Clean(parts[1])
+	if m.Destination == "/" {
+		return Mount{}, fmt.Errorf("invalid volume specification: '%s': cannot mount over /", spec)
+	}
+	return m, nil
+}
+
+// ForContainer lays out a container's own directories under dir (its
+// upper and work layers and the mount point of its root) and returns the
+// Config that stacks them over lowers (the image's layer directories,
+// topmost first) with the given volumes. The directories stay for a
+// restart; removing dir removes the container's writes.
+func ForContainer(dir string, lowers []string, volumes []Mount) (Config, error) {
+	cfg := Config{
+		Root:   filepath.Join(dir, "rootfs"),
+		Lower:  lowers,
+		Upper:  filepath.Join(dir, "upper"),
+		Work:   filepath.Join(dir, "work"),
+		Mounts: volumes,
+	}
+	for _, d := range []string{cfg.Root, cfg.Upper, cfg.Work} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return Config{}, fmt.Errorf("container directory: %w", err)
+		}
+	}
+	return cfg, nil
+}

@@ -1,0 +1,279 @@
+package rootfs
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"minidocker/step02-namespaces/namespaces"
+	"minidocker/step03-rootfs-layers/layers"
+)
+
+// Stage is step 3's part of the container's init: pass it to
+// namespaces.Init, and put a Config in namespaces.Config.Stages[StageName].
+var Stage = namespaces.Stage{
+	Name:       StageName,
+	MountsProc: true,
+	Run: func(ns *namespaces.Config, raw json.RawMessage) error {
+		var cfg Config
+		if err := json.Unmarshal(raw, &cfg); err != nil {
+			return fmt.Errorf("read config: %w", err)
+		}
+		return Setup(&cfg, ns.Has(namespaces.Net))
+	},
+}
+
+// Setup builds the container's filesystem and moves into it. It runs in
+// the container's own (private) mount namespace, so none of these mounts is
+// seen by the host, and all of them vanish with the namespace:
+//
+//  1. the root: an overlay of the layers (or a bind of the directory)
+//  2. /proc, /dev (+ pts, shm, mqueue), /sys inside it
+//  3. the volumes (-v)
+//  4. pivot_root into it, and detach the old root
+//  5. mask and write-protect what runc does
+//
+// newNet says the container has its own network namespace (then a fresh
+// sysfs shows only its devices; otherwise the host's /sys is bound read-only).
+func Setup(cfg *Config, newNet bool) error {
+	if err := mountRoot(cfg); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(cfg.Root)
+	if err != nil {
+		return fmt.Errorf("open root %s: %w", cfg.Root, err)
+	}
+	defer root.Close()
+	if err := mountProc(root); err != nil {
+		return err
+	}
+	if err := mountDev(root); err != nil {
+		return err
+	}
+	if err := mountSys(root, newNet); err != nil {
+		return err
+	}
+	for _, m := range cfg.Mounts {
+		if err := bindVolume(root, m); err != nil {
+			return fmt.Errorf("volume %s: %w", m, err)
+		}
+	}
+	if err := PivotRoot(cfg.Root); err != nil {
+		return err
+	}
+	masked, readonly := cfg.MaskedPaths, cfg.ReadonlyPaths
+	if masked == nil {
+		masked = DefaultMaskedPaths
+	}
+	if readonly == nil {
+		readonly = DefaultReadonlyPaths
+	}
+	for _, p := range masked {
+		if err := maskPath(p); err != nil {
+			return err
+		}
+	}
+	for _, p := range readonly {
+		if err := readonlyPath(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mountRoot makes cfg.Root a mount point holding the container's files:
+// pivot_root needs the new root to be a mount of its own.
+func mountRoot(cfg *Config) error {
+	if len(cfg.Lower) > 0 {
+		return layers.MountOverlay(cfg.Root, cfg.Lower, cfg.Upper, cfg.Work)
+	}
+	return namespaces.Mount(cfg.Root, cfg.Root, "", unix.MS_BIND|unix.MS_REC, "")
+}
+
+// at returns a path for mount(2) that names the entry name inside root
+// without following any symlink out of it: the image's files are not to be
+// trusted (a layer may make /proc a symlink to /etc). os.Root resolves name
+// inside root, and /proc/self/fd/N names the resolved directory.
+func at(root *os.Root, name string, dir bool) (*os.File, error) {
+	if dir {
+		if err := root.MkdirAll(name, 0o755); err != nil {
+			return nil, err
+		}
+	} else if f, err := root.OpenFile(name, os.O_CREATE|os.O_RDONLY, 0o644); err != nil {
+		return nil, err
+	} else {
+		f.Close()
+	}
+	return root.OpenFile(name, unix.O_PATH|unix.O_CLOEXEC, 0)
+}
+
+// mountAt mounts onto name inside root (created as a directory if missing).
+func mountAt(root *os.Root, name, source, fstype string, flags uintptr, data string) error {
+	f, err := at(root, name, true)
+	if err != nil {
+		return fmt.Errorf("mount target %s: %w", name, err)
+	}
+	defer f.Close()
+	if err := namespaces.Mount(source, fdPath(f), fstype, flags, data); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+func fdPath(f *os.File) string { return "/proc/self/fd/" + strconv.Itoa(int(f.Fd())) }
+
+func mountProc(root *os.Root) error {
+	return mountAt(root, "proc", "proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+}
+
+// mountDev gives the container a /dev of its own: a tmpfs with only the
+// harmless devices (not the host's disks), a private devpts for its
+// terminals, and shm and mqueue for IPC.
+func mountDev(root *os.Root) error {
+	if err := mountAt(root, "dev", "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_STRICTATIME, "mode=755,size=65536k"); err != nil {
+		return err
+	}
+	devices := []struct {
+		name         string
+		major, minor uint32
+	}{
+		{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
+		{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+	}
+	dev := filepath.Join(root.Name(), "dev")
+	for _, d := range devices {
+		p := filepath.Join(dev, d.name)
+		if err := unix.Mknod(p, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
+			return &os.PathError{Op: fmt.Sprintf("mknod c %d %d", d.major, d.minor), Path: p, Err: err}
+		}
+		if err := unix.Chmod(p, 0o666); err != nil { // mknod's mode is masked by the umask
+			return &os.PathError{Op: "chmod 0666", Path: p, Err: err}
+		}
+	}
+	mounts := []struct {
+		name, fstype string
+		flags        uintptr
+		data         string
+	}{
+		// newinstance: the container's ptys are its own, not the host's.
+		{"dev/pts", "devpts", unix.MS_NOSUID | unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+		{"dev/shm", "tmpfs", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, "mode=1777,size=65536k"},
+		{"dev/mqueue", "mqueue", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
+	}
+	for _, m := range mounts {
+		if err := mountAt(root, m.name, m.fstype, m.fstype, m.flags, m.data); err != nil {
+			return err
+		}
+	}
+	links := [][2]string{
+		{"pts/ptmx", "dev/ptmx"}, {"/proc/self/fd", "dev/fd"}, {"/proc/self/fd/0", "dev/stdin"},
+		{"/proc/self/fd/1", "dev/stdout"}, {"/proc/self/fd/2", "dev/stderr"}, {"/proc/kcore", "dev/core"},
+	}
+	for _, l := range links {
+		if err := root.Symlink(l[0], l[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mountSys mounts /sys read-only. sysfs shows the network devices of the
+// network namespace that mounts it, so without a network namespace of our
+// own we bind the host's instead (as runc does).
+func mountSys(root *os.Root, newNet bool) error {
+	const flags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY
+	if newNet {
+		return mountAt(root, "sys", "sysfs", "sysfs", flags, "")
+	}
+	if err := mountAt(root, "sys", "/sys", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	return mountAt(root, "sys", "", "", unix.MS_BIND|unix.MS_REMOUNT|flags, "")
+}
+
+// bindVolume bind-mounts m.Source on m.Destination inside root, creating
+// the target (a directory, or an empty file for a file) without leaving
+// root; :ro is a second mount call, since the kernel ignores MS_RDONLY on
+// the first MS_BIND.
+func bindVolume(root *os.Root, m Mount) error {
+	fi, err := os.Stat(m.Source)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("bind source path does not exist: %s", m.Source)
+		}
+		return err
+	}
+	target, err := at(root, m.Destination[1:], fi.IsDir())
+	if err != nil {
+		return fmt.Errorf("mount target: %w", err)
+	}
+	defer target.Close()
+	if err := namespaces.Mount(m.Source, fdPath(target), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	if !m.ReadOnly {
+		return nil
+	}
+	// Open the target again: the fd above names the directory the bind now
+	// covers, and the remount must name the bind mount itself.
+	mounted, err := root.OpenFile(m.Destination[1:], unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("mount target: %w", err)
+	}
+	defer mounted.Close()
+	return namespaces.Mount("", fdPath(mounted), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, "")
+}
+
+// PivotRoot makes newRoot the root of this mount namespace and detaches
+// the old one, so the host's files are not reachable at all. (chroot only
+// changes how "/" is looked up for one process: a root process can chroot
+// again into a subdirectory and walk ".." out of it.)
+//
+// pivot_root(".", ".") stacks the old root on top of the new one at the
+// same place; umount2(".", MNT_DETACH) then removes the top one, the old
+// root. No put_old directory is needed (runc does the same).
+func PivotRoot(newRoot string) error {
+	if err := unix.Chdir(newRoot); err != nil {
+		return &os.PathError{Op: "chdir", Path: newRoot, Err: err}
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return &os.PathError{Op: "pivot_root", Path: newRoot, Err: err}
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return &os.PathError{Op: "umount2 MNT_DETACH (old root)", Path: newRoot, Err: err}
+	}
+	return unix.Chdir("/")
+}
+
+// maskPath hides p: /dev/null over a file, an empty read-only tmpfs over a
+// directory. A path this kernel does not have is skipped.
+func maskPath(p string) error {
+	fi, err := os.Stat(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return namespaces.Mount("tmpfs", p, "tmpfs", unix.MS_RDONLY, "size=0")
+	}
+	return namespaces.Mount("/dev/null", p, "", unix.MS_BIND, "")
+}
+
+// readonlyPath makes p read-only: bind it on itself, then remount that
+// bind read-only.
+func readonlyPath(p string) error {
+	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err := namespaces.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return err
+	}
+	return namespaces.Mount(p, p, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_REC|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+}
