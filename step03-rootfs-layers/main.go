@@ -6,9 +6,6 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,16 +23,10 @@ import (
 func main() {
 	namespaces.Init(rootfs.Stage)
 
-	var env, volumes stepcli.Strings
+	var f stepcli.ContainerFlags
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	imagePath := fs.String("image", "", "the image: a docker save archive or an OCI layout (`PATH`)")
-	fs.Var(&volumes, "v", "bind mount a volume `SRC:DST[:ro]` (repeatable)")
-	hostname := fs.String("hostname", "", "the container's host `name` (default: the short container ID)")
-	fs.Var(&env, "e", "set an environment variable `KEY=VAL` (repeatable)")
-	dir := fs.String("w", "", "working `DIR`ectory inside the container (default: the image's)")
-	user := fs.String("user", "", "run as `USER[:GROUP]` from the image's /etc/passwd (default: the image's)")
-	init := fs.Bool("init", false, "run a minimal init as PID 1")
-	root := fs.String("root", stepcli.DataRoot(), "data `DIR`ectory for layers and containers")
+	f.Register(fs)
 
 	cmd := stepcli.Command{
 		Name:         "step03-rootfs-layers",
@@ -46,53 +37,19 @@ func main() {
 			if *imagePath == "" {
 				return 0, errors.New(`"--image" is required`)
 			}
-			var mounts []rootfs.Mount
-			for _, v := range volumes {
-				m, err := rootfs.ParseVolume(v)
-				if err != nil {
-					return 0, fmt.Errorf(`invalid argument %q for "-v" flag: %w`, v, err)
-				}
-				mounts = append(mounts, m)
-			}
-			vars, err := process.ParseEnv(env, os.LookupEnv)
+			mounts, vars, err := Parse(&f)
 			if err != nil {
-				return 0, fmt.Errorf(`invalid argument for "-e" flag: %w`, err)
-			}
-			if os.Geteuid() != 0 {
-				return 0, errors.New("mounts and namespaces need root: run it with sudo")
+				return 0, err
 			}
 			img, err := image.Load(*imagePath)
 			if err != nil {
 				return 0, err
 			}
-			store, err := layers.NewStore(filepath.Join(*root, "layers"))
+			cfg, cleanup, err := Prepare(&f, img, args, vars, mounts)
 			if err != nil {
 				return 0, err
 			}
-			lowers, err := img.Unpack(store)
-			if err != nil {
-				return 0, err
-			}
-
-			id := newID()
-			ctrDir := filepath.Join(*root, "containers", id)
-			defer os.RemoveAll(ctrDir) // like docker run --rm
-			fsCfg, err := rootfs.ForContainer(ctrDir, lowers, mounts)
-			if err != nil {
-				return 0, err
-			}
-			cfg := namespaces.Config{Namespaces: namespaces.Default, Hostname: *hostname, Init: *init}
-			if cfg.Hostname == "" {
-				cfg.Hostname = id[:12]
-			}
-			if err := img.Apply(&cfg, image.Overrides{Args: args, Env: vars, Dir: *dir, User: *user}); err != nil {
-				return 0, err
-			}
-			raw, err := json.Marshal(fsCfg)
-			if err != nil {
-				return 0, err
-			}
-			cfg.Stages = map[string]json.RawMessage{rootfs.StageName: raw}
+			defer cleanup()
 			status, err := namespaces.Run(cfg, namespaces.Options{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 			return status.ExitCode(), err
 		},
@@ -100,9 +57,41 @@ func main() {
 	os.Exit(cmd.Main(os.Args[1:], os.Stderr))
 }
 
-// newID is a container ID: 32 random bytes in hex, as Docker's.
-func newID() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+// Parse checks the shared flags: volumes and -e values.
+func Parse(f *stepcli.ContainerFlags) ([]rootfs.Mount, []string, error) {
+	mounts, err := rootfs.ParseVolumes(f.Volumes)
+	if err != nil {
+		return nil, nil, err
+	}
+	vars, err := process.ParseEnv(f.Env, os.LookupEnv)
+	if err != nil {
+		return nil, nil, fmt.Errorf(`invalid argument for "-e" flag: %w`, err)
+	}
+	if os.Geteuid() != 0 {
+		return nil, nil, errors.New("mounts and namespaces need root: run it with sudo")
+	}
+	return mounts, vars, nil
+}
+
+// Prepare lays out a new container of img under the data root and returns
+// its init config and the clean-up that removes it (this demo's containers
+// are removed at exit, like docker run --rm).
+func Prepare(f *stepcli.ContainerFlags, img *image.Image, args, vars []string, mounts []rootfs.Mount) (namespaces.Config, func(), error) {
+	store, err := layers.NewStore(filepath.Join(f.Root, "layers"))
+	if err != nil {
+		return namespaces.Config{}, nil, err
+	}
+	id := stepcli.NewID()
+	dir := filepath.Join(f.Root, "containers", id)
+	cleanup := func() { os.RemoveAll(dir) }
+	cfg, err := rootfs.Prepare(store, img, dir, image.Overrides{Args: args, Env: vars, Dir: f.Dir, User: f.User}, mounts)
+	if err != nil {
+		cleanup()
+		return cfg, nil, err
+	}
+	cfg.Namespaces, cfg.Hostname, cfg.Init = namespaces.Default, f.Hostname, f.Init
+	if cfg.Hostname == "" {
+		cfg.Hostname = id[:12]
+	}
+	return cfg, cleanup, nil
 }

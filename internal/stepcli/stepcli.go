@@ -5,6 +5,8 @@
 package stepcli
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -87,4 +89,33 @@ func DataRoot() string {
 		return r
 	}
 	return "/var/lib/minidocker"
+}
+
+// ContainerFlags are the docker-run-like flags that the demos of step 3 and
+// later share: each step adds its own on top.
+type ContainerFlags struct {
+	Env, Volumes Strings
+	Dir          string
+	User         string
+	Hostname     string
+	Init         bool
+	Root         string
+}
+
+// Register adds the flags to fs.
+func (f *ContainerFlags) Register(fs *flag.FlagSet) {
+	fs.Var(&f.Volumes, "v", "bind mount a volume `SRC:DST[:ro]` (repeatable)")
+	fs.Var(&f.Env, "e", "set an environment variable `KEY=VAL` (repeatable)")
+	fs.StringVar(&f.Dir, "w", "", "working `DIR`ectory inside the container (default: the image's)")
+	fs.StringVar(&f.User, "user", "", "run as `USER[:GROUP]` from the image's /etc/passwd (default: the image's)")
+	fs.StringVar(&f.Hostname, "hostname", "", "the container's host `name` (default: the short container ID)")
+	fs.BoolVar(&f.Init, "init", false, "run a minimal init as PID 1")
+	fs.StringVar(&f.Root, "root", DataRoot(), "data `DIR`ectory for images, layers and containers")
+}
+
+// NewID is a container ID: 32 random bytes in hex, as Docker's.
+func NewID() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

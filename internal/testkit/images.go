@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"archive/tar"
 	"io"
 	"os"
 	"sync"
@@ -12,18 +13,32 @@ import (
 	"minidocker/internal/imagebuild"
 )
 
-// The tar-entry builders of internal/imagebuild, for tests.
+// Entry is one tar entry of a layer, in the style of containerd's tartest:
+// a header and its content.
 type Entry = imagebuild.Entry
 
-var (
-	File     = imagebuild.File
-	Dir      = imagebuild.Dir
-	Symlink  = imagebuild.Symlink
-	Hardlink = imagebuild.Hardlink
-	Whiteout = imagebuild.Whiteout
-	Opaque   = imagebuild.Opaque
-	Header   = imagebuild.Header
-)
+// File is a regular file.
+func File(name, content string, mode int64) Entry { return imagebuild.File(name, content, mode) }
+
+// Dir is a directory.
+func Dir(name string, mode int64) Entry { return imagebuild.Dir(name, mode) }
+
+// Symlink is a symbolic link name -> target.
+func Symlink(name, target string) Entry { return imagebuild.Symlink(name, target) }
+
+// Hardlink is a hard link name -> target, a path of the same layer.
+func Hardlink(name, target string) Entry { return imagebuild.Hardlink(name, target) }
+
+// Whiteout deletes name of the lower layers: the entry DIR/.wh.BASE.
+func Whiteout(name string) Entry { return imagebuild.Whiteout(name) }
+
+// Opaque hides the lower layers' dir: the entry dir/.wh..wh..opq.
+func Opaque(dir string) Entry { return imagebuild.Opaque(dir) }
+
+// Header is a raw entry, written as it is: for hostile layers ("../x",
+// links out of the layer) and for fields the other builders do not set
+// (owner, device numbers, PAX xattrs).
+func Header(h *tar.Header, content string) Entry { return imagebuild.Header(h, content) }
 
 func fatalIf(t testing.TB, err error) {
 	t.Helper()
@@ -97,14 +112,29 @@ func BusyboxTar(t testing.TB) []byte {
 
 // BusyboxLayer is BusyboxTar as a Docker layer.
 func BusyboxLayer(t testing.TB) v1.Layer {
+	t.Helper()
 	l, err := imagebuild.Layer(BusyboxTar(t), "")
 	fatalIf(t, err)
 	return l
 }
 
-// BusyboxImage is a one-layer busybox image.
+// BusyboxImage is a one-layer busybox image, with the config of Docker
+// Hub's (Cmd sh).
 func BusyboxImage(t testing.TB) v1.Image {
+	t.Helper()
 	return Image(t, imagebuild.BusyboxConfig(), BusyboxLayer(t))
+}
+
+// HTTPDImage is the demo's httpd image: busybox, then a layer with
+// /usr/local/apache2/htdocs/index.html, run as busybox httpd on port 80
+// (imagebuild.HTTPDConfig).
+func HTTPDImage(t testing.TB) v1.Image {
+	t.Helper()
+	data, err := imagebuild.HTTPDLayer()
+	fatalIf(t, err)
+	l, err := imagebuild.Layer(data, "")
+	fatalIf(t, err)
+	return Image(t, imagebuild.HTTPDConfig(), BusyboxLayer(t), l)
 }
 
 // WriteOCILayout writes img as an OCI image layout in dir, tagged ref.

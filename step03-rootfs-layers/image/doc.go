@@ -15,11 +15,18 @@
 // Both can be a directory or a tar of one. Load reads either; a tar is
 // indexed once and each layer read in place (no copy to disk).
 //
+// Docker 25+ writes both at once (an OCI layout with a manifest.json for
+// the tags); older docker save names layers <v1 id>/layer.tar and links a
+// repeated layer to its first copy; skopeo names them <diffID>.tar. Where
+// a name is a digest, the blob is checked against it.
+//
 // # What goes wrong
 //
 // A blob whose bytes do not hash to the digest that names it is refused
-// when read: content addressing is what makes layers shareable and
-// tamper-evident. A config without one diffID per layer is refused.
+// when read (ErrDigestMismatch): content addressing is what makes layers
+// shareable and tamper-evident. A config without one diffID per layer is
+// refused. A manifest that names "../../etc/shadow" cannot read it: an
+// image directory is read through os.Root.
 //
 // # See also
 //

@@ -3,7 +3,6 @@ package image
 import (
 	_ "crypto/sha256" // registers sha256 for go-digest
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -43,9 +42,6 @@ func (img *Image) DiffIDs() []digest.Digest {
 	}
 	return ids
 }
-
-// ErrDigestMismatch means a blob's bytes do not hash to its digest.
-var ErrDigestMismatch = errors.New("digest mismatch")
 
 // Verify returns a reader of r that fails at EOF (with ErrDigestMismatch)
 // unless what it read has digest want, and, if size >= 0, is size bytes.

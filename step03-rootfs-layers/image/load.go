@@ -2,6 +2,8 @@ package image
 
 import (
 	"archive/tar"
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,16 +11,17 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // Load reads the image at p: a docker save archive, or an OCI image layout
-// as a directory or a tar (skopeo's oci-archive). If the store holds several
-// images, Load takes the first (OCI: the first whose platform is this host).
+// (skopeo's oci-archive), each as a tar file or as a directory. If it holds
+// several images, Load takes the first (OCI: the first for this host's
+// platform). Nothing is extracted: a layer's Open reads it in place.
 func Load(p string) (*Image, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
@@ -36,12 +39,13 @@ func Load(p string) (*Image, error) {
 	}
 	var img *Image
 	switch {
+	// Docker 25+ writes both: manifest.json carries the repository tags.
 	case store.has("manifest.json"):
 		img, err = loadDockerArchive(store)
 	case store.has("index.json"):
 		img, err = loadOCILayout(store)
 	default:
-		err = errors.New("neither a docker save archive (manifest.json) nor an OCI image layout (index.json)")
+		err = ErrUnknownFormat
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load image %s: %w", p, err)
@@ -49,21 +53,28 @@ func Load(p string) (*Image, error) {
 	return img, nil
 }
 
-// blobStore reads files of the image by their path inside it.
+// blobStore reads the files of an image by their path inside it.
 type blobStore interface {
 	has(name string) bool
 	open(name string) (io.ReadCloser, int64, error)
 }
 
+// dirStore reads an image directory through os.Root: a manifest naming
+// "../../etc/shadow" as a layer cannot read outside it.
 type dirStore string
 
 func (d dirStore) has(name string) bool {
-	_, err := os.Stat(filepath.Join(string(d), filepath.FromSlash(name)))
+	root, err := os.OpenRoot(string(d))
+	if err != nil {
+		return false
+	}
+	defer root.Close()
+	_, err = root.Stat(name)
 	return err == nil
 }
 
 func (d dirStore) open(name string) (io.ReadCloser, int64, error) {
-	f, err := os.Open(filepath.Join(string(d), filepath.FromSlash(name)))
+	f, err := os.OpenInRoot(string(d), name)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -72,6 +83,10 @@ func (d dirStore) open(name string) (io.ReadCloser, int64, error) {
 		f.Close()
 		return nil, 0, err
 	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, 0, &fs.PathError{Op: "open", Path: name, Err: errors.New("not a regular file")}
+	}
 	return f, fi.Size(), nil
 }
 
@@ -79,6 +94,9 @@ func (d dirStore) open(name string) (io.ReadCloser, int64, error) {
 type tarStore struct {
 	path    string
 	entries map[string]tarEntry
+	// links maps a symlink or hard link entry to the entry it names: docker
+	// save links a layer that two images share instead of storing it twice.
+	links map[string]string
 }
 
 type tarEntry struct{ offset, size int64 }
@@ -102,7 +120,7 @@ func openTar(p string) (*tarStore, error) {
 	defer f.Close()
 	cr := &countingReader{r: f}
 	tr := tar.NewReader(cr)
-	ts := &tarStore{path: p, entries: map[string]tarEntry{}}
+	ts := &tarStore{path: p, entries: map[string]tarEntry{}, links: map[string]string{}}
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -111,18 +129,41 @@ func openTar(p string) (*tarStore, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read archive: %w", err)
 		}
-		if hdr.Typeflag == tar.TypeReg {
+		name := path.Clean(hdr.Name)
+		switch hdr.Typeflag {
+		case tar.TypeReg:
 			// tar.Reader has read exactly the header blocks: the content
-			// starts here.
-			ts.entries[path.Clean(hdr.Name)] = tarEntry{offset: cr.n, size: hdr.Size}
+			// starts here. (It reads the content of the previous entry
+			// through to the end before the next header, unbuffered.)
+			ts.entries[name] = tarEntry{offset: cr.n, size: hdr.Size}
+		case tar.TypeSymlink:
+			ts.links[name] = path.Join(path.Dir(name), hdr.Linkname)
+		case tar.TypeLink:
+			ts.links[name] = path.Clean(hdr.Linkname)
 		}
 	}
 }
 
-func (t *tarStore) has(name string) bool { _, ok := t.entries[path.Clean(name)]; return ok }
+// resolve follows links to a regular entry (a few hops at most).
+func (t *tarStore) resolve(name string) (tarEntry, bool) {
+	name = path.Clean(name)
+	for range 8 {
+		if e, ok := t.entries[name]; ok {
+			return e, true
+		}
+		target, ok := t.links[name]
+		if !ok {
+			break
+		}
+		name = target
+	}
+	return tarEntry{}, false
+}
+
+func (t *tarStore) has(name string) bool { _, ok := t.resolve(name); return ok }
 
 func (t *tarStore) open(name string) (io.ReadCloser, int64, error) {
-	e, ok := t.entries[path.Clean(name)]
+	e, ok := t.resolve(name)
 	if !ok {
 		return nil, 0, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
@@ -130,26 +171,58 @@ func (t *tarStore) open(name string) (io.ReadCloser, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{io.NewSectionReader(f, e.offset, e.size), f}, e.size, nil
+	return readCloser{io.NewSectionReader(f, e.offset, e.size), f}, e.size, nil
 }
 
-func readJSON(s blobStore, name string, v any) ([]byte, error) {
-	r, _, err := s.open(name)
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// maxJSON bounds what Load reads of a manifest, index or config.
+const maxJSON = 32 << 20
+
+// readJSON decodes the file name of the image into v and returns its bytes.
+// When want is not "", the bytes must have that digest.
+func readJSON(s blobStore, name string, want digest.Digest, size int64, v any) ([]byte, error) {
+	rc, _, err := s.open(name)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, 32<<20))
+	defer rc.Close()
+	var r io.Reader = io.LimitReader(rc, maxJSON)
+	if want != "" {
+		r = Verify(r, want, size)
+	}
+	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return data, nil
+}
+
+// nameDigest is the digest that a file's name in a docker save archive
+// gives, or "": "blobs/sha256/<hex>" (Docker 25+), "sha256:<hex>" and
+// "<hex>.tar.gz" (go-containerregistry), "<hex>.json" and "<hex>.tar"
+// (docker save, skopeo: the uncompressed layer, so <hex> is its diffID).
+// Older docker save names a layer "<v1 id>/layer.tar", which says nothing.
+func nameDigest(name string) digest.Digest {
+	hex := path.Base(name)
+	if path.Dir(name) == "blobs/sha256" {
+		hex = "sha256:" + hex
+	}
+	hex = strings.TrimPrefix(hex, "sha256:")
+	for _, ext := range []string{".tar.gz", ".tar", ".json"} {
+		hex = strings.TrimSuffix(hex, ext)
+	}
+	d := digest.NewDigestFromEncoded(digest.SHA256, hex)
+	if d.Validate() != nil {
+		return ""
+	}
+	return d
 }
 
 // loadDockerArchive reads docker save's manifest.json:
@@ -160,15 +233,18 @@ func loadDockerArchive(s blobStore) (*Image, error) {
 		RepoTags []string
 		Layers   []string
 	}
-	if _, err := readJSON(s, "manifest.json", &manifest); err != nil {
+	if _, err := readJSON(s, "manifest.json", "", -1, &manifest); err != nil {
 		return nil, err
 	}
 	if len(manifest) == 0 {
 		return nil, errors.New("manifest.json lists no image")
 	}
 	m := manifest[0]
+	if m.Config == "" {
+		return nil, errors.New("manifest.json: no Config")
+	}
 	var raw json.RawMessage
-	data, err := readJSON(s, m.Config, &raw)
+	data, err := readJSON(s, m.Config, nameDigest(m.Config), -1, &raw)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -178,42 +254,47 @@ func loadDockerArchive(s blobStore) (*Image, error) {
 	}
 	img := &Image{Config: cfg, ConfigDigest: digest.FromBytes(data), RepoTags: m.RepoTags}
 	for i, name := range m.Layers {
-		if !s.has(name) {
-			return nil, fmt.Errorf("layer %s: missing from the archive", name)
+		l := Layer{Digest: nameDigest(name), DiffID: cfg.RootFS.DiffIDs[i]}
+		if l.Size, l.MediaType, err = sniff(s, name); err != nil {
+			return nil, fmt.Errorf("layer %s: %w", name, err)
 		}
-		name := name
-		l := Layer{DiffID: cfg.RootFS.DiffIDs[i], MediaType: "application/vnd.docker.image.rootfs.diff.tar"}
-		// Newer docker save (and ggcr) name blobs by digest: verify them.
-		if d, err := digest.Parse(path.Base(path.Dir(name)) + ":" + path.Base(name)); err == nil {
-			l.Digest = d
-		}
-		l.Open = func() (io.ReadCloser, error) {
-			r, size, err := s.open(name)
-			if err != nil {
-				return nil, err
-			}
-			if l.Digest == "" {
-				return r, nil
-			}
-			return readCloser{Verify(r, l.Digest, size), r}, nil
-		}
-		l.Size, _ = sizeOf(s, name)
+		l.Open = openBlob(s, name, l.Digest, l.Size)
 		img.Layers = append(img.Layers, l)
 	}
 	return img, nil
 }
 
-func sizeOf(s blobStore, name string) (int64, error) {
+// sniff returns a docker save layer's size and, from its first bytes, its
+// media type: docker save stores layers uncompressed, other tools gzip them.
+func sniff(s blobStore, name string) (int64, string, error) {
 	r, size, err := s.open(name)
-	if err == nil {
-		r.Close()
+	if err != nil {
+		return 0, "", err
 	}
-	return size, err
+	defer r.Close()
+	head, _ := bufio.NewReader(r).Peek(4)
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return size, "application/vnd.docker.image.rootfs.diff.tar.gzip", nil
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return size, ocispec.MediaTypeImageLayerZstd, nil
+	}
+	return size, "application/vnd.docker.image.rootfs.diff.tar", nil
 }
 
-type readCloser struct {
-	io.Reader
-	io.Closer
+// openBlob is a Layer's Open: the blob as stored, verified against d (when
+// known) as it is read.
+func openBlob(s blobStore, name string, d digest.Digest, size int64) func() (io.ReadCloser, error) {
+	return func() (io.ReadCloser, error) {
+		r, _, err := s.open(name)
+		if err != nil {
+			return nil, err
+		}
+		if d == "" {
+			return r, nil
+		}
+		return readCloser{Verify(r, d, size), r}, nil
+	}
 }
 
 func blobPath(d digest.Digest) string {
@@ -222,8 +303,15 @@ func blobPath(d digest.Digest) string {
 
 // loadOCILayout follows index.json -> (index ->) manifest -> config + layers.
 func loadOCILayout(s blobStore) (*Image, error) {
+	var layout ocispec.ImageLayout
+	if _, err := readJSON(s, ocispec.ImageLayoutFile, "", -1, &layout); err != nil {
+		return nil, fmt.Errorf("not an OCI image layout: %w", err)
+	}
+	if layout.Version != ocispec.ImageLayoutVersion {
+		return nil, fmt.Errorf("%s: imageLayoutVersion %q, want %q", ocispec.ImageLayoutFile, layout.Version, ocispec.ImageLayoutVersion)
+	}
 	var index ocispec.Index
-	if _, err := readJSON(s, "index.json", &index); err != nil {
+	if _, err := readJSON(s, ocispec.ImageIndexFile, "", -1, &index); err != nil {
 		return nil, err
 	}
 	desc, err := pickManifest(s, index, 0)
@@ -231,11 +319,11 @@ func loadOCILayout(s blobStore) (*Image, error) {
 		return nil, err
 	}
 	var manifest ocispec.Manifest
-	if _, err := readVerifiedJSON(s, desc, &manifest); err != nil {
-		return nil, err
+	if _, err := readBlobJSON(s, desc, &manifest); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	var raw json.RawMessage
-	data, err := readVerifiedJSON(s, manifest.Config, &raw)
+	data, err := readBlobJSON(s, manifest.Config, &raw)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -248,19 +336,15 @@ func loadOCILayout(s blobStore) (*Image, error) {
 		img.RepoTags = []string{ref}
 	}
 	for i, ld := range manifest.Layers {
-		ld := ld
+		if err := ld.Digest.Validate(); err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i, err)
+		}
 		if !s.has(blobPath(ld.Digest)) {
-			return nil, fmt.Errorf("layer %s: missing from the layout", ld.Digest)
+			return nil, fmt.Errorf("layer %s: %w", ld.Digest, fs.ErrNotExist)
 		}
 		img.Layers = append(img.Layers, Layer{
 			Digest: ld.Digest, DiffID: cfg.RootFS.DiffIDs[i], MediaType: ld.MediaType, Size: ld.Size,
-			Open: func() (io.ReadCloser, error) {
-				r, _, err := s.open(blobPath(ld.Digest))
-				if err != nil {
-					return nil, err
-				}
-				return readCloser{Verify(r, ld.Digest, ld.Size), r}, nil
-			},
+			Open: openBlob(s, blobPath(ld.Digest), ld.Digest, ld.Size),
 		})
 	}
 	return img, nil
@@ -279,7 +363,7 @@ func pickManifest(s blobStore, index ocispec.Index, depth int) (ocispec.Descript
 		switch d.MediaType {
 		case ocispec.MediaTypeImageIndex, "application/vnd.docker.distribution.manifest.list.v2+json":
 			var inner ocispec.Index
-			if _, err := readVerifiedJSON(s, d, &inner); err != nil {
+			if _, err := readBlobJSON(s, d, &inner); err != nil {
 				return d, err
 			}
 			return pickManifest(s, inner, depth+1)
@@ -290,18 +374,10 @@ func pickManifest(s blobStore, index ocispec.Index, depth int) (ocispec.Descript
 	return ocispec.Descriptor{}, fmt.Errorf("index.json: no manifest for %s/%s", runtime.GOOS, runtime.GOARCH)
 }
 
-func readVerifiedJSON(s blobStore, d ocispec.Descriptor, v any) ([]byte, error) {
+// readBlobJSON reads the blob of descriptor d, verified, into v.
+func readBlobJSON(s blobStore, d ocispec.Descriptor, v any) ([]byte, error) {
 	if err := d.Digest.Validate(); err != nil {
 		return nil, fmt.Errorf("descriptor: %w", err)
 	}
-	r, _, err := s.open(blobPath(d.Digest))
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	data, err := io.ReadAll(Verify(io.LimitReader(r, 32<<20), d.Digest, d.Size))
-	if err != nil {
-		return nil, fmt.Errorf("blob %s: %w", d.Digest, err)
-	}
-	return data, json.Unmarshal(data, v)
+	return readJSON(s, blobPath(d.Digest), d.Digest, d.Size, v)
 }

@@ -1,13 +1,8 @@
 package image
 
 import (
-	"errors"
-
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
-
-// ErrNoCommand means neither the image nor the command line gives a command.
-var ErrNoCommand = errors.New("no command specified")
 
 // Command is what docker run executes: Entrypoint followed by Cmd. A
 // command given on the command line replaces the image's Cmd (not its

@@ -16,13 +16,20 @@
 //	.wh.NAME          -> NAME, a character device 0/0 ("whiteout")
 //	DIR/.wh..wh..opq  -> DIR with xattr trusted.overlay.opaque=y
 //
+// A whiteout deletes only from the lower layers (image-spec layer.md), so
+// an entry of the same layer keeps its place: ".wh.x" after this layer's
+// own file x changes nothing, and a directory next to its own whiteout
+// becomes opaque.
+//
 // # The syscalls, in order
 //
 //  1. sniff the compression (gzip 1f 8b, zstd 28 b5 2f fd, or plain tar)
 //  2. for each entry, inside the layer directory opened with os.Root
-//     (openat2-style resolution that never leaves it): mkdirat, openat +
-//     write, symlinkat, linkat, mknodat; then fchownat, fchmodat,
-//     fsetxattr, utimensat (directories last, after their contents)
+//     (each path component opened with O_NOFOLLOW, so resolution never
+//     leaves it): mkdirat, openat(O_CREAT|O_EXCL|O_NOFOLLOW) + write,
+//     symlinkat, linkat, mknodat; then fchown, fchmod (after the chown,
+//     which clears setuid), fsetxattr, utimensat; directories' times last,
+//     after their contents
 //  3. sha256 of the uncompressed stream must equal the diffID, else the
 //     temporary directory is removed; rename(2) makes the layer visible
 //  4. mount("overlay", target, "overlay", 0, "lowerdir=l/A:l/B,upperdir=…,workdir=…"),
@@ -31,11 +38,20 @@
 //
 // # What goes wrong
 //
-// A hostile layer names "../../etc/passwd", an absolute path, a hard link
-// to a file outside, or a symlink "x -> /etc" followed by "x/passwd": each
-// is refused with an error naming the entry, and os.Root guarantees that
-// nothing was written outside even before the error. A layer whose bytes
-// do not hash to its diffID never becomes visible.
+// A hostile layer names "../../etc/passwd", a hard link to a file outside,
+// or a symlink "x -> /etc" followed by "x/passwd": each is refused with an
+// error naming the entry (ErrEscape), and os.Root guarantees that nothing
+// was written outside even before the error. An absolute name such as
+// "/etc/passwd" is taken relative to the layer, as Docker does. An entry
+// over a symlink replaces the symlink; it never writes through it.
+//
+// Without CAP_MKNOD (in a user namespace) mknod of a device fails with
+// EPERM: ApplyWarn reports the entry and goes on, as Docker does. The
+// whiteout device 0/0 needs no capability since Linux 5.8.
+//
+// A layer whose bytes do not hash to its diffID never becomes visible.
+// Overlayfs wants upper and work on one filesystem, and trusted.* xattrs
+// (root) for the opaque marker; a mount error carries the whole data string.
 //
 // # See also
 //

@@ -20,7 +20,16 @@ func Unpack(dir string, compressed io.Reader, diffID digest.Digest) error {
 	return fmt.Errorf("unpack layer: %w", errors.ErrUnsupported)
 }
 
+func unpack(dir string, compressed io.Reader, diffID digest.Digest, warn func(string, error)) error {
+	return Unpack(dir, compressed, diffID)
+}
+
 // MountOverlay is only implemented on Linux.
 func MountOverlay(target string, lowers []string, upper, work string) error {
 	return fmt.Errorf("mount overlay: %w", errors.ErrUnsupported)
+}
+
+// ApplyWarn is only implemented on Linux.
+func ApplyWarn(dir string, r io.Reader, warn func(entry string, err error)) (int64, error) {
+	return 0, fmt.Errorf("apply layer: %w", errors.ErrUnsupported)
 }

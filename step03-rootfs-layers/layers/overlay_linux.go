@@ -5,14 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"minidocker/step02-namespaces/namespaces"
 )
-
-const unixENOTEMPTY = unix.ENOTEMPTY
 
 // MountOverlay mounts an overlay on target: lowers (read-only, topmost
 // first) under upper (writable), with work as overlayfs' scratch space on
@@ -26,6 +25,22 @@ const unixENOTEMPTY = unix.ENOTEMPTY
 func MountOverlay(target string, lowers []string, upper, work string) error {
 	if len(lowers) == 0 {
 		return fmt.Errorf("overlay on %s: no lower layers", target)
+	}
+	// Absolute paths: the fallback below changes the working directory.
+	cwd, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("overlay on %s: %w", target, err)
+	}
+	abs := func(p string) string {
+		if filepath.IsAbs(p) {
+			return filepath.Clean(p)
+		}
+		return filepath.Join(cwd, p)
+	}
+	target, upper, work = abs(target), abs(upper), abs(work)
+	lowers = slices.Clone(lowers)
+	for i := range lowers {
+		lowers[i] = abs(lowers[i])
 	}
 	data := overlayData(lowers, upper, work)
 	if len(data) < os.Getpagesize()-1 {
@@ -46,8 +61,17 @@ func MountOverlay(target string, lowers []string, upper, work string) error {
 	return mountFrom(filepath.Dir(base), "overlay", target, "overlay", 0, data)
 }
 
+// overlayData is the mount's data string, in overlayfs' own words
+// (Documentation/filesystems/overlayfs.rst): lowerdir lists the
+// read-only layers topmost first, separated by ':'. A ':' or ',' inside a
+// path is escaped with a backslash, as overlayfs expects.
 func overlayData(lowers []string, upper, work string) string {
-	return "lowerdir=" + strings.Join(lowers, ":") + ",upperdir=" + upper + ",workdir=" + work
+	esc := strings.NewReplacer(`\`, `\\`, `:`, `\:`, `,`, `\,`)
+	escaped := make([]string, len(lowers))
+	for i, l := range lowers {
+		escaped[i] = esc.Replace(l)
+	}
+	return "lowerdir=" + strings.Join(escaped, ":") + ",upperdir=" + esc.Replace(upper) + ",workdir=" + esc.Replace(work)
 }
 
 // mountFrom calls mount(2) with dir as the current directory. The working
@@ -56,10 +80,6 @@ func overlayData(lowers []string, upper, work string) string {
 // never handed back to the Go scheduler: when the goroutine ends, the
 // thread ends with it.
 func mountFrom(dir, source, target, fstype string, flags uintptr, data string) error {
-	target, err := filepath.Abs(target)
-	if err != nil {
-		return err
-	}
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // no Unlock: this thread must die with us

@@ -25,6 +25,9 @@ import (
 //	root/locks/<hex>          flock: one unpack of a layer at a time, across processes
 type Store struct {
 	root string
+	// Warn, when set, hears of the entries Unpack skipped rather than
+	// failing the layer (see ApplyWarn). Set it before the first Unpack.
+	Warn func(diffID digest.Digest, entry string, err error)
 }
 
 // NewStore opens (creating) a layer store at root.
@@ -52,10 +55,15 @@ func (s *Store) Link(diffID digest.Digest) string {
 
 func shortID(d digest.Digest) string { return d.Encoded()[:12] }
 
-// Has reports whether diffID is unpacked.
+// Has reports whether diffID is unpacked: its short link, made last, is
+// there and points to it.
 func (s *Store) Has(diffID digest.Digest) bool {
-	_, err := os.Lstat(s.Link(diffID))
-	return err == nil
+	target, err := os.Readlink(s.Link(diffID))
+	return err == nil && target == linkTarget(diffID)
+}
+
+func linkTarget(diffID digest.Digest) string {
+	return filepath.Join("..", string(diffID.Algorithm()), diffID.Encoded())
 }
 
 // Size is the content size recorded when the layer was unpacked.
@@ -85,7 +93,11 @@ func (s *Store) Unpack(diffID digest.Digest, compressed io.Reader) (string, erro
 	if s.Has(diffID) {
 		return dir, nil
 	}
-	if err := Unpack(dir, compressed, diffID); err != nil {
+	var warn func(string, error)
+	if s.Warn != nil {
+		warn = func(entry string, err error) { s.Warn(diffID, entry, err) }
+	}
+	if err := unpack(dir, compressed, diffID, warn); err != nil {
 		return "", err
 	}
 	size, err := dirSize(dir)
@@ -96,11 +108,26 @@ func (s *Store) Unpack(diffID digest.Digest, compressed io.Reader) (string, erro
 		return "", err
 	}
 	// The link goes last: Has means the layer is complete.
-	link := s.Link(diffID)
-	if err := os.Symlink(filepath.Join("..", string(diffID.Algorithm()), diffID.Encoded()), link); err != nil && !errors.Is(err, fs.ErrExist) {
-		return "", fmt.Errorf("unpack layer %s: link: %w", diffID, err)
+	if err := s.link(diffID); err != nil {
+		return "", fmt.Errorf("unpack layer %s: %w", diffID, err)
 	}
 	return dir, nil
+}
+
+// link makes the short link l/<12 hex> -> ../sha256/<hex>. Two diffIDs
+// that share their first 12 hex digits would share a link: refuse the
+// second rather than mount the wrong layer.
+func (s *Store) link(diffID digest.Digest) error {
+	link := s.Link(diffID)
+	target := linkTarget(diffID)
+	err := os.Symlink(target, link)
+	if errors.Is(err, fs.ErrExist) {
+		if got, _ := os.Readlink(link); got == target {
+			return nil
+		}
+		return fmt.Errorf("short link %s is taken by another layer", link)
+	}
+	return err
 }
 
 // Remove deletes an unpacked layer. The caller makes sure no image or
@@ -111,13 +138,18 @@ func (s *Store) Remove(diffID digest.Digest) error {
 		return err
 	}
 	defer unlock()
-	if err := os.Remove(s.Link(diffID)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove layer %s: %w", diffID, err)
+	if s.Has(diffID) { // the link might be another layer's (see link)
+		if err := os.Remove(s.Link(diffID)); err != nil {
+			return fmt.Errorf("remove layer %s: %w", diffID, err)
+		}
 	}
 	os.Remove(s.Path(diffID) + ".size")
 	if err := os.RemoveAll(s.Path(diffID)); err != nil {
 		return fmt.Errorf("remove layer %s: %w", diffID, err)
 	}
+	// Removing the lock file lets a process that waits on the old file
+	// and one that creates a new one unpack at the same time; that is
+	// harmless: one rename wins, the other finds the layer there.
 	os.Remove(filepath.Join(s.root, "locks", diffID.Encoded()))
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
+	"golang.org/x/sys/unix"
 )
 
 // Unpack decompresses one layer blob and extracts it into dir, verifying
@@ -17,6 +18,11 @@ import (
 // the digest matched, so dir either does not exist or holds the whole,
 // verified layer. If dir exists already, Unpack does nothing.
 func Unpack(dir string, compressed io.Reader, diffID digest.Digest) error {
+	return unpack(dir, compressed, diffID, nil)
+}
+
+// unpack is Unpack reporting skipped entries to warn (see ApplyWarn).
+func unpack(dir string, compressed io.Reader, diffID digest.Digest, warn func(entry string, err error)) error {
 	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}
@@ -46,7 +52,7 @@ func Unpack(dir string, compressed io.Reader, diffID digest.Digest) error {
 	defer tarStream.Close()
 	digester := diffID.Algorithm().Digester()
 	tee := io.TeeReader(tarStream, digester.Hash())
-	if _, err := Apply(tmp, tee); err != nil {
+	if _, err := ApplyWarn(tmp, tee, warn); err != nil {
 		return fmt.Errorf("unpack layer %s: %w", diffID, err)
 	}
 	// The tar reader stops at the end-of-archive marker; the padding after
@@ -58,7 +64,7 @@ func Unpack(dir string, compressed io.Reader, diffID digest.Digest) error {
 		return fmt.Errorf("unpack layer: %w: got %s, want %s", ErrDiffIDMismatch, got, diffID)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		if errors.Is(err, fs.ErrExist) || errors.Is(err, unixENOTEMPTY) {
+		if errors.Is(err, fs.ErrExist) || errors.Is(err, unix.ENOTEMPTY) {
 			return nil // another process unpacked it meanwhile
 		}
 		return fmt.Errorf("unpack layer %s: %w", diffID, err)

@@ -42,12 +42,18 @@ func Classify(name string) (Kind, string) {
 }
 
 // CleanName turns a tar entry name into a path relative to the layer
-// directory. "./a/b/" becomes "a/b"; absolute names and names that leave
-// the directory ("../x", "a/../../x") are refused: a layer only ever
-// describes paths under its own root.
+// directory. "./a/b/" becomes "a/b". An absolute name is taken relative to
+// the layer's root, as Docker and containerd do ("/etc/passwd" is
+// "etc/passwd", "/../x" is "x"); a relative name that leaves the directory
+// ("../x", "a/../../x") is refused: a layer only ever describes paths under
+// its own root.
 func CleanName(name string) (string, error) {
 	if path.IsAbs(name) {
-		return "", fmt.Errorf("entry %q: absolute name: %w", name, ErrEscape)
+		// path.Clean drops ".." at the root: "/../x" is "/x".
+		if rel := strings.TrimPrefix(path.Clean(name), "/"); rel != "" {
+			return rel, nil
+		}
+		return ".", nil
 	}
 	clean := path.Clean(name)
 	if clean == ".." || strings.HasPrefix(clean, "../") {

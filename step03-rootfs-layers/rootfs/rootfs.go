@@ -134,3 +134,16 @@ func ForContainer(dir string, lowers []string, volumes []Mount) (Config, error) 
 	}
 	return cfg, nil
 }
+
+// ParseVolumes parses each -v value, with docker run's error wording.
+func ParseVolumes(specs []string) ([]Mount, error) {
+	var mounts []Mount
+	for _, v := range specs {
+		m, err := ParseVolume(v)
+		if err != nil {
+			return nil, fmt.Errorf(`invalid argument %q for "-v" flag: %w`, v, err)
+		}
+		mounts = append(mounts, m)
+	}
+	return mounts, nil
+}

@@ -1,7 +1,6 @@
 package rootfs
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,20 +12,6 @@ import (
 	"minidocker/step02-namespaces/namespaces"
 	"minidocker/step03-rootfs-layers/layers"
 )
-
-// Stage is step 3's part of the container's init: pass it to
-// namespaces.Init, and put a Config in namespaces.Config.Stages[StageName].
-var Stage = namespaces.Stage{
-	Name:       StageName,
-	MountsProc: true,
-	Run: func(ns *namespaces.Config, raw json.RawMessage) error {
-		var cfg Config
-		if err := json.Unmarshal(raw, &cfg); err != nil {
-			return fmt.Errorf("read config: %w", err)
-		}
-		return Setup(&cfg, ns.Has(namespaces.Net))
-	},
-}
 
 // Setup builds the container's filesystem and moves into it. It runs in
 // the container's own (private) mount namespace, so none of these mounts is
