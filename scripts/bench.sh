@@ -21,3 +21,6 @@ hyperfine -N --warmup 10 --runs 100 --export-markdown "$out/step02.md" \
 	"$bin/step02 run --ns=mnt -- /bin/true" "$bin/step02 run --ns=ipc -- /bin/true" \
 	"$bin/step02 run --ns=net -- /bin/true" "$bin/step02 run --ns=cgroup -- /bin/true" \
 	"$bin/step02 run -- /bin/true"
+
+echo "== step04: create + place + destroy one cgroup with three limits"
+"$GO" test -run '^$' -bench Lifecycle -count 5 ./step04-cgroups/cgroups | tee "$out/step04.txt"

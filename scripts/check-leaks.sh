@@ -10,7 +10,7 @@ leaks=$(
 		grep -E 'minidocker|mdk|overlay' /proc/self/mountinfo | grep -v ' /var/lib/docker' | sed 's/^/mount: /'
 		ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(veth|mdk|minidocker)' | sed 's/^/link: /'
 		ip netns list 2>/dev/null | sed 's/^/netns: /'
-		find /sys/fs/cgroup -mindepth 1 -maxdepth 6 -type d -name 'minidocker*' 2>/dev/null | sed 's/^/cgroup: /'
+		find /sys/fs/cgroup -mindepth 1 -maxdepth 8 -type d \( -name 'minidocker*' -o -name 'mdk-*' \) 2>/dev/null | sed 's/^/cgroup: /'
 		if command -v nft >/dev/null; then nft list tables 2>/dev/null | grep -i -E 'minidocker|mdk' | sed 's/^/nft: /'; fi
 		pgrep -a -f '__minidocker' | sed 's/^/process: /'
 	} 2>/dev/null

@@ -35,6 +35,13 @@ show bin/step02-namespaces run --init -- ps -o pid,ppid,args
 echo
 echo "step03: an image is read-only layers; the container gets one writable layer on top."
 export MINIDOCKER_ROOT=${MINIDOCKER_ROOT:-$(mktemp -d /dev/shm/minidocker-demo-XXXX)}
+trap 'rm -rf "$MINIDOCKER_ROOT"' EXIT
 show bin/step03-rootfs-layers run --image bin/busybox.tar -- sh -c 'ls /; cat /etc/passwd; echo hi > /etc/motd; cat /etc/motd'
 show bin/step03-rootfs-layers run --image bin/busybox.tar -- cat /etc/motd
-rm -rf "$MINIDOCKER_ROOT"
+
+"$GO" build -o bin/step04-cgroups ./step04-cgroups
+echo
+echo "step04: cgroups: how much memory, CPU and how many processes it may use."
+show bin/step04-cgroups run --image bin/busybox.tar -m 32m -- sh -c 'tail /dev/zero'
+show bin/step04-cgroups run --image bin/busybox.tar --cpus 0.5 --stats -- sh -c 'timeout 2 sh -c "while :; do :; done"; true'
+show bin/step04-cgroups run --image bin/busybox.tar --pids-limit 20 -- sh -c 'for i in $(seq 40); do sleep 3 & set -- /proc/[0-9]*; echo -n "$# "; done'

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,38 +12,16 @@ import (
 	"minidocker/internal/testkit"
 )
 
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-func run(t *testing.T, bin, root string, args ...string) result {
+// run runs the step's binary with root as its data directory.
+func run(t *testing.T, bin, root string, args ...string) testkit.Result {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "MINIDOCKER_ROOT="+root)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		ee, ok := errors.AsType[*exec.ExitError](err)
-		require.True(t, ok, "run %v: %v", args, err)
-		code = ee.ExitCode()
-	}
-	return result{stdout.String(), stderr.String(), code}
-}
-
-func shmRoot(t *testing.T) string {
-	dir, err := os.MkdirTemp("/dev/shm", "mdk-step03-")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir
+	return testkit.Run(t, bin, []string{"MINIDOCKER_ROOT=" + root}, args...)
 }
 
 func TestRunImages(t *testing.T) {
 	testkit.RequireRoot(t)
 	bin := testkit.Build(t, "minidocker/step03-rootfs-layers")
-	root := shmRoot(t)
+	root := testkit.DataRoot(t, "step03")
 	dir := t.TempDir()
 
 	cfg := imagebuild.BusyboxConfig()
@@ -70,21 +46,21 @@ func TestRunImages(t *testing.T) {
 	for name, p := range paths {
 		t.Run(name, func(t *testing.T) {
 			r := run(t, bin, root, "run", "--image", p)
-			require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-			require.Equal(t, "default command in /srv as nobody\n", r.stdout)
+			require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+			require.Equal(t, "default command in /srv as nobody\n", r.Stdout)
 
 			r = run(t, bin, root, "run", "--image", p, "-e", "EXTRA=1", "--user", "root", "-w", "/", "--",
 				"sh", "-c", `echo $FROM_IMAGE $EXTRA $PATH; pwd; id -u; cat /srv/page; hostname | wc -c`)
-			require.Equal(t, 0, r.code, "stderr: %s", r.stderr)
-			require.Equal(t, "yes 1 /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n/\n0\nsecond layer\n13\n", r.stdout)
+			require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+			require.Equal(t, "yes 1 /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n/\n0\nsecond layer\n13\n", r.Stdout)
 		})
 	}
 
 	t.Run("writes stay in the container", func(t *testing.T) {
 		r := run(t, bin, root, "run", "--image", archive, "--user", "root", "--", "sh", "-c", "echo changed > /srv/page; rm /bin/ls; cat /srv/page")
-		require.Equal(t, "changed\n", r.stdout, "stderr: %s", r.stderr)
+		require.Equal(t, "changed\n", r.Stdout, "stderr: %s", r.Stderr)
 		r = run(t, bin, root, "run", "--image", archive, "--", "sh", "-c", "cat /srv/page; test -e /bin/ls && echo ls-present")
-		require.Equal(t, "second layer\nls-present\n", r.stdout, "a second container saw the first one's writes (stderr: %s)", r.stderr)
+		require.Equal(t, "second layer\nls-present\n", r.Stdout, "a second container saw the first one's writes (stderr: %s)", r.Stderr)
 		entries, err := os.ReadDir(filepath.Join(root, "containers"))
 		require.NoError(t, err)
 		require.Empty(t, entries, "container directories were left behind")
@@ -95,15 +71,15 @@ func TestRunImages(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(vol, "index.html"), []byte("hello\n"), 0o644))
 		r := run(t, bin, root, "run", "--image", archive, "--user", "root", "-v", vol+":/usr/local/apache2/htdocs", "--",
 			"sh", "-c", "cat /usr/local/apache2/htdocs/index.html; echo written > /usr/local/apache2/htdocs/new")
-		require.Equal(t, "hello\n", r.stdout, "stderr: %s", r.stderr)
+		require.Equal(t, "hello\n", r.Stdout, "stderr: %s", r.Stderr)
 		got, err := os.ReadFile(filepath.Join(vol, "new"))
 		require.NoError(t, err)
 		require.Equal(t, "written\n", string(got))
 
 		r = run(t, bin, root, "run", "--image", archive, "--user", "root", "-v", vol+":/data:ro", "--",
 			"sh", "-c", "echo x > /data/other")
-		require.NotEqual(t, 0, r.code, "a write to a :ro volume succeeded")
-		require.Contains(t, r.stderr, "Read-only file system")
+		require.NotEqual(t, 0, r.Code, "a write to a :ro volume succeeded")
+		require.Contains(t, r.Stderr, "Read-only file system")
 	})
 
 	errorCases := []struct {
@@ -127,8 +103,8 @@ func TestRunImages(t *testing.T) {
 	for _, tc := range errorCases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := run(t, bin, root, tc.args...)
-			if r.code != tc.code || r.stderr != tc.stderr {
-				t.Errorf("exit %d, stderr %q; want %d, %q", r.code, r.stderr, tc.code, tc.stderr)
+			if r.Code != tc.code || r.Stderr != tc.stderr {
+				t.Errorf("exit %d, stderr %q; want %d, %q", r.Code, r.Stderr, tc.code, tc.stderr)
 			}
 		})
 	}

@@ -1,6 +1,8 @@
 package testkit
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,4 +22,44 @@ func Build(t testing.TB, pkg string) string {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, strings.TrimSpace(string(out)))
 	}
 	return bin
+}
+
+// Result is what a command printed and how it exited.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+// Run runs bin with args, with the environment plus env ("KEY=VAL"), and
+// returns its output and exit code. It fails the test only when the
+// program could not be started at all: a non-zero exit is a Result.
+func Run(t testing.TB, bin string, env []string, args ...string) Result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		ee, ok := errors.AsType[*exec.ExitError](err)
+		if !ok {
+			t.Fatalf("run %s %v: %v", bin, args, err)
+		}
+		code = ee.ExitCode()
+	}
+	return Result{stdout.String(), stderr.String(), code}
+}
+
+// DataRoot is a temporary MINIDOCKER_ROOT on /dev/shm (overlayfs needs a
+// filesystem that supports it as upper layer, which the test's TempDir on
+// some hosts is not), removed at the end of the test.
+func DataRoot(t testing.TB, name string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "mdk-"+name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }

@@ -1,0 +1,10 @@
+//go:build !linux
+
+package cgroups
+
+import "syscall"
+
+// Place is Manager.Apply outside Linux (where New already failed).
+func Place(m Manager) (attr *syscall.SysProcAttr, apply func(pid int) error) {
+	return nil, m.Apply
+}
