@@ -24,3 +24,20 @@ hyperfine -N --warmup 10 --runs 100 --export-markdown "$out/step02.md" \
 
 echo "== step04: create + place + destroy one cgroup with three limits"
 "$GO" test -run '^$' -bench Lifecycle -count 5 ./step04-cgroups/cgroups | tee "$out/step04.txt"
+
+echo "== step05: pull a 100 MB, 5-layer image from a registry on 127.0.0.1, against skopeo copy + umoci unpack"
+"$GO" build -o "$bin/step05" ./step05-pull
+"$GO" build -o "$bin/mkimage" ./internal/imagebuild/mkimage
+reg=$(mktemp -d)
+port=$((20000 + RANDOM % 30000))
+printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' "$reg/storage" "$port" >"$reg/config.yml"
+docker-registry serve "$reg/config.yml" >/dev/null 2>&1 &
+regpid=$!
+trap 'kill $regpid 2>/dev/null; rm -rf "$bin" "$reg" /dev/shm/mdk-b5 /dev/shm/mdk-bo /dev/shm/mdk-bu' EXIT
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.05; done
+"$bin/mkimage" -random-layers 5 -layer-mb 20 -tag big:1 -push "127.0.0.1:$port/big:1"
+hyperfine -N --warmup 1 --runs 10 --export-markdown "$out/step05.md" \
+	--prepare 'rm -rf /dev/shm/mdk-b5 /dev/shm/mdk-bo /dev/shm/mdk-bu' \
+	"$bin/step05 pull --root /dev/shm/mdk-b5 127.0.0.1:$port/big:1" \
+	"sh -c 'skopeo copy -q --src-tls-verify=false docker://127.0.0.1:$port/big:1 oci:/dev/shm/mdk-bo:big && umoci unpack --image /dev/shm/mdk-bo:big /dev/shm/mdk-bu >/dev/null'"
+"$GO" test -run '^$' -bench 'Pull100MB|PullRSS' -benchtime 3x ./step05-pull/store | tee "$out/step05.txt"

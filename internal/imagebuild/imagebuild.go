@@ -164,16 +164,30 @@ func BusyboxConfig() v1.Config {
 // each request to stderr (as the official httpd image does to its log).
 func HTTPDConfig() v1.Config {
 	cfg := BusyboxConfig()
-	cfg.Cmd = []string{"httpd", "-f", "-v", "-p", "80", "-h", "/usr/local/apache2/htdocs"}
+	cfg.Cmd = []string{"httpd-foreground"}
 	cfg.ExposedPorts = map[string]struct{}{"80/tcp": {}}
 	cfg.StopSignal = "SIGTERM"
 	return cfg
 }
 
-// HTTPDLayer is the layer the httpd image adds over busybox: a default page.
+// httpdForeground is the httpd image's command, named like the official
+// image's: busybox httpd in the foreground, logging each request, and a
+// clean exit on docker stop's SIGTERM (as PID 1, a program without a
+// handler would ignore it and be SIGKILLed after the grace period).
+const httpdForeground = `#!/bin/sh
+trap 'kill $pid; wait $pid; exit 0' TERM INT
+httpd -f -v -p 80 -h /usr/local/apache2/htdocs "$@" &
+pid=$!
+wait $pid
+`
+
+// HTTPDLayer is the layer the httpd image adds over busybox: a default
+// page and the httpd-foreground command.
 func HTTPDLayer() ([]byte, error) {
 	return LayerTar(
-		Dir("usr", 0o755), Dir("usr/local", 0o755), Dir("usr/local/apache2", 0o755),
+		Dir("usr", 0o755), Dir("usr/local", 0o755), Dir("usr/local/bin", 0o755),
+		File("usr/local/bin/httpd-foreground", httpdForeground, 0o755),
+		Dir("usr/local/apache2", 0o755),
 		Dir("usr/local/apache2/htdocs", 0o755),
 		File("usr/local/apache2/htdocs/index.html", "<html><body><h1>It works!</h1></body></html>\n", 0o644),
 	)

@@ -5,8 +5,6 @@
 package stepcli
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,16 +21,25 @@ type Strings []string
 func (s *Strings) String() string     { return strings.Join(*s, ",") }
 func (s *Strings) Set(v string) error { *s = append(*s, v); return nil }
 
-// Command is one step's demo: its name, the usage line of "run", the flag
-// set that run understands, and the function that does the work and returns
-// the exit code to leave with.
+// Command is one command of a step's demo: the program's name, the verb
+// ("run" when empty) and its usage line, the flag set it understands, and
+// the function that does the work and returns the exit code to leave with.
 type Command struct {
-	Name  string // e.g. "step01-process"
+	Name  string // the program, e.g. "step01-process"
+	Verb  string // e.g. "pull"; "" means "run"
 	Usage string // e.g. "run [-e KEY=VAL]... -- CMD [ARG...]"
 	Flags *flag.FlagSet
 	Run   func(args []string) (int, error)
-	// ArgsOptional lets run go without a command (the image has one).
+	// ArgsOptional lets the command go without arguments (run: the image
+	// has a command).
 	ArgsOptional bool
+}
+
+func (c Command) verb() string {
+	if c.Verb == "" {
+		return "run"
+	}
+	return c.Verb
 }
 
 // usageError marks errors that should be followed by the usage line.
@@ -44,29 +51,63 @@ func (e usageError) Error() string { return e.msg }
 // the way docker run does and returning the exit code: the command's own, or
 // 125/126/127 from process.ExitCode for errors.
 func (c Command) Main(args []string, stderr io.Writer) int {
-	code, err := c.main(args)
+	return Main(c.Name, args, stderr, c)
+}
+
+// Main is Command.Main for a demo with several commands (pull, images,
+// run…): args[0] picks one of cmds by its Verb.
+func Main(name string, args []string, stderr io.Writer, cmds ...Command) int {
+	var verbs []string
+	for _, c := range cmds {
+		verbs = append(verbs, c.verb())
+	}
+	c, err := pick(args, verbs, cmds)
+	code := 0
+	if err == nil {
+		code, err = c.main(args[1:])
+	}
 	if err == nil {
 		return code
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	fmt.Fprintf(stderr, "%s: %v\n", c.Name, err)
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
 	if _, ok := errors.AsType[usageError](err); ok {
-		fmt.Fprintf(stderr, "Usage:  %s %s\n", c.Name, c.Usage)
+		if c.Flags == nil {
+			for _, c := range cmds {
+				fmt.Fprintf(stderr, "Usage:  %s %s\n", name, c.Usage)
+			}
+		} else {
+			fmt.Fprintf(stderr, "Usage:  %s %s\n", name, c.Usage)
+		}
 		return process.ExitToolFailed
+	}
+	if c.verb() != "run" {
+		return 1 // docker pull, images, rmi…: 1 for any error
 	}
 	return process.ExitCode(err)
 }
 
-func (c Command) main(args []string) (int, error) {
-	if len(args) == 0 || args[0] != "run" {
-		return 0, usageError{`the only command is "run"`}
+func pick(args, verbs []string, cmds []Command) (Command, error) {
+	if len(args) > 0 {
+		for _, c := range cmds {
+			if c.verb() == args[0] {
+				return c, nil
+			}
+		}
 	}
-	c.Flags.Init(c.Name+" run", flag.ContinueOnError)
+	if len(verbs) == 1 {
+		return Command{}, usageError{fmt.Sprintf("the only command is %q", verbs[0])}
+	}
+	return Command{}, usageError{"the commands are " + strings.Join(verbs, ", ")}
+}
+
+func (c Command) main(args []string) (int, error) {
+	c.Flags.Init(c.Name+" "+c.verb(), flag.ContinueOnError)
 	c.Flags.SetOutput(io.Discard)
 	c.Flags.Usage = func() {}
-	if err := c.Flags.Parse(args[1:]); err != nil {
+	if err := c.Flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(os.Stdout, "Usage:  %s %s\n\nOptions:\n", c.Name, c.Usage)
 			c.Flags.SetOutput(os.Stdout)
@@ -76,7 +117,10 @@ func (c Command) main(args []string) (int, error) {
 		return 0, usageError{err.Error()}
 	}
 	if c.Flags.NArg() == 0 && !c.ArgsOptional {
-		return 0, usageError{"no command given"}
+		if c.verb() == "run" {
+			return 0, usageError{"no command given"}
+		}
+		return 0, usageError{fmt.Sprintf("%q needs an argument", c.verb())}
 	}
 	return c.Run(c.Flags.Args())
 }
@@ -89,33 +133,4 @@ func DataRoot() string {
 		return r
 	}
 	return "/var/lib/minidocker"
-}
-
-// ContainerFlags are the docker-run-like flags that the demos of step 3 and
-// later share: each step adds its own on top.
-type ContainerFlags struct {
-	Env, Volumes Strings
-	Dir          string
-	User         string
-	Hostname     string
-	Init         bool
-	Root         string
-}
-
-// Register adds the flags to fs.
-func (f *ContainerFlags) Register(fs *flag.FlagSet) {
-	fs.Var(&f.Volumes, "v", "bind mount a volume `SRC:DST[:ro]` (repeatable)")
-	fs.Var(&f.Env, "e", "set an environment variable `KEY=VAL` (repeatable)")
-	fs.StringVar(&f.Dir, "w", "", "working `DIR`ectory inside the container (default: the image's)")
-	fs.StringVar(&f.User, "user", "", "run as `USER[:GROUP]` from the image's /etc/passwd (default: the image's)")
-	fs.StringVar(&f.Hostname, "hostname", "", "the container's host `name` (default: the short container ID)")
-	fs.BoolVar(&f.Init, "init", false, "run a minimal init as PID 1")
-	fs.StringVar(&f.Root, "root", DataRoot(), "data `DIR`ectory for images, layers and containers")
-}
-
-// NewID is a container ID: 32 random bytes in hex, as Docker's.
-func NewID() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

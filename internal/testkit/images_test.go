@@ -172,7 +172,7 @@ func TestHTTPDImage(t *testing.T) {
 	RequireFeature(t, err == nil, "/bin/busybox (Debian's busybox-static; run scripts/setup.sh)")
 	cf, err := HTTPDImage(t).ConfigFile()
 	require.NoError(t, err)
-	require.Equal(t, "httpd", cf.Config.Cmd[0])
+	require.Equal(t, []string{"httpd-foreground"}, []string(cf.Config.Cmd))
 	require.Contains(t, cf.Config.ExposedPorts, "80/tcp")
 	require.Len(t, cf.RootFS.DiffIDs, 2)
 }
@@ -236,7 +236,7 @@ func TestMkimage(t *testing.T) {
 	require.NoError(t, err)
 	cf, err := img.ConfigFile()
 	require.NoError(t, err)
-	require.Equal(t, []string{"httpd", "-f", "-v", "-p", "80", "-h", "/usr/local/apache2/htdocs"}, cf.Config.Cmd)
+	require.Equal(t, []string{"httpd-foreground"}, cf.Config.Cmd)
 	require.Contains(t, cf.Config.ExposedPorts, "80/tcp")
 	layers, err := img.Layers()
 	require.NoError(t, err)

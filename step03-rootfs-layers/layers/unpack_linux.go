@@ -63,6 +63,12 @@ func unpack(dir string, compressed io.Reader, diffID digest.Digest, warn func(en
 	if got := digester.Digest(); got != diffID {
 		return fmt.Errorf("unpack layer: %w: got %s, want %s", ErrDiffIDMismatch, got, diffID)
 	}
+	// And the compressed stream to its end: a reader that verifies the
+	// blob's own digest (a pull, image.Verify) says so only at EOF, and
+	// nothing may be committed before.
+	if _, err := io.Copy(io.Discard, compressed); err != nil {
+		return fmt.Errorf("unpack layer %s: %w", diffID, err)
+	}
 	if err := os.Rename(tmp, dir); err != nil {
 		if errors.Is(err, fs.ErrExist) || errors.Is(err, unix.ENOTEMPTY) {
 			return nil // another process unpacked it meanwhile

@@ -1,8 +1,16 @@
 package rootfs
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 
+	"minidocker/step01-process/process"
 	"minidocker/step02-namespaces/namespaces"
 	"minidocker/step03-rootfs-layers/image"
 	"minidocker/step03-rootfs-layers/layers"
@@ -32,4 +40,82 @@ func Prepare(store *layers.Store, img *image.Image, dir string, o image.Override
 	}
 	cfg.Stages = map[string]json.RawMessage{StageName: raw}
 	return cfg, nil
+}
+
+// RunFlags are the docker-run-like flags that the demos of step 3 and
+// later share: each step adds its own on top.
+type RunFlags struct {
+	Env, Volumes []string
+	Dir          string
+	User         string
+	Hostname     string
+	Init         bool
+	Root         string
+}
+
+// Register adds the flags to fs; root is the default data directory.
+func (f *RunFlags) Register(fs *flag.FlagSet, root string) {
+	fs.Func("v", "bind mount a volume `SRC:DST[:ro]` (repeatable)", func(v string) error { f.Volumes = append(f.Volumes, v); return nil })
+	fs.Func("e", "set an environment variable `KEY=VAL` (repeatable)", func(v string) error { f.Env = append(f.Env, v); return nil })
+	fs.StringVar(&f.Dir, "w", "", "working `DIR`ectory inside the container (default: the image's)")
+	fs.StringVar(&f.User, "user", "", "run as `USER[:GROUP]` from the image's /etc/passwd (default: the image's)")
+	fs.StringVar(&f.Hostname, "hostname", "", "the container's host `name` (default: the short container ID)")
+	fs.BoolVar(&f.Init, "init", false, "run a minimal init as PID 1")
+	fs.StringVar(&f.Root, "root", root, "data `DIR`ectory for images, layers and containers")
+}
+
+// Parse checks -v and -e, and that we are root, before anything is made.
+func (f *RunFlags) Parse() ([]Mount, []string, error) {
+	mounts, err := ParseVolumes(f.Volumes)
+	if err != nil {
+		return nil, nil, err
+	}
+	vars, err := process.ParseEnv(f.Env, os.LookupEnv)
+	if err != nil {
+		return nil, nil, fmt.Errorf(`invalid argument for "-e" flag: %w`, err)
+	}
+	if os.Geteuid() != 0 {
+		return nil, nil, errors.New("mounts and namespaces need root: run it with sudo")
+	}
+	return mounts, vars, nil
+}
+
+// Overrides are the flags that change the image's defaults, with the
+// command-line arguments and the parsed -e values.
+func (f *RunFlags) Overrides(args, vars []string) image.Overrides {
+	return image.Overrides{Args: args, Env: vars, Dir: f.Dir, User: f.User}
+}
+
+// Apply sets --hostname and --init in the init's config.
+func (f *RunFlags) Apply(cfg *namespaces.Config) {
+	if f.Hostname != "" {
+		cfg.Hostname = f.Hostname
+	}
+	cfg.Init = f.Init
+}
+
+// ContainerDir is where a container's own files go under the data root.
+func ContainerDir(root, id string) string { return filepath.Join(root, "containers", id) }
+
+// NewContainer lays out a new container of img, ID id (NewID), in
+// ContainerDir (Prepare) with the default namespaces and the short ID as
+// its hostname, and returns its init config and the clean-up that removes
+// its directory (the demos' containers go at exit, like docker run --rm).
+func NewContainer(root, id string, store *layers.Store, img *image.Image, o image.Overrides, volumes []Mount) (cfg namespaces.Config, cleanup func(), err error) {
+	dir := ContainerDir(root, id)
+	cleanup = func() { os.RemoveAll(dir) }
+	cfg, err = Prepare(store, img, dir, o, volumes)
+	if err != nil {
+		cleanup()
+		return cfg, nil, err
+	}
+	cfg.Namespaces, cfg.Hostname = namespaces.Default, id[:12]
+	return cfg, cleanup, nil
+}
+
+// NewID is a container ID: 32 random bytes in hex, as Docker's.
+func NewID() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -5,6 +5,6 @@ package cgroups
 import "syscall"
 
 // Place is Manager.Apply outside Linux (where New already failed).
-func Place(m Manager) (attr *syscall.SysProcAttr, apply func(pid int) error) {
-	return nil, m.Apply
+func Place(m Manager, base *syscall.SysProcAttr) (attr *syscall.SysProcAttr, apply func(pid int) error) {
+	return base, m.Apply
 }

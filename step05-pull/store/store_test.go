@@ -1,0 +1,492 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/opencontainers/go-digest"
+	"github.com/stretchr/testify/require"
+
+	"minidocker/internal/imagebuild"
+	"minidocker/internal/testkit"
+	"minidocker/step05-pull/reference"
+	"minidocker/step05-pull/registry"
+)
+
+// TestMain lets the test binary be a second process that pulls:
+// MDK_STORE_PULL="<root> <ref>" pulls ref into the store at root, printing
+// each progress event on stdout, and exits 0 on success.
+func TestMain(m *testing.M) {
+	if spec := os.Getenv("MDK_STORE_PULL"); spec != "" {
+		root, ref, _ := strings.Cut(spec, " ")
+		os.Exit(childPull(root, ref))
+	}
+	os.Exit(m.Run())
+}
+
+func childPull(root, arg string) int {
+	s, err := Open(root)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	c, err := registry.New()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var mu sync.Mutex
+	_, _, err = s.Pull(context.Background(), c, reference.MustParse(arg), func(p registry.Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Printf("%s: %s\n", p.ID, p.Status)
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	// Our own peak resident memory (not ru_maxrss from wait4, which counts
+	// the parent's memory: Go starts children with vfork, and exec records
+	// the shared address space's peak).
+	status, _ := os.ReadFile("/proc/self/status")
+	for line := range strings.Lines(string(status)) {
+		if strings.HasPrefix(line, "VmHWM:") {
+			fmt.Fprint(os.Stderr, line)
+		}
+	}
+	return 0
+}
+
+func newStore(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(t.TempDir())
+	require.NoError(t, err)
+	return s
+}
+
+func client(t testing.TB, opts ...registry.Option) *registry.Client {
+	t.Helper()
+	c, err := registry.New(opts...)
+	require.NoError(t, err)
+	return c
+}
+
+// events collects the progress of a pull by status.
+type events struct {
+	mu sync.Mutex
+	by map[string][]string // status -> layer IDs
+}
+
+func (e *events) record(p registry.Progress) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.by == nil {
+		e.by = map[string][]string{}
+	}
+	e.by[p.Status] = append(e.by[p.Status], p.ID)
+}
+
+func pull(t testing.TB, s *Store, ref string, opts ...registry.Option) (*Image, bool, *events) {
+	t.Helper()
+	var ev events
+	img, fresh, err := s.Pull(context.Background(), client(t, opts...), reference.MustParse(ref), ev.record)
+	require.NoError(t, err)
+	return img, fresh, &ev
+}
+
+func randomLayer(t testing.TB, name string, size int) v1.Layer {
+	b := make([]byte, size)
+	rand.Read(b)
+	return testkit.Layer(t, testkit.File(name, string(b), 0o644))
+}
+
+func configDigest(t testing.TB, img v1.Image) digest.Digest {
+	h, err := img.ConfigName()
+	require.NoError(t, err)
+	return digest.Digest(h.String())
+}
+
+func TestPullSingleImage(t *testing.T) {
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{Auth: true})
+	src := testkit.Image(t, imagebuild.BusyboxConfig(), testkit.Layer(t, testkit.File("a", "a\n", 0o644)), testkit.Layer(t, testkit.File("b", "b\n", 0o644)))
+	pushed := reg.Push(t, "app:1", src)
+	s := newStore(t)
+
+	img, fresh, ev := pull(t, s, reg.Host()+"/app:1")
+	require.True(t, fresh)
+	require.Equal(t, configDigest(t, src), img.ID)
+	require.Equal(t, []string{reg.Host() + "/app:1"}, img.RepoTags)
+	require.Equal(t, []string{reg.Host() + "/app@" + pushed.String()}, img.RepoDigests)
+	require.Len(t, ev.by[registry.StatusPullComplete], 2)
+	for _, d := range img.Config.RootFS.DiffIDs {
+		require.True(t, s.Layers().Has(d))
+		require.Greater(t, s.Layers().Size(d), int64(0))
+		img.Size -= s.Layers().Size(d)
+	}
+	require.Zero(t, img.Size, "Size is the layers' sizes summed")
+
+	for _, arg := range []string{reg.Host() + "/app:1", reg.Host() + "/app@" + pushed.String(), img.ID.String(), img.ID.Encoded(), img.ID.Encoded()[:5]} {
+		got, err := s.Get(arg)
+		require.NoError(t, err, arg)
+		require.Equal(t, img.ID, got.ID, arg)
+	}
+	_, err := s.Get("nope")
+	require.ErrorIs(t, err, ErrNotFound)
+	require.EqualError(t, err, "No such image: nope")
+
+	r := s.Runnable(img)
+	require.Equal(t, img.Config.RootFS.DiffIDs, r.DiffIDs())
+	require.Equal(t, imagebuild.BusyboxConfig().Cmd, r.Config.Config.Cmd)
+
+	_, fresh, ev = pull(t, s, reg.Host()+"/app:1")
+	require.False(t, fresh, "Image is up to date")
+	require.Len(t, ev.by[registry.StatusAlreadyExists], 2)
+}
+
+func TestPullIndexPicksPlatform(t *testing.T) {
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	var idx v1.ImageIndex = empty.Index
+	images := map[string]v1.Image{}
+	for _, arch := range []string{"amd64", "arm64"} {
+		cfg := imagebuild.BusyboxConfig()
+		cfg.Env = append(cfg.Env, "ARCH="+arch)
+		img := testkit.Image(t, cfg, testkit.Layer(t, testkit.File("arch", arch, 0o644)))
+		cf, err := img.ConfigFile()
+		require.NoError(t, err)
+		cf = cf.DeepCopy()
+		cf.Architecture, cf.OS = arch, "linux"
+		img, err = mutate.ConfigFile(img, cf)
+		require.NoError(t, err)
+		images[arch] = img
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+	}
+	pushed := reg.Push(t, "multi:1", idx)
+	for _, arch := range []string{"amd64", "arm64"} {
+		s := newStore(t)
+		img, _, _ := pull(t, s, reg.Host()+"/multi:1", registry.WithPlatform("linux/"+arch))
+		require.Equal(t, configDigest(t, images[arch]), img.ID, arch)
+		require.Contains(t, img.Config.Config.Env, "ARCH="+arch)
+		require.Equal(t, []string{reg.Host() + "/multi@" + pushed.String()}, img.RepoDigests, "the index's digest, as docker keeps it")
+	}
+	_, _, err := newStore(t).Pull(context.Background(), client(t, registry.WithPlatform("linux/s390x")), reference.MustParse(reg.Host()+"/multi:1"), nil)
+	require.ErrorContains(t, err, "s390x")
+}
+
+func TestLayerSharing(t *testing.T) {
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	base := testkit.Layer(t, testkit.File("base", "shared\n", 0o644))
+	reg.Push(t, "one:1", testkit.Image(t, imagebuild.BusyboxConfig(), base))
+	reg.Push(t, "two:1", testkit.Image(t, imagebuild.BusyboxConfig(), base, testkit.Layer(t, testkit.File("own", "two\n", 0o644))))
+	baseDigest, err := base.Digest()
+	require.NoError(t, err)
+	s := newStore(t)
+	pull(t, s, reg.Host()+"/one:1")
+	_, _, ev := pull(t, s, reg.Host()+"/two:1")
+	require.Len(t, ev.by[registry.StatusAlreadyExists], 1)
+	require.Len(t, ev.by[registry.StatusPullComplete], 1)
+	fetched := 0
+	for _, r := range reg.Requests() {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.Path, "/blobs/"+baseDigest.String()) {
+			fetched++
+		}
+	}
+	require.Equal(t, 1, fetched, "the shared layer is downloaded once")
+}
+
+// storeFiles lists what the store holds on disk: blobs, layers, names.
+func storeFiles(t *testing.T, s *Store) (blobs, layerDirs []string, refs int) {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(s.dir, "blobs", "sha256"))
+	require.NoError(t, err)
+	for _, e := range entries {
+		blobs = append(blobs, e.Name())
+	}
+	entries, err = os.ReadDir(filepath.Join(s.layers.Root(), "sha256"))
+	if err == nil {
+		for _, e := range entries {
+			if e.IsDir() {
+				layerDirs = append(layerDirs, e.Name())
+			}
+		}
+	}
+	ix, err := s.readIndex()
+	require.NoError(t, err)
+	return blobs, layerDirs, len(ix.Refs) + len(ix.Images)
+}
+
+func TestTamperedLayerStoresNothing(t *testing.T) {
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	l := randomLayer(t, "data", 1<<20)
+	reg.Push(t, "bad:1", testkit.Image(t, imagebuild.BusyboxConfig(), l))
+	d, err := l.Digest()
+	require.NoError(t, err)
+	reg.TamperBlob(d)
+	s := newStore(t)
+	_, _, err = s.Pull(context.Background(), client(t), reference.MustParse(reg.Host()+"/bad:1"), nil)
+	require.ErrorIs(t, err, registry.ErrDigestMismatch)
+	blobs, layerDirs, refs := storeFiles(t, s)
+	require.Empty(t, blobs)
+	require.Empty(t, layerDirs)
+	require.Zero(t, refs)
+	_, err = s.Get(reg.Host() + "/bad:1")
+	require.ErrorIs(t, err, ErrNotFound)
+}
+
+func TestRemove(t *testing.T) {
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	base := testkit.Layer(t, testkit.File("base", "shared\n", 0o644))
+	one := testkit.Image(t, imagebuild.BusyboxConfig(), base)
+	reg.Push(t, "one:1", one)
+	reg.Push(t, "one:latest", one)
+	reg.Push(t, "two:1", testkit.Image(t, imagebuild.BusyboxConfig(), base, testkit.Layer(t, testkit.File("own", "two\n", 0o644))))
+	s := newStore(t)
+	h := reg.Host()
+	pull(t, s, h+"/one:1")
+	pull(t, s, h+"/one:latest")
+	imgTwo, _, _ := pull(t, s, h+"/two:1")
+
+	// One of two tags: only untagged.
+	lines, err := s.Remove(h+"/one:1", false, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"Untagged: " + h + "/one:1", "Untagged: " + h + "/one@" + mustDigest(t, one)}, lines)
+	imgOne, err := s.Get(h + "/one:latest")
+	require.NoError(t, err)
+	require.Equal(t, []string{h + "/one:latest"}, imgOne.RepoTags)
+
+	// In use by a container: refused, unless forced.
+	inUse := func(id digest.Digest) string {
+		if id == imgOne.ID {
+			return "0123456789ab"
+		}
+		return ""
+	}
+	_, err = s.Remove(h+"/one:latest", false, inUse)
+	require.EqualError(t, err, fmt.Sprintf(`conflict: unable to remove repository reference %q (must force) - container 0123456789ab is using its referenced image %s`, h+"/one:latest", imgOne.ID.Encoded()[:12]))
+	_, err = s.Remove(imgOne.ID.Encoded()[:6], false, inUse)
+	require.ErrorContains(t, err, "must be forced")
+
+	// The last tag, by ID prefix: the image goes; the shared layer stays
+	// for two, the config and manifest blobs go.
+	lines, err = s.Remove(imgOne.ID.Encoded()[:6], false, nil)
+	require.NoError(t, err)
+	require.Contains(t, lines, "Deleted: "+imgOne.ID.String())
+	require.Len(t, lines, 3, "untag, untag digest, delete config; no layer: two uses it: %v", lines)
+	require.True(t, s.Layers().Has(imgTwo.Config.RootFS.DiffIDs[0]))
+	_, err = s.Get(imgOne.ID.String())
+	require.ErrorIs(t, err, ErrNotFound)
+
+	// two: both its layers go, and nothing is left.
+	lines, err = s.Remove(h+"/two:1", false, nil)
+	require.NoError(t, err)
+	for _, d := range imgTwo.Config.RootFS.DiffIDs {
+		require.Contains(t, lines, "Deleted: "+d.String())
+		require.False(t, s.Layers().Has(d))
+	}
+	blobs, layerDirs, refs := storeFiles(t, s)
+	require.Empty(t, blobs)
+	require.Empty(t, layerDirs)
+	require.Zero(t, refs)
+
+	_, err = s.Remove("nope", false, nil)
+	require.EqualError(t, err, "No such image: nope")
+}
+
+func mustDigest(t *testing.T, img v1.Image) string {
+	d, err := img.Digest()
+	require.NoError(t, err)
+	return d.String()
+}
+
+// slowProxy serves the registry at target, sending blobs slowly (64 KiB
+// every 20 ms), so that a pull can be killed in the middle of a download.
+func slowProxy(t *testing.T, target string) string {
+	u, err := url.Parse(target)
+	require.NoError(t, err)
+	p := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/blobs/") {
+			w = &slowWriter{ResponseWriter: w}
+		}
+		p.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+type slowWriter struct{ http.ResponseWriter }
+
+func (w *slowWriter) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		chunk := b[:min(len(b), 64<<10)]
+		m, err := w.ResponseWriter.Write(chunk)
+		n += m
+		if err != nil {
+			return n, err
+		}
+		if f, ok := w.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+		time.Sleep(20 * time.Millisecond)
+		b = b[len(chunk):]
+	}
+	return n, nil
+}
+
+func childCmd(root, ref string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "MDK_STORE_PULL="+root+" "+ref)
+	return cmd
+}
+
+// TestInterruptedPull kills a pulling process at several moments: the store
+// is consistent each time (no name, no visible partial blob or layer), and
+// the next pull completes.
+func TestInterruptedPull(t *testing.T) {
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	src := testkit.Image(t, imagebuild.BusyboxConfig(), randomLayer(t, "one", 2<<20), randomLayer(t, "two", 3<<20), randomLayer(t, "three", 2<<20))
+	reg.Push(t, "app:1", src)
+	host := slowProxy(t, reg.URL())
+	for _, when := range []string{registry.StatusDownloading, registry.StatusPullComplete, registry.StatusDownloadComplete} {
+		t.Run("at the first "+when, func(t *testing.T) {
+			root := t.TempDir()
+			cmd := childCmd(root, host+"/app:1")
+			stdout, err := cmd.StdoutPipe()
+			require.NoError(t, err)
+			require.NoError(t, cmd.Start())
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() && !strings.HasSuffix(sc.Text(), ": "+when) {
+			}
+			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+			err = cmd.Wait()
+			var ee *exec.ExitError
+			require.True(t, errors.As(err, &ee) && !ee.Exited(), "the pull was killed, not finished: %v", err)
+
+			s, err := Open(root)
+			require.NoError(t, err)
+			list, err := s.Images()
+			require.NoError(t, err)
+			require.Empty(t, list, "no image is named before it is whole")
+			blobs, _, _ := storeFiles(t, s)
+			for _, b := range blobs {
+				require.True(t, strings.HasPrefix(b, ".tmp-"), "a visible blob %s from a killed pull", b)
+			}
+			img, _, _ := pull(t, s, reg.Host()+"/app:1") // the rest at full speed
+			require.Equal(t, configDigest(t, src), img.ID)
+			for _, d := range img.Config.RootFS.DiffIDs {
+				require.True(t, s.Layers().Has(d))
+			}
+		})
+	}
+}
+
+// TestConcurrentPulls: two processes pull one image into one store.
+func TestConcurrentPulls(t *testing.T) {
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	src := testkit.Image(t, imagebuild.BusyboxConfig(), randomLayer(t, "one", 1<<20), randomLayer(t, "two", 1<<20))
+	reg.Push(t, "app:1", src)
+	root := t.TempDir()
+	var cmds []*exec.Cmd
+	for range 2 {
+		cmd := childCmd(root, reg.Host()+"/app:1")
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		require.NoError(t, cmd.Start())
+		cmds = append(cmds, cmd)
+	}
+	for _, cmd := range cmds {
+		require.NoError(t, cmd.Wait(), "%s", cmd.Stdout)
+	}
+	s, err := Open(root)
+	require.NoError(t, err)
+	list, err := s.Images()
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	_, layerDirs, _ := storeFiles(t, s)
+	want := []string{}
+	for _, d := range list[0].Config.RootFS.DiffIDs {
+		want = append(want, d.Encoded())
+	}
+	slices.Sort(want)
+	slices.Sort(layerDirs)
+	require.Equal(t, want, layerDirs, "each layer once, no leftovers")
+}
+
+// BenchmarkPull100MB pulls a 5-layer, 100 MB image (random, so gzip does
+// not shrink it) from a registry on 127.0.0.1 into a fresh store on
+// /dev/shm each time: download, verify and unpack.
+func BenchmarkPull100MB(b *testing.B) {
+	reg := testkit.NewRegistry(b, testkit.RegistryOptions{})
+	var ls []v1.Layer
+	for i := range 5 {
+		ls = append(ls, randomLayer(b, fmt.Sprint("file", i), 20<<20))
+	}
+	reg.Push(b, "big:1", testkit.Image(b, imagebuild.BusyboxConfig(), ls...))
+	c := client(b)
+	b.SetBytes(100 << 20)
+	for b.Loop() {
+		dir, err := os.MkdirTemp("/dev/shm", "mdk-bench-")
+		require.NoError(b, err)
+		s, err := Open(dir)
+		require.NoError(b, err)
+		if _, _, err := s.Pull(context.Background(), c, reference.MustParse(reg.Host()+"/big:1"), nil); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		os.RemoveAll(dir)
+		b.StartTimer()
+	}
+}
+
+// BenchmarkPullRSS pulls one big uncompressed layer (MDK_RSS_MB, default
+// 500 MB) in a child process and reports the child's peak resident memory:
+// the layer streams from the network to the disk, it is never held whole.
+func BenchmarkPullRSS(b *testing.B) {
+	size := 500
+	fmt.Sscan(os.Getenv("MDK_RSS_MB"), &size)
+	data := make([]byte, size<<20)
+	rand.Read(data)
+	tarData, err := imagebuild.LayerTar(imagebuild.File("big", string(data), 0o644))
+	require.NoError(b, err)
+	data = nil
+	layer := static.NewLayer(tarData, types.OCIUncompressedLayer)
+	reg := testkit.NewRegistry(b, testkit.RegistryOptions{})
+	reg.Push(b, "huge:1", testkit.Image(b, imagebuild.BusyboxConfig(), layer))
+	tarData = nil
+	for b.Loop() {
+		dir, err := os.MkdirTemp("/var/tmp", "mdk-rss-")
+		require.NoError(b, err)
+		cmd := childCmd(dir, reg.Host()+"/huge:1")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err = cmd.Run()
+		os.RemoveAll(dir)
+		require.NoError(b, err, "%s", stderr.String())
+		var kb float64
+		_, err = fmt.Sscanf(strings.TrimSpace(stderr.String()), "VmHWM: %f kB", &kb)
+		require.NoError(b, err, "%q", stderr.String())
+		b.ReportMetric(kb/1024, "peak-RSS-MB")
+	}
+}
