@@ -41,3 +41,6 @@ hyperfine -N --warmup 1 --runs 10 --export-markdown "$out/step05.md" \
 	"$bin/step05 pull --root /dev/shm/mdk-b5 127.0.0.1:$port/big:1" \
 	"sh -c 'skopeo copy -q --src-tls-verify=false docker://127.0.0.1:$port/big:1 oci:/dev/shm/mdk-bo:big && umoci unpack --image /dev/shm/mdk-bo:big /dev/shm/mdk-bu >/dev/null'"
 "$GO" test -run '^$' -bench 'Pull100MB|PullRSS' -benchtime 3x ./step05-pull/store | tee "$out/step05.txt"
+
+echo "== step06: network set-up + teardown of one container"
+"$GO" test -run '^$' -bench AttachDetach -count 5 ./step06-networking/network | tee "$out/step06.txt"

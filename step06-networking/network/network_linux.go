@@ -1,0 +1,454 @@
+package network
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"minidocker/step06-networking/ipam"
+	"minidocker/step06-networking/portmap"
+)
+
+// Network is one bridge network, built from a Config. Its methods may be
+// called from many goroutines and processes at once: every change of state
+// under Root holds a flock.
+type Network struct {
+	cfg     Config
+	gateway netip.Addr
+	ipam    *ipam.Allocator
+	ports   *portmap.Allocator
+}
+
+// New returns the Network of cfg, filling in the defaults. Nothing changes
+// on the host until EnsureBridge.
+func New(cfg Config) (*Network, error) {
+	if cfg.Root == "" {
+		return nil, errors.New("network: Config.Root is required")
+	}
+	if cfg.Bridge == "" {
+		cfg.Bridge = DefaultBridge
+	}
+	if cfg.Table == "" {
+		cfg.Table = DefaultTable
+	}
+	if !cfg.Subnet.IsValid() {
+		subnet, err := defaultSubnet(cfg.Bridge)
+		if err != nil {
+			return nil, fmt.Errorf("network %s: %w", cfg.Bridge, err)
+		}
+		cfg.Subnet = subnet
+	}
+	cfg.Subnet = cfg.Subnet.Masked()
+	a, err := ipam.New(filepath.Join(cfg.Root, "ipam"), cfg.Subnet)
+	if err != nil {
+		return nil, fmt.Errorf("network %s: %w", cfg.Bridge, err)
+	}
+	p, err := portmap.New(filepath.Join(cfg.Root, "ports"))
+	if err != nil {
+		return nil, fmt.Errorf("network %s: %w", cfg.Bridge, err)
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.Root, "endpoints", cfg.Bridge), 0o700); err != nil {
+		return nil, fmt.Errorf("network %s: %w", cfg.Bridge, err)
+	}
+	return &Network{cfg: cfg, gateway: ipam.Gateway(cfg.Subnet), ipam: a, ports: p}, nil
+}
+
+// defaultSubnet is the subnet already on an existing bridge, else the first
+// default pool that no host route uses.
+func defaultSubnet(bridge string) (netip.Prefix, error) {
+	if link, err := netlink.LinkByName(bridge); err == nil {
+		addrs, err := netlink.AddrList(link, netlink.FAMILY_V4)
+		if err == nil && len(addrs) > 0 {
+			ones, _ := addrs[0].Mask.Size()
+			if a, ok := netip.AddrFromSlice(addrs[0].IP.To4()); ok {
+				return netip.PrefixFrom(a, ones).Masked(), nil
+			}
+		}
+	}
+	used, err := HostRoutes()
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return PickSubnet(DefaultPools(), used)
+}
+
+// HostRoutes returns the destinations of the host's IPv4 routes (main table).
+func HostRoutes() ([]netip.Prefix, error) {
+	routes, err := netlink.RouteList(nil, netlink.FAMILY_V4)
+	if err != nil {
+		return nil, fmt.Errorf("list routes: %w", err)
+	}
+	var out []netip.Prefix
+	for _, r := range routes {
+		if r.Dst == nil {
+			continue // the default route
+		}
+		ones, _ := r.Dst.Mask.Size()
+		if a, ok := netip.AddrFromSlice(r.Dst.IP.To4()); ok {
+			out = append(out, netip.PrefixFrom(a, ones))
+		}
+	}
+	return out, nil
+}
+
+// Config returns the network's configuration with the defaults filled in.
+func (n *Network) Config() Config { return n.cfg }
+
+// Gateway returns the bridge's address, the containers' default route.
+func (n *Network) Gateway() netip.Addr { return n.gateway }
+
+// EnsureBridge makes the host side of the network exist, and is a no-op for
+// the parts that already do: the bridge with the gateway address, up; IP
+// forwarding on (net.ipv4.ip_forward=1, left on afterwards, as Docker
+// leaves it); route_localnet on the bridge; the nftables table, its chains
+// and this network's rules. Call Teardown to undo it.
+func (n *Network) EnsureBridge() error {
+	unlock, err := lockFile(filepath.Join(n.cfg.Root, "network.lock"))
+	if err != nil {
+		return fmt.Errorf("ensure bridge %s: %w", n.cfg.Bridge, err)
+	}
+	defer unlock()
+	if err := n.ensureBridge(); err != nil {
+		return fmt.Errorf("ensure bridge %s: %w", n.cfg.Bridge, err)
+	}
+	return nil
+}
+
+func (n *Network) ensureBridge() error {
+	link, err := netlink.LinkByName(n.cfg.Bridge)
+	if _, notFound := errors.AsType[netlink.LinkNotFoundError](err); notFound {
+		br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: n.cfg.Bridge}}
+		if err := netlink.LinkAdd(br); err != nil {
+			return fmt.Errorf("create bridge: %w", err)
+		}
+		link, err = netlink.LinkByName(n.cfg.Bridge)
+	}
+	if err != nil {
+		return err
+	}
+	if link.Type() != "bridge" {
+		return fmt.Errorf("%s is a %s: %w", n.cfg.Bridge, link.Type(), ErrNotBridge)
+	}
+	gw := &netlink.Addr{IPNet: &net.IPNet{IP: n.gateway.AsSlice(), Mask: net.CIDRMask(n.cfg.Subnet.Bits(), 32)}}
+	if err := netlink.AddrReplace(link, gw); err != nil {
+		return fmt.Errorf("add address %s: %w", gw.IPNet, err)
+	}
+	if err := netlink.LinkSetUp(link); err != nil {
+		return fmt.Errorf("set up: %w", err)
+	}
+	// Routing between the bridge and the host's other links.
+	if err := writeSysctl("net/ipv4/ip_forward", "1"); err != nil {
+		return err
+	}
+	// Let packets with a 127.0.0.0/8 source leave through the bridge after
+	// the output chain DNATs 127.0.0.1:8080 to a container (see doc.go).
+	if err := writeSysctl("net/ipv4/conf/"+n.cfg.Bridge+"/route_localnet", "1"); err != nil {
+		return err
+	}
+	return n.ensureRules()
+}
+
+func writeSysctl(name, value string) error {
+	path := filepath.Join("/proc/sys", name)
+	if err := os.WriteFile(path, []byte(value), 0o644); err != nil {
+		return fmt.Errorf("sysctl %s=%s: %w", strings.ReplaceAll(name, "/", "."), value, err)
+	}
+	return nil
+}
+
+// Attach connects the container whose network namespace is at nsPath (see
+// NetNSPath) to the network, as id:
+//
+//  1. reserve the published ports (opts.Ports) and allocate an address;
+//  2. record the Endpoint under Root, so Detach can undo all this later;
+//  3. create the veth pair: the host end, VethName(id), on the bridge, the
+//     peer created directly inside the container's namespace as eth0;
+//  4. inside: lo up, eth0 up with the address and the MAC, default route
+//     via the gateway;
+//  5. add the DNAT rules of the published ports.
+//
+// Call EnsureBridge first, and Detach when the container is gone. On error
+// nothing is left behind.
+func (n *Network) Attach(ctx context.Context, id, nsPath string, opts AttachOptions) (_ *Endpoint, err error) {
+	if err := checkID(id); err != nil {
+		return nil, fmt.Errorf("attach %q: %w", id, err)
+	}
+	if _, err := os.Stat(n.endpointFile(id)); err == nil {
+		return nil, fmt.Errorf("attach %s to %s: %w", id, n.cfg.Bridge, ErrAttached)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(fmt.Errorf("attach %s to %s: %w", id, n.cfg.Bridge, err), n.Detach(id))
+		}
+	}()
+	bridge, err := netlink.LinkByName(n.cfg.Bridge)
+	if err != nil {
+		return nil, fmt.Errorf("bridge: %w", err)
+	}
+	ports, err := n.ports.Reserve(id, opts.Ports)
+	if err != nil {
+		return nil, err
+	}
+	ip, err := n.ipam.Allocate(id)
+	if err != nil {
+		return nil, err
+	}
+	ep := &Endpoint{
+		ID: id, Bridge: n.cfg.Bridge, IP: ip, Subnet: n.cfg.Subnet, Gateway: n.gateway,
+		MAC: MACFor(ip).String(), HostVeth: VethName(id), Ports: ports,
+	}
+	if err := n.saveEndpoint(ep); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := n.plugVeth(ep, bridge, nsPath); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := n.addPortRules(ep); err != nil {
+		return nil, err
+	}
+	return ep, nil
+}
+
+// plugVeth creates the pair and configures the container's end.
+func (n *Network) plugVeth(ep *Endpoint, bridge netlink.Link, nsPath string) error {
+	ns, err := netns.GetFromPath(nsPath)
+	if err != nil {
+		return fmt.Errorf("open netns %s: %w", nsPath, err)
+	}
+	defer ns.Close()
+
+	mac := MACFor(ep.IP)
+	veth := &netlink.Veth{
+		// Up from the start, like `ip link add … up`: one request less.
+		LinkAttrs:        netlink.LinkAttrs{Name: ep.HostVeth, MasterIndex: bridge.Attrs().Index, Flags: net.FlagUp},
+		PeerName:         ContainerInterface,
+		PeerHardwareAddr: mac,
+		PeerNamespace:    netlink.NsFd(int(ns)),
+	}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return fmt.Errorf("create veth %s/%s: %w", ep.HostVeth, ContainerInterface, err)
+	}
+	// Hairpin: a container may reach its own published port through the
+	// host, and the bridge must then send the frame back out the same port.
+	if err := netlink.LinkSetHairpin(veth, true); err != nil {
+		return fmt.Errorf("hairpin %s: %w", ep.HostVeth, err)
+	}
+
+	// A netlink socket opened inside the container's namespace: no need to
+	// move this thread there with setns(2).
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("netlink in %s: %w", nsPath, err)
+	}
+	defer h.Close()
+	if err := linkUp(h, "lo"); err != nil {
+		return err
+	}
+	eth0, err := h.LinkByName(ContainerInterface)
+	if err != nil {
+		return fmt.Errorf("find %s in %s: %w", ContainerInterface, nsPath, err)
+	}
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ep.IP.AsSlice(), Mask: net.CIDRMask(ep.Subnet.Bits(), 32)}}
+	if err := h.AddrAdd(eth0, addr); err != nil {
+		return fmt.Errorf("add address %s to %s: %w", addr.IPNet, ContainerInterface, err)
+	}
+	if err := h.LinkSetUp(eth0); err != nil {
+		return fmt.Errorf("set %s up: %w", ContainerInterface, err)
+	}
+	route := &netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: ep.Gateway.AsSlice()}
+	if err := h.RouteAdd(route); err != nil {
+		return fmt.Errorf("add default route via %s: %w", ep.Gateway, err)
+	}
+	return nil
+}
+
+func linkUp(h *netlink.Handle, name string) error {
+	link, err := h.LinkByName(name)
+	if err != nil {
+		return fmt.Errorf("find %s: %w", name, err)
+	}
+	if err := h.LinkSetUp(link); err != nil {
+		return fmt.Errorf("set %s up: %w", name, err)
+	}
+	return nil
+}
+
+// LoopbackUp sets lo up in the network namespace at nsPath: all that
+// `--network none` gives a container.
+func LoopbackUp(nsPath string) error {
+	ns, err := netns.GetFromPath(nsPath)
+	if err != nil {
+		return fmt.Errorf("loopback up: open netns %s: %w", nsPath, err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("loopback up: netlink in %s: %w", nsPath, err)
+	}
+	defer h.Close()
+	if err := linkUp(h, "lo"); err != nil {
+		return fmt.Errorf("loopback up in %s: %w", nsPath, err)
+	}
+	return nil
+}
+
+// Detach undoes Attach for id: deletes the host end of the veth pair (the
+// kernel deletes eth0 with it), the container's nftables rules, its address
+// and its ports. It needs only the state under Root, so it works after the
+// container and minidocker were killed; parts already gone are skipped, so
+// it may run twice.
+func (n *Network) Detach(id string) error {
+	if err := checkID(id); err != nil {
+		return fmt.Errorf("detach %q: %w", id, err)
+	}
+	// Deleting a veth takes the kernel 15 ms or more (unregistering a
+	// device waits for RCU grace periods); the rest runs meanwhile.
+	vethErr := make(chan error, 1)
+	go func() { vethErr <- deleteLink(VethName(id)) }()
+
+	var errs []error
+	// The endpoint file says whether there are ports to unpublish; without
+	// it (a crash before it was written) every place is searched.
+	ep, err := n.Endpoint(id)
+	if err != nil || len(ep.Ports) > 0 {
+		errs = append(errs, n.deleteRules(containerTag(id)), n.ports.Release(id))
+	}
+	errs = append(errs, n.ipam.Release(id), <-vethErr)
+	if err := os.Remove(n.endpointFile(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("detach %s from %s: %w", id, n.cfg.Bridge, err)
+	}
+	return nil
+}
+
+// Endpoints returns the containers attached to the network, as recorded
+// under Root.
+func (n *Network) Endpoints() ([]Endpoint, error) {
+	dir := filepath.Join(n.cfg.Root, "endpoints", n.cfg.Bridge)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list endpoints of %s: %w", n.cfg.Bridge, err)
+	}
+	var eps []Endpoint
+	for _, e := range entries {
+		id, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok {
+			continue
+		}
+		ep, err := n.Endpoint(id)
+		if err != nil {
+			return nil, err
+		}
+		eps = append(eps, *ep)
+	}
+	return eps, nil
+}
+
+// Endpoint returns the recorded endpoint of id; errors.Is(err,
+// fs.ErrNotExist) when id is not attached.
+func (n *Network) Endpoint(id string) (*Endpoint, error) {
+	data, err := os.ReadFile(n.endpointFile(id))
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %s: %w", id, err)
+	}
+	var ep Endpoint
+	if err := json.Unmarshal(data, &ep); err != nil {
+		return nil, fmt.Errorf("endpoint %s: %w", id, err)
+	}
+	return &ep, nil
+}
+
+// Teardown detaches every container still recorded, deletes this network's
+// rules, the nftables table when no other network has rules in it, and the
+// bridge. ip_forward stays 1.
+func (n *Network) Teardown() error {
+	unlock, err := lockFile(filepath.Join(n.cfg.Root, "network.lock"))
+	if err != nil {
+		return fmt.Errorf("teardown %s: %w", n.cfg.Bridge, err)
+	}
+	defer unlock()
+
+	var errs []error
+	eps, err := n.Endpoints()
+	errs = append(errs, err)
+	for _, ep := range eps {
+		errs = append(errs, n.Detach(ep.ID))
+	}
+	errs = append(errs, n.deleteRules(networkTag(n.cfg.Bridge)), n.deleteTableIfUnused())
+	errs = append(errs, deleteLink(n.cfg.Bridge))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("teardown %s: %w", n.cfg.Bridge, err)
+	}
+	return nil
+}
+
+// deleteLink deletes the link called name; one already gone is no error
+// (a veth goes with the namespace of its peer when the container dies).
+func deleteLink(name string) error {
+	link, err := netlink.LinkByName(name)
+	if _, notFound := errors.AsType[netlink.LinkNotFoundError](err); notFound {
+		return nil
+	}
+	if err == nil {
+		err = netlink.LinkDel(link)
+	}
+	if err != nil && !errors.Is(err, unix.ENODEV) { // gone meanwhile
+		return fmt.Errorf("delete link %s: %w", name, err)
+	}
+	return nil
+}
+
+func (n *Network) endpointFile(id string) string {
+	return filepath.Join(n.cfg.Root, "endpoints", n.cfg.Bridge, id+".json")
+}
+
+func (n *Network) saveEndpoint(ep *Endpoint) error {
+	data, err := json.MarshalIndent(ep, "", "  ")
+	if err != nil {
+		return err
+	}
+	file := n.endpointFile(ep.ID)
+	if err := os.WriteFile(file+".tmp", data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(file+".tmp", file)
+}
+
+func checkID(id string) error {
+	if id == "" || strings.ContainsAny(id, "/\x00") || id == "." || id == ".." {
+		return ErrInvalidID
+	}
+	return nil
+}
+
+// lockFile takes an exclusive flock(2) on path; the returned func drops it.
+func lockFile(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, &os.PathError{Op: "flock", Path: path, Err: err}
+	}
+	return func() { f.Close() }, nil
+}
