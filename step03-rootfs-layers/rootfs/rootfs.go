@@ -30,6 +30,8 @@ type Config struct {
 	// DefaultReadonlyPaths when not nil.
 	MaskedPaths   []string `json:"maskedPaths,omitempty"`
 	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
+	// ConsoleSocket, when set, gives the container a terminal (SetConsole).
+	ConsoleSocket string `json:"consoleSocket,omitempty"`
 }
 
 // Mount is one bind mount of a host file or directory into the container.

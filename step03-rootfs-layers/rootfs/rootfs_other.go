@@ -5,9 +5,23 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"net"
+	"os"
 )
 
 // Setup is only implemented on Linux.
 func Setup(cfg *Config, newNet bool) error {
 	return fmt.Errorf("rootfs setup: %w", errors.ErrUnsupported)
 }
+
+func dialConsole(path string) (*net.UnixConn, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return nil, errors.ErrUnsupported
+}
+
+func setupConsole(*net.UnixConn) error { return errors.ErrUnsupported }
+
+// ReceiveConsole is only implemented on Linux.
+func ReceiveConsole(*net.UnixListener) (*os.File, error) { return nil, errors.ErrUnsupported }

@@ -17,6 +17,40 @@ var Stage = namespaces.Stage{
 		if err := json.Unmarshal(raw, &cfg); err != nil {
 			return fmt.Errorf("read config: %w", err)
 		}
-		return Setup(&cfg, ns.Has(namespaces.Net))
+		console, err := dialConsole(cfg.ConsoleSocket)
+		if err != nil {
+			return err
+		}
+		if err := Setup(&cfg, ns.Has(namespaces.Net)); err != nil {
+			return err
+		}
+		if console != nil {
+			return setupConsole(console)
+		}
+		return nil
 	},
+}
+
+// SetConsole asks the container's init for a terminal (docker run -t): once
+// its root filesystem is ready, it makes a pseudo-terminal from the
+// container's own /dev/ptmx, makes the slave its stdin, stdout, stderr and
+// controlling terminal, and sends the master to socket, a unix socket the
+// caller listens on (see ReceiveConsole).
+//
+// Why inside? A pty opened on the host is /dev/pts/N of the host's devpts;
+// the container has a devpts of its own (newinstance), where N does not
+// exist, so tty(1), ttyname(3) and programs that reopen their terminal
+// fail. runc does the same with its --console-socket.
+func SetConsole(cfg *namespaces.Config, socket string) error {
+	var c Config
+	if err := json.Unmarshal(cfg.Stages[StageName], &c); err != nil {
+		return err
+	}
+	c.ConsoleSocket = socket
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	cfg.Stages[StageName] = raw
+	return nil
 }

@@ -5,6 +5,7 @@ package limits
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"minidocker/step02-namespaces/namespaces"
 	"minidocker/step04-cgroups/cgroups"
@@ -31,3 +32,6 @@ func (c *Container) Wait() (Result, error) { return Result{}, errors.ErrUnsuppor
 func Run(namespaces.Config, namespaces.Options, cgroups.Config) (Result, error) {
 	return Result{}, fmt.Errorf("run container: %w", errors.ErrUnsupported)
 }
+
+// Signal is only implemented on Linux.
+func (c *Container) Signal(os.Signal) error { return errors.ErrUnsupported }

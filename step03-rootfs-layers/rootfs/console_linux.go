@@ -1,0 +1,90 @@
+package rootfs
+
+import (
+	"fmt"
+	"net"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// dialConsole connects to the console socket while the host's paths are
+// still visible (before pivot_root).
+func dialConsole(path string) (*net.UnixConn, error) {
+	if path == "" {
+		return nil, nil
+	}
+	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("console socket: %w", err)
+	}
+	return c, nil
+}
+
+// setupConsole makes the container's terminal and sends its master on conn.
+func setupConsole(conn *net.UnixConn) error {
+	defer conn.Close()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	defer master.Close()
+	if err := unix.IoctlSetPointerInt(int(master.Fd()), unix.TIOCSPTLCK, 0); err != nil { // unlockpt
+		return fmt.Errorf("console: unlockpt: %w", err)
+	}
+	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN) // ptsname
+	if err != nil {
+		return fmt.Errorf("console: ptsname: %w", err)
+	}
+	slavePath := fmt.Sprintf("/dev/pts/%d", n)
+	slave, err := os.OpenFile(slavePath, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		return fmt.Errorf("console: %w", err)
+	}
+	defer slave.Close()
+	// We lead a session of our own (Setsid): the slave becomes its
+	// controlling terminal, so Ctrl-C typed into it is SIGINT here.
+	if err := unix.IoctlSetInt(int(slave.Fd()), unix.TIOCSCTTY, 0); err != nil {
+		return fmt.Errorf("console: TIOCSCTTY: %w", err)
+	}
+	for fd := range 3 {
+		if err := unix.Dup3(int(slave.Fd()), fd, 0); err != nil {
+			return fmt.Errorf("console: dup onto fd %d: %w", fd, err)
+		}
+	}
+	// /dev/console is the terminal too, as runc makes it.
+	if f, err := os.OpenFile("/dev/console", os.O_CREATE|os.O_RDONLY, 0o600); err == nil {
+		f.Close()
+		_ = unix.Mount(slavePath, "/dev/console", "", unix.MS_BIND, "")
+	}
+	// The master goes to the monitor with SCM_RIGHTS: a file descriptor
+	// passed over a unix socket.
+	if _, _, err := conn.WriteMsgUnix([]byte(slavePath), unix.UnixRights(int(master.Fd())), nil); err != nil {
+		return fmt.Errorf("console: send the master: %w", err)
+	}
+	return nil
+}
+
+// ReceiveConsole accepts the init's connection on ln and returns the
+// pty master it sends.
+func ReceiveConsole(ln *net.UnixListener) (*os.File, error) {
+	conn, err := ln.AcceptUnix()
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	defer conn.Close()
+	buf, oob := make([]byte, 64), make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, fmt.Errorf("console: no file descriptor received (%v)", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, fmt.Errorf("console: no file descriptor received (%v)", err)
+	}
+	return os.NewFile(uintptr(fds[0]), string(buf[:n])), nil
+}
