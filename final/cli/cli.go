@@ -1,0 +1,166 @@
+// Package cli is minidocker's command line: the commands, their flags and
+// their output, in the docker CLI's words. The work is in package engine
+// and in the steps' packages.
+package cli
+
+import (
+	"context"
+	"errors"
+	goflag "flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"minidocker/final/engine"
+	"minidocker/final/state"
+	"minidocker/internal/stepcli"
+	"minidocker/step01-process/process"
+)
+
+// exitError carries an exit code other than 1 out of a command, with or
+// without a message.
+type exitError struct {
+	code int
+	err  error // nil: print nothing
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// app is what every command shares.
+type app struct {
+	root   string
+	stdout io.Writer
+	stderr io.Writer
+	ctx    context.Context
+}
+
+func (a *app) engine() (*engine.Engine, error) {
+	return engine.Open(a.root)
+}
+
+// Main runs the command line args and returns the exit code.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a := &app{stdout: os.Stdout, stderr: os.Stderr, ctx: ctx}
+	root := a.command()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	code := 1
+	if ee, ok := errors.AsType[*exitError](err); ok {
+		code = ee.code
+		err = ee.err
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "Error: %v\n", message(err))
+	}
+	return code
+}
+
+// message is an error as the docker CLI words it.
+func message(err error) string {
+	var conflict *state.ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		return fmt.Sprintf("Conflict. The container name %q is already in use by container %q. You have to remove (or rename) that container to be able to reuse that name.", "/"+conflict.Name, conflict.ID)
+	}
+	return err.Error()
+}
+
+// noSuchContainer is docker's message for a container argument that matches
+// nothing.
+func noSuchContainer(arg string, err error) error {
+	if errors.Is(err, state.ErrNotFound) {
+		return fmt.Errorf("No such container: %s", arg)
+	}
+	if errors.Is(err, state.ErrAmbiguous) {
+		return fmt.Errorf("multiple IDs found with provided prefix: %s", arg)
+	}
+	return err
+}
+
+func (a *app) command() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "minidocker",
+		Short:         "A mini-Docker: pull images from a registry and run them as containers",
+		Long:          "minidocker pulls images from Docker Hub or any OCI registry and runs them as containers:\nnamespaces, an overlay root filesystem, cgroups and a bridge network, built in this course's steps.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&a.root, "root", stepcli.DataRoot(), "the data directory for images and containers ($MINIDOCKER_ROOT)")
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: process.ExitToolFailed, err: fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())}
+	})
+	root.AddCommand(a.pullCmd(), a.imagesCmd(), a.rmiCmd(), a.runCmd(), a.psCmd(), a.stopCmd(),
+		a.startCmd(), a.logsCmd(), a.rmCmd(), a.inspectCmd())
+	return root
+}
+
+// addGoFlags adds a standard library flag set (the steps' flag types) to
+// a command's flags, leaving out the names in skip. A one-letter flag
+// named in long gets that long name too (-v, --volume), as docker's have.
+func addGoFlags(fs *pflag.FlagSet, gofs *goflag.FlagSet, long map[string]string, skip ...string) {
+	gofs.VisitAll(func(f *goflag.Flag) {
+		if slices.Contains(skip, f.Name) {
+			return
+		}
+		pf := pflag.PFlagFromGoFlag(f)
+		if name, ok := long[f.Name]; ok {
+			pf.Name = name
+		}
+		fs.AddFlag(pf)
+	})
+}
+
+// exactArgs, minArgs: docker's wording for a wrong number of arguments.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) != n {
+			return &exitError{code: 1, err: fmt.Errorf("%q requires exactly %d argument.\nSee '%s --help'.\n\nUsage:  %s", c.CommandPath(), n, c.CommandPath(), c.UseLine())}
+		}
+		return nil
+	}
+}
+
+func minArgs(n int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) < n {
+			return &exitError{code: 1, err: fmt.Errorf("%q requires at least %d argument.\nSee '%s --help'.\n\nUsage:  %s", c.CommandPath(), n, c.CommandPath(), c.UseLine())}
+		}
+		return nil
+	}
+}
+
+// eachArg runs fn for each argument like docker stop/rm/rmi do: every one
+// is tried, each failure printed, and the command fails if any did.
+func (a *app) eachArg(args []string, fn func(arg string) error) error {
+	failed := false
+	for _, arg := range args {
+		if err := fn(arg); err != nil {
+			fmt.Fprintf(a.stderr, "Error: %v\n", message(err))
+			failed = true
+		}
+	}
+	if failed {
+		return &exitError{code: 1}
+	}
+	return nil
+}

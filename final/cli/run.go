@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"errors"
+	goflag "flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+
+	"minidocker/final/engine"
+	"minidocker/step01-process/process"
+	"minidocker/step03-rootfs-layers/rootfs"
+	"minidocker/step04-cgroups/limits"
+	"minidocker/step05-pull/fetch"
+	"minidocker/step06-networking/connect"
+)
+
+func (a *app) runCmd() *cobra.Command {
+	var (
+		runf       rootfs.RunFlags
+		lim        limits.Flags
+		reg        fetch.Flags
+		netf       connect.Flags
+		detach     bool
+		name       string
+		autoRemove bool
+		stdin, tty bool
+		entrypoint string
+	)
+	c := &cobra.Command{
+		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+		Short: "Create and run a new container from an image",
+		Long: "Create a container from IMAGE (pulled first when it is not here) and run it: in the foreground with its\n" +
+			"output on the terminal and its exit code as ours, or with -d in the background, printing its ID.",
+		Args: minArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			// Docker's code for our own errors, before the container runs.
+			fail := func(err error) error { return &exitError{code: process.ExitToolFailed, err: err} }
+			res, err := lim.Resources()
+			if err != nil {
+				return fail(err)
+			}
+			mounts, vars, err := runf.Parse()
+			if err != nil {
+				return fail(err)
+			}
+			plan, err := netf.Plan(a.root)
+			if err != nil {
+				return fail(err)
+			}
+			e, err := a.engine()
+			if err != nil {
+				return fail(err)
+			}
+			img, err := reg.GetOrPull(a.ctx, e.Images, args[0], a.stderr)
+			if err != nil {
+				return fail(err)
+			}
+			o := engine.RunOptions{
+				Image: img, ImageRef: args[0], Name: name, Args: args[1:], Env: vars,
+				Dir: runf.Dir, User: runf.User, Hostname: runf.Hostname,
+				Tty: tty, OpenStdin: stdin, AutoRemove: autoRemove, Init: runf.Init,
+				Mounts: mounts, Network: netf.Network, Ports: plan.Ports,
+				Memory: res.Memory, NanoCPUs: res.CPUQuota * 1e4, PidsLimit: res.PidsLimit,
+			}
+			if c.Flags().Changed("entrypoint") {
+				o.Entrypoint = &entrypoint
+			}
+			ctr, err := e.Create(o)
+			if err != nil {
+				return fail(err)
+			}
+			if detach {
+				s, err := e.Start(ctr.ID, false)
+				if err != nil {
+					return startFailed(err)
+				}
+				s.Detach()
+				a.println(ctr.ID)
+				return nil
+			}
+			return a.attached(e, ctr.ID, tty)
+		},
+	}
+	fs := c.Flags()
+	fs.SetInterspersed(false) // flags after IMAGE belong to the command
+	fs.BoolVarP(&detach, "detach", "d", false, "Run the container in the background and print its ID")
+	fs.StringVar(&name, "name", "", "Assign a name to the container")
+	fs.BoolVar(&autoRemove, "rm", false, "Automatically remove the container when it exits")
+	fs.BoolVarP(&stdin, "interactive", "i", false, "Keep STDIN open")
+	fs.BoolVarP(&tty, "tty", "t", false, "Allocate a pseudo-TTY")
+	fs.StringVar(&entrypoint, "entrypoint", "", "Overwrite the default ENTRYPOINT of the image")
+	gofs := goflag.NewFlagSet("", goflag.ContinueOnError)
+	runf.Register(gofs, "")
+	lim.Register(gofs)
+	reg.Register(gofs)
+	netf.Register(gofs)
+	addGoFlags(fs, gofs, map[string]string{"v": "volume", "e": "env", "w": "workdir", "p": "publish", "m": "memory"},
+		"root", "cgroup-parent", "bridge", "subnet", "cpu-shares", "user", "publish", "memory")
+	fs.StringVarP(&runf.User, "user", "u", "", "Username or UID (format: <name|uid>[:<group|gid>])")
+	return c
+}
+
+// startFailed is a container that did not start: Docker's message and code.
+func startFailed(err error) error {
+	if se, ok := errors.AsType[*engine.StartError](err); ok {
+		return &exitError{code: se.Code, err: se}
+	}
+	return &exitError{code: process.ExitToolFailed, err: err}
+}
+
+// attached runs the container in the foreground: its monitor gets our
+// stdin, stdout and stderr; with -t our terminal is put in raw mode so that
+// every key goes to the container's pty, and window size changes follow.
+// Signals we get go to the container, as docker run's --sig-proxy does.
+// The container's exit code becomes ours.
+func (a *app) attached(e *engine.Engine, id string, tty bool) error {
+	if tty && term.IsTerminal(int(os.Stdin.Fd())) {
+		old, err := term.MakeRaw(int(os.Stdin.Fd()))
+		if err != nil {
+			return &exitError{code: process.ExitToolFailed, err: err}
+		}
+		defer term.Restore(int(os.Stdin.Fd()), old)
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
+		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
+	defer signal.Stop(sigs)
+	s, err := e.Start(id, true)
+	if err != nil {
+		return startFailed(err)
+	}
+	go func() {
+		for sig := range sigs {
+			if sig == syscall.SIGWINCH {
+				unix.Kill(s.MonitorPid, unix.SIGWINCH) // it resizes the pty
+			} else {
+				unix.Kill(s.Pid, sig.(syscall.Signal))
+			}
+		}
+	}()
+	code, err := s.Wait()
+	if err != nil {
+		return &exitError{code: process.ExitToolFailed, err: err}
+	}
+	if code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+func (a *app) println(args ...any) { fmt.Fprintln(a.stdout, args...) }

@@ -1,0 +1,468 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/term"
+
+	"minidocker/final/jsonlog"
+	"minidocker/final/state"
+	"minidocker/step01-process/process"
+	"minidocker/step02-namespaces/namespaces"
+	"minidocker/step03-rootfs-layers/image"
+	"minidocker/step03-rootfs-layers/rootfs"
+	"minidocker/step04-cgroups/cgroups"
+	"minidocker/step04-cgroups/limits"
+)
+
+// message is what the monitor tells the CLI on the ready pipe, one JSON
+// line each: first that the container runs (Pid) or why it could not start
+// (Error, Code); later its exit code (Exited).
+type message struct {
+	Pid    int    `json:",omitempty"`
+	Error  string `json:",omitempty"`
+	Code   int    `json:",omitempty"`
+	Exited *int   `json:",omitempty"`
+}
+
+// StartError is a container that could not start: the message and Docker's
+// exit code (125, 126, 127) its monitor reported.
+type StartError struct {
+	Msg  string
+	Code int
+}
+
+func (e *StartError) Error() string { return e.Msg }
+
+// Started is a container whose monitor runs.
+type Started struct {
+	Pid        int // the container's init
+	MonitorPid int
+	cmd        *exec.Cmd
+	ready      *bufio.Reader
+	pipe       *os.File
+}
+
+// Start starts the container id through a new monitor. With attach the
+// monitor copies between the container and our stdin, stdout and stderr
+// (which it inherits); otherwise its stdio is /dev/null and the output only
+// goes to the log. Start returns once the container runs, or with a
+// *StartError.
+func (e *Engine) Start(id string, attach bool) (*Started, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	cmd := exec.Command(exe, MonitorArg, e.Root, id)
+	cmd.Dir = "/"
+	cmd.ExtraFiles = []*os.File{w}
+	// A session of its own: no terminal's SIGHUP or Ctrl-C reaches it, and
+	// it outlives us.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if attach {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("start monitor: %w", err)
+	}
+	w.Close()
+	s := &Started{MonitorPid: cmd.Process.Pid, cmd: cmd, ready: bufio.NewReader(r), pipe: r}
+	m, err := s.next()
+	if err != nil {
+		cmd.Wait()
+		r.Close()
+		return nil, fmt.Errorf("start container %s: the monitor exited (%v): %w", id, cmd.ProcessState, err)
+	}
+	if m.Error != "" {
+		cmd.Wait()
+		r.Close()
+		return nil, &StartError{Msg: m.Error, Code: m.Code}
+	}
+	s.Pid = m.Pid
+	return s, nil
+}
+
+func (s *Started) next() (message, error) {
+	var m message
+	line, err := s.ready.ReadBytes('\n')
+	if err != nil {
+		return m, err
+	}
+	return m, json.Unmarshal(line, &m)
+}
+
+// Detach lets the monitor go on alone.
+func (s *Started) Detach() {
+	s.pipe.Close()
+	s.cmd.Process.Release()
+}
+
+// Wait waits for the container to exit and returns its exit code, which
+// the monitor sends before it removes a --rm container.
+func (s *Started) Wait() (int, error) {
+	defer s.pipe.Close()
+	m, err := s.next()
+	werr := s.cmd.Wait()
+	if err != nil || m.Exited == nil {
+		return 0, fmt.Errorf("the container's monitor died (%v) before it reported the exit", werr)
+	}
+	return *m.Exited, nil
+}
+
+// Monitor is the monitor process of container id (see the package
+// comment): it runs the container to the end and returns the monitor's
+// exit code.
+func Monitor(root, id string) int {
+	// A write to a CLI that went away must fail with EPIPE, not kill us.
+	// (Notify, not Ignore: an ignored signal stays ignored across exec,
+	// and the container would inherit it.)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	ready := os.NewFile(3, "ready")
+	tell := func(m message) {
+		if ready != nil {
+			line, _ := json.Marshal(m)
+			ready.Write(append(line, '\n')) // the CLI may be gone: fine
+		}
+	}
+	e, err := Open(root)
+	if err != nil {
+		tell(message{Error: err.Error(), Code: process.ExitToolFailed})
+		return 1
+	}
+	code, err := e.monitor(id, tell)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "minidocker monitor %s: %v\n", id, err)
+		return 1
+	}
+	_ = code
+	return 0
+}
+
+func (e *Engine) monitor(id string, tell func(message)) (int, error) {
+	c, err := e.Containers.Get(id)
+	if err != nil {
+		tell(message{Error: err.Error(), Code: process.ExitToolFailed})
+		return 0, err
+	}
+	started := false
+	fail := func(err error) (int, error) {
+		code := process.ExitCode(err)
+		if ie, ok := errors.AsType[*namespaces.InitError](err); ok && ie.Code != 0 {
+			code = ie.Code
+		}
+		uerr := e.Containers.Update(id, func(c *state.Container) error {
+			c.State.Error, c.State.ExitCode = err.Error(), code
+			if started {
+				c.State.Status = state.Exited
+			}
+			c.State.Running, c.State.Pid, c.State.MonitorPid = false, 0, 0
+			c.State.FinishedAt = time.Now().UTC()
+			return nil
+		})
+		tell(message{Error: err.Error(), Code: code})
+		if c.Config.AutoRemove {
+			e.Remove(c, true)
+		}
+		return code, uerr
+	}
+
+	img, err := e.Images.Get(c.Config.ImageID)
+	if err != nil {
+		return fail(err)
+	}
+	plan, err := e.plan(c)
+	if err != nil {
+		return fail(err)
+	}
+	dir := e.containerDir(id)
+	netDir := filepath.Join(dir, "net")
+	names := []string{c.Config.Hostname, c.Name}
+	netMounts, err := plan.Files(netDir, names...)
+	if err != nil {
+		return fail(err)
+	}
+	var mounts []rootfs.Mount
+	for _, m := range c.Config.Mounts {
+		mounts = append(mounts, rootfs.Mount{Source: m.Source, Destination: m.Destination, ReadOnly: !m.RW})
+	}
+	cfg, err := rootfs.Prepare(e.Images.Layers(), e.Images.Runnable(img), dir, image.Overrides{Args: []string{"true"}}, append(netMounts, mounts...))
+	if err != nil {
+		return fail(err)
+	}
+	cfg.Args = append(append([]string{}, c.Config.Entrypoint...), c.Config.Cmd...)
+	cfg.Env, cfg.Dir, cfg.User = c.Config.Env, c.Config.WorkingDir, c.Config.User
+	cfg.Hostname, cfg.Init, cfg.Namespaces = c.Config.Hostname, c.Config.Init, namespaces.Default
+	plan.Namespaces(&cfg)
+
+	logFile, err := os.OpenFile(c.Config.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
+	if err != nil {
+		return fail(err)
+	}
+	defer logFile.Close()
+	logger := jsonlog.New(logFile, nil)
+	stdio, err := newStdio(c, logger)
+	if err != nil {
+		return fail(err)
+	}
+	defer stdio.close()
+
+	if stdio.consoleLn != nil {
+		if err := rootfs.SetConsole(&cfg, stdio.consoleLn.Addr().String()); err != nil {
+			return fail(err)
+		}
+	}
+	opts := stdio.options()
+	opts.Created = func(pid int) error {
+		ep, err := plan.Attach(context.Background(), id, pid, netDir, names...)
+		if err != nil {
+			return err
+		}
+		return e.Containers.Update(id, func(c *state.Container) error {
+			c.State = state.State{Status: state.Running, Running: true, Pid: pid, MonitorPid: os.Getpid(), StartedAt: time.Now().UTC()}
+			if ep != nil {
+				c.Config.IPAddress, c.Config.Gateway = ep.IP.String(), ep.Gateway.String()
+				for i := range c.Config.Ports {
+					if i < len(ep.Ports) {
+						c.Config.Ports[i].HostPort = ep.Ports[i].HostPort
+					}
+				}
+			}
+			return nil
+		})
+	}
+	res := cgroups.Resources{Memory: c.Config.Memory, CPUQuota: c.Config.NanoCPUs / 1e4, PidsLimit: c.Config.PidsLimit}
+	ctr, err := limits.Start(cfg, opts, cgroups.Config{ID: id, Resources: res})
+	stdio.started()
+	if err != nil {
+		started = true
+		stdio.wait()
+		return fail(errors.Join(err, plan.Release(id)))
+	}
+	e.Containers.Update(id, func(c *state.Container) error {
+		c.State.CgroupPaths = ctr.CgroupPaths()
+		return nil
+	})
+	if err := stdio.console(); err != nil {
+		ctr.Signal(syscall.SIGKILL)
+		ctr.Wait()
+		return fail(errors.Join(err, plan.Release(id)))
+	}
+	tell(message{Pid: ctr.Pid()})
+	// From here on the monitor only copies output and waits, for as long
+	// as the container runs: give back the memory the set-up used.
+	debug.FreeOSMemory()
+
+	stdio.resizeOnSignal()
+	result, werr := ctr.Wait()
+	stdio.wait() // the last output into the log before the exit is recorded
+	code := result.Status.ExitCode()
+	rerr := plan.Release(id)
+	uerr := e.Containers.Update(id, func(c *state.Container) error {
+		c.State.Status, c.State.Running, c.State.Pid, c.State.MonitorPid = state.Exited, false, 0, 0
+		c.State.ExitCode, c.State.OOMKilled, c.State.FinishedAt = code, result.OOMKilled, time.Now().UTC()
+		if werr != nil {
+			c.State.Error = werr.Error()
+		}
+		return nil
+	})
+	tell(message{Exited: &code})
+	if c.Config.AutoRemove {
+		return code, e.Remove(c, true)
+	}
+	return code, errors.Join(rerr, uerr)
+}
+
+// stdio is the container's stdin, stdout and stderr as the monitor wires
+// them: pipes (or a pty with -t) whose output goes into the log, and to
+// our own stdout/stderr, the CLI's, when it attached.
+type stdio struct {
+	c                      *state.Container
+	logger                 *jsonlog.Logger
+	stdin, stdout, stderr  *os.File // the container's ends
+	ptmx                   *os.File // the pty master with -t
+	consoleLn              *net.UnixListener
+	consoleDir             string
+	copies                 sync.WaitGroup
+	closeAfterStart        []*os.File
+	attachedOut, attachedE io.Writer
+}
+
+func newStdio(c *state.Container, logger *jsonlog.Logger) (*stdio, error) {
+	s := &stdio{c: c, logger: logger}
+	// Our stdout is the CLI's terminal when it attached, /dev/null when not.
+	if !isDevNull(os.Stdout) {
+		s.attachedOut, s.attachedE = os.Stdout, os.Stderr
+	}
+	if c.Config.Tty {
+		// The terminal is made inside the container (rootfs.SetConsole);
+		// its master comes back on this socket once the init has it.
+		dir, err := os.MkdirTemp("/run", "mdk-console-")
+		if err != nil {
+			return nil, err
+		}
+		s.consoleDir = dir
+		s.consoleLn, err = net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(dir, "sock"), Net: "unix"})
+		if err != nil {
+			return nil, fmt.Errorf("console socket: %w", err)
+		}
+		return s, nil
+	}
+	for _, stream := range []string{"stdout", "stderr"} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		s.closeAfterStart = append(s.closeAfterStart, w)
+		out := s.attachedOut
+		if stream == "stderr" {
+			s.stderr, out = w, s.attachedE
+		} else {
+			s.stdout = w
+		}
+		s.copy(r, stream, out)
+	}
+	if c.Config.OpenStdin {
+		s.stdin = os.Stdin // the CLI's, inherited: the container reads it directly
+	}
+	return s, nil
+}
+
+// copy copies r into the log's stream and to out (which may be nil or go
+// away without stopping the copy).
+func (s *stdio) copy(r *os.File, stream string, out io.Writer) {
+	s.copies.Add(1)
+	go func() {
+		defer s.copies.Done()
+		defer r.Close()
+		log := s.logger.Stream(stream)
+		defer log.Close()
+		var w io.Writer = log
+		if out != nil {
+			w = &tee{log: log, out: out}
+		}
+		io.Copy(w, r) // a pty master ends with EIO when the last slave closes
+	}()
+}
+
+func (s *stdio) options() namespaces.Options {
+	opts := namespaces.Options{Stdin: s.stdin, Stdout: s.stdout, Stderr: s.stderr}
+	if s.stdin == nil {
+		opts.Stdin = nil
+	}
+	if s.consoleLn != nil {
+		// The container's init leads a session of its own, whose
+		// controlling terminal it makes the pty: Ctrl-C typed into it is
+		// SIGINT in the container.
+		opts.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	}
+	return opts
+}
+
+// console receives the pty master from the container's init (which sent it
+// before exec, so it is waiting when Start has returned), and starts the
+// copies between it and the log and the CLI's terminal.
+func (s *stdio) console() error {
+	if s.consoleLn == nil {
+		return nil
+	}
+	s.consoleLn.SetDeadline(time.Now().Add(10 * time.Second))
+	ptmx, err := rootfs.ReceiveConsole(s.consoleLn)
+	if err != nil {
+		return err
+	}
+	s.ptmx = ptmx
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		if size, err := pty.GetsizeFull(os.Stdin); err == nil {
+			pty.Setsize(ptmx, size)
+		}
+	}
+	s.copy(ptmx, "stdout", s.attachedOut)
+	if s.c.Config.OpenStdin {
+		go func() { io.Copy(ptmx, os.Stdin) }()
+	}
+	return nil
+}
+
+// started closes our copies of the container's ends: then the copies end
+// when the container's processes are gone.
+func (s *stdio) started() {
+	for _, f := range s.closeAfterStart {
+		f.Close()
+	}
+	s.closeAfterStart = nil
+}
+
+// resizeOnSignal follows the CLI's terminal size: the CLI sends us SIGWINCH
+// when its window changes.
+func (s *stdio) resizeOnSignal() {
+	if s.ptmx == nil || !term.IsTerminal(int(os.Stdin.Fd())) {
+		return
+	}
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGWINCH)
+	go func() {
+		for range ch {
+			if size, err := pty.GetsizeFull(os.Stdin); err == nil {
+				pty.Setsize(s.ptmx, size)
+			}
+		}
+	}()
+}
+
+func (s *stdio) wait() { s.copies.Wait() }
+
+func (s *stdio) close() {
+	s.started()
+	if s.ptmx != nil {
+		s.ptmx.Close()
+	}
+	if s.consoleLn != nil {
+		s.consoleLn.Close()
+		os.RemoveAll(s.consoleDir)
+	}
+}
+
+// tee writes to the log and to out; once out fails (the CLI went away) it
+// only writes to the log.
+type tee struct {
+	log, out io.Writer
+	outDead  bool
+}
+
+func (t *tee) Write(p []byte) (int, error) {
+	if !t.outDead {
+		if _, err := t.out.Write(p); err != nil {
+			t.outDead = true
+		}
+	}
+	return t.log.Write(p)
+}
+
+func isDevNull(f *os.File) bool {
+	var a, b syscall.Stat_t
+	if syscall.Fstat(int(f.Fd()), &a) != nil || syscall.Stat("/dev/null", &b) != nil {
+		return true
+	}
+	return a.Rdev == b.Rdev && a.Mode&syscall.S_IFMT == syscall.S_IFCHR
+}

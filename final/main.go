@@ -1,0 +1,25 @@
+// Command minidocker is the course's mini-Docker: pull, images, run, ps,
+// stop, start, logs, rm, rmi, inspect. See final/README.md.
+//
+//	go build -o bin/minidocker ./final
+package main
+
+import (
+	"os"
+
+	"minidocker/final/cli"
+	"minidocker/final/engine"
+	"minidocker/step02-namespaces/namespaces"
+	"minidocker/step03-rootfs-layers/rootfs"
+)
+
+func main() {
+	// The container's init: this binary started again in new namespaces
+	// (step 2), which sets up the filesystem (step 3) and execs.
+	namespaces.Init(rootfs.Stage)
+	// A container's monitor: this binary started again by run or start.
+	if len(os.Args) == 4 && os.Args[1] == engine.MonitorArg {
+		os.Exit(engine.Monitor(os.Args[2], os.Args[3]))
+	}
+	os.Exit(cli.Main(os.Args[1:]))
+}

@@ -1,0 +1,160 @@
+package state
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Status is a container's state, as docker ps and inspect show it.
+type Status string
+
+// The statuses minidocker uses (Docker also has paused, restarting,
+// removing and dead).
+const (
+	Created Status = "created"
+	Running Status = "running"
+	Exited  Status = "exited"
+)
+
+// Container is one stored container. ID, Name, Created and Config are in
+// config.json; State is in state.json.
+type Container struct {
+	// ID is 64 lowercase hex characters, shown as its first 12.
+	ID string
+	// Name is unique among containers, without docker's leading "/".
+	Name    string
+	Created time.Time
+	Config  Config
+	State   State
+}
+
+// ShortID is the 12-character form of the ID that docker ps shows.
+func (c *Container) ShortID() string { return ShortID(c.ID) }
+
+// ShortID truncates an ID to the 12 characters docker shows.
+func ShortID(id string) string { return id[:min(len(id), shortIDLen)] }
+
+const shortIDLen = 12
+
+// Config is what the container was created with. It changes only through
+// Update, at run time: the IP address and the published host ports are
+// known once the container starts.
+type Config struct {
+	// Image is the reference as given ("busybox"); ImageID is the image
+	// config's digest ("sha256:…").
+	Image   string `json:",omitempty"`
+	ImageID string `json:",omitempty"`
+
+	// The process: Entrypoint followed by Cmd is what runs.
+	Entrypoint []string `json:",omitempty"`
+	Cmd        []string `json:",omitempty"`
+	Env        []string `json:",omitempty"`
+	WorkingDir string   `json:",omitempty"`
+	User       string   `json:",omitempty"`
+	Hostname   string   `json:",omitempty"`
+	Tty        bool     `json:",omitempty"`
+	OpenStdin  bool     `json:",omitempty"`
+	// StopSignal is the signal docker stop sends first ("SIGTERM" when empty).
+	StopSignal string `json:",omitempty"`
+	// Init runs a tiny init as PID 1 that reaps zombies and forwards signals.
+	Init bool `json:",omitempty"`
+	// AutoRemove removes the container when it exits (--rm).
+	AutoRemove bool `json:",omitempty"`
+
+	// Resources: zero means no limit.
+	Memory    int64 `json:",omitempty"` // bytes (--memory)
+	NanoCPUs  int64 `json:",omitempty"` // 1e9 per CPU (--cpus)
+	PidsLimit int64 `json:",omitempty"` // --pids-limit
+
+	// Mounts are the volumes (-v).
+	Mounts []Mount `json:",omitempty"`
+
+	// Network is the network mode ("bridge", "host", "none").
+	Network   string        `json:",omitempty"`
+	IPAddress string        `json:",omitempty"`
+	Gateway   string        `json:",omitempty"`
+	Ports     []PortBinding `json:",omitempty"`
+
+	// LogPath is the json-file log; Create sets Dir(ID)/<ID>-json.log when
+	// it is empty.
+	LogPath string `json:",omitempty"`
+}
+
+// Mount is one -v SOURCE:DESTINATION[:ro].
+type Mount struct {
+	Type        string // "bind" or "volume"
+	Source      string // on the host
+	Destination string // in the container
+	RW          bool
+}
+
+// PortBinding is one published port (-p HOSTIP:HOSTPORT:CONTAINERPORT/PROTO).
+type PortBinding struct {
+	HostIP        string `json:",omitempty"` // empty for all addresses
+	HostPort      uint16
+	ContainerPort uint16
+	Protocol      string // "tcp" or "udp"
+}
+
+// State is what the container is doing now.
+type State struct {
+	Status  Status
+	Running bool
+	// Pid is the container's init process on the host; MonitorPid is the
+	// process that copies its output and waits for it.
+	Pid        int `json:",omitempty"`
+	MonitorPid int `json:",omitempty"`
+	ExitCode   int
+	OOMKilled  bool
+	StartedAt  time.Time
+	FinishedAt time.Time
+	// Error is why the container failed to start, if it did.
+	Error string `json:",omitempty"`
+	// CgroupPaths are the container's cgroup directories by controller,
+	// kept so that rm -f can remove them after the monitor was killed.
+	CgroupPaths map[string]string `json:",omitempty"`
+}
+
+// ValidNameChars is docker's rule for names, as its error message shows it.
+const ValidNameChars = `[a-zA-Z0-9][a-zA-Z0-9_.-]`
+
+var validName = regexp.MustCompile(`^` + ValidNameChars + `+$`)
+
+// ValidateName checks a --name value; a leading "/" is allowed and
+// ignored, as docker does. The error text is docker's:
+// "invalid container name (x), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed".
+func ValidateName(name string) error {
+	if !validName.MatchString(strings.TrimPrefix(name, "/")) {
+		return fmt.Errorf("%w (%s), only %s are allowed", ErrInvalidName, name, ValidNameChars)
+	}
+	return nil
+}
+
+// NewID returns a random 64-hex container ID. Like moby's
+// stringid.GenerateRandomID it never returns an ID whose 12-character form
+// is all digits, which would read as a number in scripts and flags.
+func NewID() string {
+	var b [32]byte
+	for {
+		rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
+		id := hex.EncodeToString(b[:])
+		if _, err := strconv.ParseUint(id[:shortIDLen], 10, 64); err != nil {
+			return id
+		}
+	}
+}
+
+func isHex(s string) bool {
+	for i := range len(s) {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return s != ""
+}
