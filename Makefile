@@ -2,7 +2,7 @@
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 export PATH := $(dir $(GO)):$(PATH)
 
-.PHONY: all setup build test vet lint demo bench clean
+.PHONY: all setup build test vet lint demo demo-steps bench clean
 
 all: build
 
@@ -11,6 +11,7 @@ setup:
 
 build:
 	$(GO) build ./...
+	CGO_ENABLED=0 $(GO) build -o bin/minidocker ./final
 
 vet:
 	$(GO) vet ./...
@@ -24,8 +25,13 @@ lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
 	GOOS=darwin $(GO) vet ./...
 
+# The seed's docker session, run with minidocker, offline.
 demo: setup
 	@bash scripts/demo.sh
+
+# Each step's own demo, one after another.
+demo-steps: setup
+	@bash scripts/demo-steps.sh
 
 bench:
 	@bash scripts/setup.sh bench

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The course's demo, offline. Each command is printed before it runs.
+# The course's main demo (make demo), offline: the seed's docker session,
+# run with minidocker. Images are built from Debian's busybox and served by a
+# registry on 127.0.0.1 (Debian's docker-registry), set as the docker.io
+# mirror, so "pull busybox" works without internet. Each command is printed
+# before it runs; everything is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+repo=$PWD
 mkdir -p bin
 
 # show prints a command the way you would type it, then runs it.
@@ -10,38 +15,64 @@ show() {
 	printf '\n\033[1m$'
 	local a
 	for a in "$@"; do
+		a=${a//$repo\//}
 		if [[ $a =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then printf ' %s' "$a"; else printf " '%s'" "${a//\'/\'\\\'\'}"; fi
 	done
 	printf '\033[0m\n'
 	"$@" || printf '(exit code %d)\n' "$?"
 }
 
-"$GO" build -o bin/step01-process ./step01-process
-echo "step01: a container is only a process: stdio, exit codes and signals pass through."
-show bin/step01-process run -- sh -c 'echo hello from $$; echo to stderr >&2'
-show bin/step01-process run -e GREETING=annyeong -- sh -c 'echo $GREETING; env | sort'
-show bin/step01-process run -- sh -c 'exit 3'
-show bin/step01-process run -- sh -c 'kill -TERM $$'
-show bin/step01-process run -- no-such-command
+echo "Building minidocker and the demo's images (busybox, and httpd: busybox httpd on port 80)..."
+CGO_ENABLED=0 "$GO" build -o bin/minidocker ./final
+"$GO" build -o bin/mkimage ./internal/imagebuild/mkimage
+"$GO" build -o bin/step06-networking ./step06-networking
 
-"$GO" build -o bin/step02-namespaces ./step02-namespaces
-echo
-echo "step02: namespaces: its own hostname, PID 1, mounts and network."
-show bin/step02-namespaces run --hostname box -- sh -c 'hostname; echo "my PID is $$"; ps; ip -o link'
-show bin/step02-namespaces run --init -- ps -o pid,ppid,args
+work=$(mktemp -d /dev/shm/minidocker-demo-XXXX)
+export MINIDOCKER_ROOT=$work/root
+registry_pid=
+cleanup() {
+	set +e
+	for c in $(bin/minidocker ps -aq 2>/dev/null); do bin/minidocker rm -f "$c" >/dev/null; done
+	bin/step06-networking teardown >/dev/null 2>&1
+	[ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
 
-"$GO" build -o bin/step03-rootfs-layers ./step03-rootfs-layers
-"$GO" run ./internal/imagebuild/mkimage -o bin/busybox.tar
-echo
-echo "step03: an image is read-only layers; the container gets one writable layer on top."
-export MINIDOCKER_ROOT=${MINIDOCKER_ROOT:-$(mktemp -d /dev/shm/minidocker-demo-XXXX)}
-trap 'rm -rf "$MINIDOCKER_ROOT"' EXIT
-show bin/step03-rootfs-layers run --image bin/busybox.tar -- sh -c 'ls /; cat /etc/passwd; echo hi > /etc/motd; cat /etc/motd'
-show bin/step03-rootfs-layers run --image bin/busybox.tar -- cat /etc/motd
+# The registry: Debian's docker-registry on a free port of 127.0.0.1.
+while :; do
+	port=$((20000 + RANDOM % 30000))
+	ss -Hltn "sport = :$port" | grep -q . || break
+done
+cat >"$work/registry.yml" <<YAML
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $work/registry}}
+http: {addr: 127.0.0.1:$port}
+YAML
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.05; done
+bin/mkimage -push "127.0.0.1:$port/library/busybox:latest"
+bin/mkimage -httpd -push "127.0.0.1:$port/library/httpd:latest"
+export MINIDOCKER_REGISTRY_MIRROR=http://127.0.0.1:$port
+echo "A registry on 127.0.0.1:$port serves busybox and httpd; it is the docker.io mirror (MINIDOCKER_REGISTRY_MIRROR)."
 
-"$GO" build -o bin/step04-cgroups ./step04-cgroups
-echo
-echo "step04: cgroups: how much memory, CPU and how many processes it may use."
-show bin/step04-cgroups run --image bin/busybox.tar -m 32m -- sh -c 'tail /dev/zero'
-show bin/step04-cgroups run --image bin/busybox.tar --cpus 0.5 --stats -- sh -c 'timeout 2 sh -c "while :; do :; done"; true'
-show bin/step04-cgroups run --image bin/busybox.tar --pids-limit 20 -- sh -c 'for i in $(seq 40); do sleep 3 & set -- /proc/[0-9]*; echo -n "$# "; done'
+site=$work/site
+mkdir -p "$site"
+echo '<h1>Hello from a minidocker container</h1>' >"$site/index.html"
+md=$repo/bin/minidocker
+
+show "$md" pull busybox
+show "$md" images
+show "$md" run --rm busybox echo hello
+show "$md" run -d --name web -p 8888:80 -v "$site:/usr/local/apache2/htdocs" httpd
+show "$md" ps
+for _ in $(seq 50); do curl -fs http://127.0.0.1:8888/ >/dev/null && break; sleep 0.1; done
+show curl -s http://127.0.0.1:8888/
+show "$md" logs web
+show "$md" stop web
+show "$md" ps -a
+show "$md" rm web
+show "$md" rmi httpd
+show "$md" images
