@@ -379,3 +379,13 @@ func TestNames(t *testing.T) {
 	require.Equal(t, 1, r.Code)
 	require.Contains(t, r.Stderr, `Error: conflict: unable to remove repository reference "busybox" (must force) - container `)
 }
+
+func TestSearchRegistry(t *testing.T) {
+	w := newWorld(t)
+	host := strings.TrimPrefix(w.registry.URL(), "http://")
+	out := w.ok("search", host+"/busy")
+	require.Equal(t, "NAME", strings.Fields(out)[0])
+	require.Contains(t, out, host+"/library/busybox")
+	require.NotContains(t, out, "httpd")
+	require.Contains(t, w.ok("search", "--limit", "5", host+"/library"), host+"/library/httpd")
+}

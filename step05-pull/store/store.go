@@ -372,6 +372,11 @@ func (s *Store) Pull(ctx context.Context, client *registry.Client, ref reference
 			// Extracting while downloading: the tar streams through
 			// decompression and the diffID check into a temporary directory
 			// that is renamed into place only when both digests matched.
+			// "Extracting" once the last byte arrived and checked out:
+			// what is left is the end of the tar and the commit.
+			r = &atEOF{r: r, fn: func() {
+				report(registry.Progress{ID: l.ShortID(), Status: registry.StatusExtracting, Current: l.Size, Total: l.Size})
+			}}
 			if _, err := s.layers.Unpack(l.DiffID, r); err != nil {
 				return err
 			}
@@ -567,4 +572,20 @@ func (s *Store) collect(ix *index, id, manifest digest.Digest) ([]string, error)
 		}
 	}
 	return lines, errors.Join(errs...)
+}
+
+// atEOF calls fn once, when r first returns io.EOF.
+type atEOF struct {
+	r    io.Reader
+	fn   func()
+	done bool
+}
+
+func (a *atEOF) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if err == io.EOF && !a.done {
+		a.done = true
+		a.fn()
+	}
+	return n, err
 }

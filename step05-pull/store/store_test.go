@@ -139,6 +139,7 @@ func TestPullSingleImage(t *testing.T) {
 	require.Equal(t, []string{reg.Host() + "/app:1"}, img.RepoTags)
 	require.Equal(t, []string{reg.Host() + "/app@" + pushed.String()}, img.RepoDigests)
 	require.Len(t, ev.by[registry.StatusPullComplete], 2)
+	require.Len(t, ev.by[registry.StatusExtracting], 2)
 	for _, d := range img.Config.RootFS.DiffIDs {
 		require.True(t, s.Layers().Has(d))
 		require.Greater(t, s.Layers().Size(d), int64(0))
