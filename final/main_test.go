@@ -389,3 +389,30 @@ func TestSearchRegistry(t *testing.T) {
 	require.NotContains(t, out, "httpd")
 	require.Contains(t, w.ok("search", "--limit", "5", host+"/library"), host+"/library/httpd")
 }
+
+func TestRunOptions(t *testing.T) {
+	w := newWorld(t)
+	out := w.ok("run", "--rm", "--network", "none", "--init", "--pids-limit", "20", "--cpus", "0.5", "-m", "64m",
+		"-u", "nobody", "--hostname", "box", "busybox", "sh", "-c", "ip -o link | wc -l; hostname; id -un; cat /proc/1/cmdline | tr '\\0' ' '")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 4, out)
+	require.Equal(t, "1", strings.TrimSpace(lines[0]), "--network none: only lo")
+	require.Equal(t, "box", lines[1])
+	require.Equal(t, "nobody", lines[2])
+	require.NotContains(t, lines[3], "sh -c", "--init: PID 1 is the init, not the command")
+
+	id := strings.TrimSpace(w.ok("run", "-d", "--pids-limit", "20", "--cpus", "0.5", "-m", "64m", "busybox", "sleep", "100"))
+	hc := w.inspect(id)["HostConfig"].(map[string]any)
+	require.Equal(t, float64(64<<20), hc["Memory"])
+	require.Equal(t, float64(5e8), hc["NanoCpus"])
+	require.Equal(t, 20.0, hc["PidsLimit"])
+	var st struct{ CgroupPaths map[string]string }
+	data, err := os.ReadFile(filepath.Join(w.root, "containers", id, "state.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &st))
+	dir, ok := st.CgroupPaths["pids"]
+	require.True(t, ok, "cgroup paths kept in the state: %v", st.CgroupPaths)
+	max, err := os.ReadFile(filepath.Join(dir, "pids.max"))
+	require.NoError(t, err)
+	require.Equal(t, "20\n", string(max))
+}
