@@ -274,10 +274,13 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 	debug.FreeOSMemory()
 
 	stdio.resizeOnSignal()
-	result, werr := ctr.Wait()
+	// The network goes while the cgroups are destroyed: deleting a veth
+	// pair waits for the kernel (RCU grace periods), and so does rmdir of a
+	// v1 memory cgroup.
+	var rerr error
+	result, werr := ctr.WaitThen(func() { rerr = plan.Release(id) })
 	stdio.wait() // the last output into the log before the exit is recorded
 	code := result.Status.ExitCode()
-	rerr := plan.Release(id)
 	uerr := e.Containers.Update(id, func(c *state.Container) error {
 		c.State.Status, c.State.Running, c.State.Pid, c.State.MonitorPid = state.Exited, false, 0, 0
 		c.State.ExitCode, c.State.OOMKilled, c.State.FinishedAt = code, result.OOMKilled, time.Now().UTC()

@@ -62,9 +62,25 @@ func (c *Container) CgroupPaths() map[string]string { return c.cg.Paths() }
 // Wait waits for the container to exit, reads its stats, and destroys its
 // cgroups (killing whatever the init left behind); a failure to destroy
 // them is returned with the result.
-func (c *Container) Wait() (res Result, err error) {
+func (c *Container) Wait() (Result, error) {
+	return c.WaitThen(nil)
+}
+
+// WaitThen is Wait that runs exited (if not nil) as soon as the container
+// has exited, alongside reading the stats and destroying the cgroups, and
+// returns when both are done: clean-up that does not need the cgroups (the
+// network) need not wait for them.
+func (c *Container) WaitThen(exited func()) (res Result, err error) {
 	res.Memory, res.Version = c.memory, c.cg.Version()
 	res.Status, err = c.Container.Wait()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if exited != nil {
+			exited()
+		}
+	}()
+	defer func() { <-done }()
 	if s, serr := c.cg.Stats(); serr == nil {
 		res.Stats, res.OOMKilled = s, s.OOMKills > 0
 	}

@@ -33,5 +33,8 @@ func Run(namespaces.Config, namespaces.Options, cgroups.Config) (Result, error) 
 	return Result{}, fmt.Errorf("run container: %w", errors.ErrUnsupported)
 }
 
+// WaitThen is only implemented on Linux.
+func (c *Container) WaitThen(func()) (Result, error) { return Result{}, errors.ErrUnsupported }
+
 // Signal is only implemented on Linux.
 func (c *Container) Signal(os.Signal) error { return errors.ErrUnsupported }
