@@ -491,3 +491,45 @@ func BenchmarkPullRSS(b *testing.B) {
 		b.ReportMetric(kb/1024, "peak-RSS-MB")
 	}
 }
+
+// TestTagMoves: a tag pushed again points at the new image; the old one
+// stays, untagged (docker's <none>), until rmi by ID removes it.
+func TestTagMoves(t *testing.T) {
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	s := newStore(t)
+	ref := reg.Host() + "/app:1"
+	reg.Push(t, "app:1", testkit.Image(t, imagebuild.BusyboxConfig(), testkit.Layer(t, testkit.File("v", "1\n", 0o644))))
+	old, _, _ := pull(t, s, ref)
+	reg.Push(t, "app:1", testkit.Image(t, imagebuild.BusyboxConfig(), testkit.Layer(t, testkit.File("v", "2\n", 0o644))))
+	cur, fresh, _ := pull(t, s, ref)
+	require.True(t, fresh)
+	require.NotEqual(t, old.ID, cur.ID)
+	list, err := s.Images()
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	got, err := s.Get(old.ID.String())
+	require.NoError(t, err)
+	require.Empty(t, got.RepoTags, "the old image lost its tag")
+	lines, err := s.Remove(old.ID.Encoded()[:8], false, nil)
+	require.NoError(t, err)
+	require.Equal(t, "Deleted: "+old.ID.String(), lines[0])
+	require.True(t, s.Layers().Has(cur.Config.RootFS.DiffIDs[0]))
+	require.False(t, s.Layers().Has(old.Config.RootFS.DiffIDs[0]))
+}
+
+// TestPullByDigest: name@sha256:… pulls exactly that manifest, and the
+// image is found by that reference.
+func TestPullByDigest(t *testing.T) {
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	src := testkit.Image(t, imagebuild.BusyboxConfig(), testkit.Layer(t, testkit.File("x", "x\n", 0o644)))
+	d := reg.Push(t, "app:1", src)
+	s := newStore(t)
+	ref := reg.Host() + "/app@" + d.String()
+	img, _, _ := pull(t, s, ref)
+	require.Equal(t, configDigest(t, src), img.ID)
+	require.Empty(t, img.RepoTags)
+	require.Equal(t, []string{ref}, img.RepoDigests)
+	got, err := s.Get(ref)
+	require.NoError(t, err)
+	require.Equal(t, img.ID, got.ID)
+}
