@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"minidocker/internal/flock"
 )
 
 // File and directory names under <root>/containers.
@@ -55,7 +57,7 @@ type configFile struct {
 
 // lock takes the store's exclusive lock; call the returned func to drop it.
 func (s *Store) lock() (func(), error) {
-	unlock, err := lockFile(filepath.Join(s.dir, lockName))
+	unlock, err := flock.Lock(filepath.Join(s.dir, lockName))
 	if err != nil {
 		return nil, fmt.Errorf("lock container store: %w", err)
 	}

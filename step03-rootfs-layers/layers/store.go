@@ -13,7 +13,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
-	"golang.org/x/sys/unix"
+
+	"minidocker/internal/flock"
 )
 
 // Store keeps unpacked layers under a root directory, one directory per
@@ -172,15 +173,11 @@ func (s *Store) Mount(target string, diffIDs []digest.Digest, upper, work string
 }
 
 func (s *Store) lock(diffID digest.Digest) (func(), error) {
-	f, err := os.OpenFile(filepath.Join(s.root, "locks", diffID.Encoded()), os.O_CREATE|os.O_RDWR, 0o600)
+	unlock, err := flock.Lock(filepath.Join(s.root, "locks", diffID.Encoded()))
 	if err != nil {
 		return nil, fmt.Errorf("lock layer %s: %w", diffID, err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock layer %s: %w", diffID, err)
-	}
-	return func() { f.Close() }, nil
+	return unlock, nil
 }
 
 // dirSize adds up the sizes of the regular files under dir.

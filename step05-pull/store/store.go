@@ -13,12 +13,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"minidocker/internal/flock"
 	"minidocker/step03-rootfs-layers/image"
 	"minidocker/step03-rootfs-layers/layers"
 	"minidocker/step05-pull/reference"
@@ -142,15 +142,11 @@ func (s *Store) readBlob(d digest.Digest) ([]byte, error) {
 // lock takes the index's flock: every read-modify-write of
 // repositories.json, and every deletion, happens under it.
 func (s *Store) lock() (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(s.dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	unlock, err = flock.Lock(filepath.Join(s.dir, "lock"))
 	if err != nil {
 		return nil, fmt.Errorf("lock image store: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock image store: %w", err)
-	}
-	return func() { f.Close() }, nil
+	return unlock, nil
 }
 
 // readIndex reads repositories.json; it is only ever replaced by rename,

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"minidocker/internal/flock"
 )
 
 // Allocator hands out the addresses of one subnet. Its state lives in a file
@@ -127,7 +129,7 @@ func (a *Allocator) Allocations() (map[netip.Addr]string, error) {
 // update runs fn on the state under the lock and writes the state back when
 // fn reports a change.
 func (a *Allocator) update(fn func(*state) (changed bool, err error)) error {
-	unlock, err := lockFile(a.lock)
+	unlock, err := flock.Lock(a.lock)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"minidocker/internal/flock"
 	"minidocker/step06-networking/ipam"
 	"minidocker/step06-networking/portmap"
 )
@@ -114,7 +115,7 @@ func (n *Network) Gateway() netip.Addr { return n.gateway }
 // leaves it); route_localnet on the bridge; the nftables table, its chains
 // and this network's rules. Call Teardown to undo it.
 func (n *Network) EnsureBridge() error {
-	unlock, err := lockFile(filepath.Join(n.cfg.Root, "network.lock"))
+	unlock, err := flock.Lock(filepath.Join(n.cfg.Root, "network.lock"))
 	if err != nil {
 		return fmt.Errorf("ensure bridge %s: %w", n.cfg.Bridge, err)
 	}
@@ -381,7 +382,7 @@ func (n *Network) Endpoint(id string) (*Endpoint, error) {
 // rules, the nftables table when no other network has rules in it, and the
 // bridge. ip_forward stays 1.
 func (n *Network) Teardown() error {
-	unlock, err := lockFile(filepath.Join(n.cfg.Root, "network.lock"))
+	unlock, err := flock.Lock(filepath.Join(n.cfg.Root, "network.lock"))
 	if err != nil {
 		return fmt.Errorf("teardown %s: %w", n.cfg.Bridge, err)
 	}
@@ -438,17 +439,4 @@ func checkID(id string) error {
 		return ErrInvalidID
 	}
 	return nil
-}
-
-// lockFile takes an exclusive flock(2) on path; the returned func drops it.
-func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, &os.PathError{Op: "flock", Path: path, Err: err}
-	}
-	return func() { f.Close() }, nil
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"minidocker/internal/flock"
 )
 
 // Allocator records which host ports each owner has published. Its state is
@@ -157,7 +159,7 @@ func (a *Allocator) Owned(owner string) ([]Mapping, error) {
 // update runs fn on the state under the lock and writes the state back when
 // fn reports a change.
 func (a *Allocator) update(fn func(*state) (changed bool, err error)) error {
-	unlock, err := lockFile(a.lock)
+	unlock, err := flock.Lock(a.lock)
 	if err != nil {
 		return err
 	}

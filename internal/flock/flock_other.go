@@ -1,12 +1,13 @@
 //go:build !unix
 
-package portmap
+package flock
 
 import (
 	"errors"
 	"fmt"
 )
 
-func lockFile(path string) (func(), error) {
+// Lock is only implemented on Unix.
+func Lock(path string) (func(), error) {
 	return nil, fmt.Errorf("flock %s: %w", path, errors.ErrUnsupported)
 }
