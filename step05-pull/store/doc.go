@@ -49,7 +49,9 @@
 // The name goes last. A pull killed at any moment leaves at worst a
 // temporary file or directory that nothing names, or whole layers no image
 // uses yet; never a name whose image is incomplete. The next pull finds
-// the finished layers ("Already exists") and completes.
+// the finished layers ("Already exists") and completes; the next rmi
+// deletes temporaries more than an hour old (younger ones may be a pull
+// writing right now).
 //
 // # Remove (rmi) and garbage collection
 //

@@ -567,6 +567,18 @@ func (s *Store) collect(ix *index, id, manifest digest.Digest) ([]string, error)
 			}
 		}
 	}
+	// Layers a killed pull was unpacking: temporary directories, renamed
+	// into place only when complete. One more than an hour old is not
+	// being written any more.
+	if entries, err := os.ReadDir(filepath.Join(s.layers.Root(), "sha256")); err == nil {
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-") {
+				if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
+					os.RemoveAll(filepath.Join(s.layers.Root(), "sha256", e.Name()))
+				}
+			}
+		}
+	}
 	return lines, errors.Join(errs...)
 }
 

@@ -533,3 +533,27 @@ func TestPullByDigest(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, img.ID, got.ID)
 }
+
+// TestRemoveCollectsStaleTemporaries: what killed pulls left more than an
+// hour ago (a blob or a layer being written) goes with the next rmi; a
+// fresh one, maybe being written now, stays.
+func TestRemoveCollectsStaleTemporaries(t *testing.T) {
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	reg.Push(t, "app:1", testkit.Image(t, imagebuild.BusyboxConfig(), testkit.Layer(t, testkit.File("x", "x\n", 0o644))))
+	s := newStore(t)
+	pull(t, s, reg.Host()+"/app:1")
+	old := time.Now().Add(-2 * time.Hour)
+	staleBlob := filepath.Join(s.dir, "blobs", "sha256", ".tmp-abc-1")
+	staleLayer := filepath.Join(s.layers.Root(), "sha256", ".abc.tmp-1")
+	freshLayer := filepath.Join(s.layers.Root(), "sha256", ".def.tmp-2")
+	require.NoError(t, os.WriteFile(staleBlob, []byte("half"), 0o644))
+	require.NoError(t, os.MkdirAll(staleLayer, 0o755))
+	require.NoError(t, os.MkdirAll(freshLayer, 0o755))
+	require.NoError(t, os.Chtimes(staleBlob, old, old))
+	require.NoError(t, os.Chtimes(staleLayer, old, old))
+	_, err := s.Remove(reg.Host()+"/app:1", false, nil)
+	require.NoError(t, err)
+	require.NoFileExists(t, staleBlob)
+	require.NoDirExists(t, staleLayer)
+	require.DirExists(t, freshLayer)
+}
