@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"minidocker/internal/atomicfile"
 	"minidocker/internal/flock"
 )
 
@@ -141,17 +142,17 @@ func (s *Store) write(c *Container) error {
 	if err != nil {
 		return err
 	}
-	if err := writeSynced(filepath.Join(tmp, configName), cfg); err != nil {
+	if err := atomicfile.Write(filepath.Join(tmp, configName), cfg, 0o600); err != nil {
 		return err
 	}
-	if err := writeSynced(filepath.Join(tmp, stateName), st); err != nil {
+	if err := atomicfile.Write(filepath.Join(tmp, stateName), st, 0o600); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, s.Dir(c.ID)); err != nil {
 		return err
 	}
 	ok = true
-	return syncDir(s.dir)
+	return atomicfile.SyncDir(s.dir)
 }
 
 // scan returns the IDs of the stored containers and their names (name ->
@@ -352,12 +353,12 @@ func (s *Store) Update(id string, fn func(*Container) error) error {
 	}
 	dir := s.Dir(id)
 	if !bytes.Equal(cfg, oldCfg) {
-		if err := writeAtomic(dir, configName, cfg); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, configName), cfg, 0o600); err != nil {
 			return fmt.Errorf("update container %s: %w", id, err)
 		}
 	}
 	if !bytes.Equal(st, oldState) {
-		if err := writeAtomic(dir, stateName, st); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, stateName), st, 0o600); err != nil {
 			return fmt.Errorf("update container %s: %w", id, err)
 		}
 	}
@@ -429,51 +430,6 @@ func readJSON(path string, v any) error {
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
-	}
-	return nil
-}
-
-// writeAtomic replaces dir/name with data: write a temporary file, fsync
-// it, rename it over the old one, fsync the directory. The temporary name
-// is fixed: only the lock holder writes, and a file left by a writer that
-// was killed is truncated by the next one.
-func writeAtomic(dir, name string, data []byte) error {
-	tmp := filepath.Join(dir, "."+name+".tmp")
-	if err := writeSynced(tmp, data); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// syncDir makes a rename in dir durable across a power cut (the rename
-// itself is atomic without it).
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return &os.PathError{Op: "fsync", Path: dir, Err: err}
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"minidocker/internal/atomicfile"
 	"minidocker/internal/flock"
 	"minidocker/step03-rootfs-layers/image"
 	"minidocker/step03-rootfs-layers/layers"
@@ -92,9 +93,9 @@ func (s *Store) blobPath(d digest.Digest) string {
 	return filepath.Join(s.dir, "blobs", d.Algorithm().String(), d.Encoded())
 }
 
-// writeBlob stores data as the blob d: written to a temporary file,
-// checked against d, fsynced, then renamed into place, so a blob that can
-// be seen is always whole and right.
+// writeBlob stores data as the blob d, checked against d and replaced
+// atomically (temporary file, fsync, rename): a blob that can be seen is
+// always whole and right.
 func (s *Store) writeBlob(d digest.Digest, data []byte) error {
 	if err := d.Validate(); err != nil {
 		return err
@@ -106,23 +107,7 @@ func (s *Store) writeBlob(d digest.Digest, data []byte) error {
 	if _, err := os.Stat(final); err == nil {
 		return nil // content addressed: the same name is the same bytes
 	}
-	f, err := os.CreateTemp(filepath.Dir(final), ".tmp-"+d.Encoded()+"-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // a no-op once renamed
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), final)
+	return atomicfile.Write(final, data, 0o644)
 }
 
 func (s *Store) readBlob(d digest.Digest) ([]byte, error) {
@@ -172,28 +157,13 @@ func (s *Store) readIndex() (*index, error) {
 	return ix, nil
 }
 
-// writeIndex replaces repositories.json (temp file, fsync, rename). Call
-// it with the lock held.
+// writeIndex replaces repositories.json. Call it with the lock held.
 func (s *Store) writeIndex(ix *index) error {
 	data, err := json.MarshalIndent(ix, "", "  ")
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(s.dir, ".repositories.json-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), filepath.Join(s.dir, "repositories.json"))
+	return atomicfile.Write(filepath.Join(s.dir, "repositories.json"), data, 0o644)
 }
 
 // Images lists the images, newest first, each once with all its names.
@@ -555,7 +525,7 @@ func (s *Store) collect(ix *index, id, manifest digest.Digest) ([]string, error)
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".tmp-") {
+		if strings.HasPrefix(name, ".") { // a temporary file (atomicfile)
 			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
 				os.Remove(filepath.Join(s.dir, "blobs", "sha256", name))
 			}

@@ -392,7 +392,7 @@ func TestInterruptedPull(t *testing.T) {
 			require.Empty(t, list, "no image is named before it is whole")
 			blobs, _, _ := storeFiles(t, s)
 			for _, b := range blobs {
-				require.True(t, strings.HasPrefix(b, ".tmp-"), "a visible blob %s from a killed pull", b)
+				require.True(t, strings.HasPrefix(b, "."), "a visible blob %s from a killed pull", b)
 			}
 			img, _, _ := pull(t, s, reg.Host()+"/app:1") // the rest at full speed
 			require.Equal(t, configDigest(t, src), img.ID)
@@ -543,7 +543,7 @@ func TestRemoveCollectsStaleTemporaries(t *testing.T) {
 	s := newStore(t)
 	pull(t, s, reg.Host()+"/app:1")
 	old := time.Now().Add(-2 * time.Hour)
-	staleBlob := filepath.Join(s.dir, "blobs", "sha256", ".tmp-abc-1")
+	staleBlob := filepath.Join(s.dir, "blobs", "sha256", ".abc.tmp")
 	staleLayer := filepath.Join(s.layers.Root(), "sha256", ".abc.tmp-1")
 	freshLayer := filepath.Join(s.layers.Root(), "sha256", ".def.tmp-2")
 	require.NoError(t, os.WriteFile(staleBlob, []byte("half"), 0o644))

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"minidocker/internal/atomicfile"
 	"minidocker/internal/flock"
 )
 
@@ -162,11 +163,7 @@ func (a *Allocator) update(fn func(*state) (changed bool, err error)) error {
 	if err != nil {
 		return err
 	}
-	tmp := a.file + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, a.file)
+	return atomicfile.Write(a.file, data, 0o600)
 }
 
 // lastAddr is the subnet's broadcast address (all host bits set).

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"minidocker/internal/atomicfile"
 	"minidocker/internal/flock"
 )
 
@@ -187,9 +188,5 @@ func (a *Allocator) update(fn func(*state) (changed bool, err error)) error {
 	if err != nil {
 		return err
 	}
-	tmp := a.file + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, a.file)
+	return atomicfile.Write(a.file, data, 0o600)
 }
