@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -110,13 +109,6 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func TestPullImagesRmi(t *testing.T) {
 	w := newWorld(t)
 	out := w.ok("pull", "busybox")
@@ -181,7 +173,7 @@ func TestDetachedLifecycle(t *testing.T) {
 	w := newWorld(t)
 	site := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(site, "index.html"), []byte("hello from the volume\n"), 0o644))
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	id := strings.TrimSpace(w.ok("run", "-d", "--name", "web", "-p", fmt.Sprintf("%d:80", port), "-v", site+":/usr/local/apache2/htdocs", "httpd"))
 	require.Regexp(t, `^[0-9a-f]{64}$`, id)
 

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,18 +17,6 @@ import (
 )
 
 // exitCode returns the exit code of a finished command, or fails the test.
-func exitCode(t *testing.T, err error) int {
-	t.Helper()
-	if err == nil {
-		return 0
-	}
-	ee, ok := errors.AsType[*exec.ExitError](err)
-	if !ok {
-		t.Fatalf("run: %v", err)
-	}
-	return ee.ExitCode()
-}
-
 func TestCLI(t *testing.T) {
 	bin := testkit.Build(t, "minidocker/step01-process")
 	notExec := filepath.Join(t.TempDir(), "data")
@@ -62,7 +49,7 @@ func TestCLI(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			cmd := exec.Command(bin, tc.args...)
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			code := exitCode(t, cmd.Run())
+			code := testkit.ExitCode(t, cmd.Run())
 			if code != tc.wantCode {
 				t.Errorf("%q: exit code %d, want %d (stderr %q)", tc.args, code, tc.wantCode, stderr.String())
 			}
@@ -108,7 +95,7 @@ func TestSignalForwarding(t *testing.T) {
 			go func() { done <- cmd.Wait() }()
 			select {
 			case err := <-done:
-				if code := exitCode(t, err); code != 42 {
+				if code := testkit.ExitCode(t, err); code != 42 {
 					t.Errorf("after %v to the demo: exit code %d, want 42 from the child's trap", sig, code)
 				}
 			case <-time.After(10 * time.Second):

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,18 +15,6 @@ import (
 
 	"minidocker/internal/testkit"
 )
-
-func exitCode(t *testing.T, err error) int {
-	t.Helper()
-	if err == nil {
-		return 0
-	}
-	ee, ok := errors.AsType[*exec.ExitError](err)
-	if !ok {
-		t.Fatalf("run: %v", err)
-	}
-	return ee.ExitCode()
-}
 
 func TestCLI(t *testing.T) {
 	testkit.RequireRoot(t)
@@ -53,7 +40,7 @@ func TestCLI(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			cmd := exec.Command(bin, tc.args...)
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			code := exitCode(t, cmd.Run())
+			code := testkit.ExitCode(t, cmd.Run())
 			if code != tc.wantCode {
 				t.Errorf("%q: exit code %d, want %d (stderr %q)", tc.args, code, tc.wantCode, stderr.String())
 			}
@@ -78,7 +65,7 @@ func TestNotRoot(t *testing.T) {
 	cmd := exec.Command(bin, "run", "--", "true")
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	code := exitCode(t, cmd.Run())
+	code := testkit.ExitCode(t, cmd.Run())
 	if code != 125 || stderr.String() != "step02-namespaces: creating namespaces needs root: run it with sudo\n" {
 		t.Errorf("as nobody: exit %d, stderr %q; want 125 and the needs-root line", code, stderr.String())
 	}
@@ -102,7 +89,7 @@ func TestSignalToDemo(t *testing.T) {
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		if code := exitCode(t, err); code != 42 {
+		if code := testkit.ExitCode(t, err); code != 42 {
 			t.Errorf("exit code %d, want 42 from the container's trap", code)
 		}
 	case <-time.After(10 * time.Second):

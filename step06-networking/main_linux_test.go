@@ -137,13 +137,6 @@ func bridgePorts(t *testing.T, bridge string) []string {
 	return out
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func TestBridgeNetwork(t *testing.T) {
 	f := setup(t)
 	r := f.run(t, "run", "--name", "web", "--hostname", "box", f.image, "sh", "-c",
@@ -181,7 +174,7 @@ func TestContainersReachEachOther(t *testing.T) {
 
 func TestPublish(t *testing.T) {
 	f := setup(t)
-	port := freePort(t)
+	port := testkit.FreePort(t)
 	_, stop := f.background(t, "--init", "-p", fmt.Sprintf("%d:80", port), f.image, "sh", "-c",
 		"mkdir /www && echo published > /www/index.html && httpd -f -p 80 -h /www")
 

@@ -3,6 +3,7 @@ package testkit
 import (
 	"bytes"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,16 +40,34 @@ func Run(t testing.TB, bin string, env []string, args ...string) Result {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		ee, ok := errors.AsType[*exec.ExitError](err)
-		if !ok {
-			t.Fatalf("run %s %v: %v", bin, args, err)
-		}
-		code = ee.ExitCode()
-	}
+	code := ExitCode(t, cmd.Run())
 	return Result{stdout.String(), stderr.String(), code}
+}
+
+// ExitCode is the exit code of a finished command given cmd.Run's or
+// cmd.Wait's error: 0 for nil. Any other error (the program could not be
+// started) fails the test.
+func ExitCode(t testing.TB, err error) int {
+	t.Helper()
+	if err == nil {
+		return 0
+	}
+	ee, ok := errors.AsType[*exec.ExitError](err)
+	if !ok {
+		t.Fatalf("run: %v", err)
+	}
+	return ee.ExitCode()
+}
+
+// FreePort is a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 // DataRoot is a temporary MINIDOCKER_ROOT on /dev/shm (overlayfs needs a

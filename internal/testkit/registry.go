@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -432,7 +432,7 @@ func DistributionRegistry(t testing.TB) *Distribution {
 	bin, err := exec.LookPath(DistributionBinary)
 	RequireFeature(t, err == nil, "the "+DistributionBinary+" binary (apt-get install docker-registry)")
 	dir := t.TempDir()
-	host := "127.0.0.1:" + freePort(t)
+	host := "127.0.0.1:" + strconv.Itoa(FreePort(t))
 	config := fmt.Sprintf(`version: 0.1
 log:
   level: error
@@ -511,17 +511,4 @@ func push(t testing.TB, host, repoTag string, img any, auth authn.Authenticator)
 		t.Fatalf("push %s to %s: %v", repoTag, host, err)
 	}
 	return d
-}
-
-// freePort asks the kernel for a free port on 127.0.0.1 (the small race
-// until the registry binds it is acceptable in tests).
-func freePort(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := strings.Cut(l.Addr().String(), ":")
-	return port
 }
