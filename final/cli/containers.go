@@ -113,6 +113,26 @@ func (a *app) container(e *engine.Engine, arg string) (*state.Container, error) 
 	return c, nil
 }
 
+// eachContainer is docker stop/start/rm's loop: each argument names a
+// container; fn acts on it, and its name is printed when fn succeeded.
+func (a *app) eachContainer(args []string, fn func(e *engine.Engine, ctr *state.Container) error) error {
+	e, err := a.engine()
+	if err != nil {
+		return err
+	}
+	return a.eachArg(args, func(arg string) error {
+		ctr, err := a.container(e, arg)
+		if err != nil {
+			return err
+		}
+		if err := fn(e, ctr); err != nil {
+			return err
+		}
+		a.println(arg)
+		return nil
+	})
+}
+
 func (a *app) stopCmd() *cobra.Command {
 	var seconds int
 	c := &cobra.Command{
@@ -121,20 +141,8 @@ func (a *app) stopCmd() *cobra.Command {
 		Long:  "Send the container's stop signal (the image's STOPSIGNAL, or SIGTERM), and SIGKILL after the grace period.",
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			e, err := a.engine()
-			if err != nil {
-				return err
-			}
-			return a.eachArg(args, func(arg string) error {
-				ctr, err := a.container(e, arg)
-				if err != nil {
-					return err
-				}
-				if err := e.Stop(ctr, time.Duration(seconds)*time.Second); err != nil {
-					return err
-				}
-				a.println(arg)
-				return nil
+			return a.eachContainer(args, func(e *engine.Engine, ctr *state.Container) error {
+				return e.Stop(ctr, time.Duration(seconds)*time.Second)
 			})
 		},
 	}
@@ -149,26 +157,16 @@ func (a *app) startCmd() *cobra.Command {
 		Long:  "Start a stopped container again, in the background, with the same filesystem (its writes are kept).",
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			e, err := a.engine()
-			if err != nil {
-				return err
-			}
-			return a.eachArg(args, func(arg string) error {
-				ctr, err := a.container(e, arg)
+			return a.eachContainer(args, func(e *engine.Engine, ctr *state.Container) error {
+				ctr, err := e.Refresh(ctr)
+				if err != nil || ctr.State.Running {
+					return err
+				}
+				s, err := e.Start(ctr.ID, false)
 				if err != nil {
 					return err
 				}
-				if ctr, err = e.Refresh(ctr); err != nil {
-					return err
-				}
-				if !ctr.State.Running {
-					s, err := e.Start(ctr.ID, false)
-					if err != nil {
-						return err
-					}
-					s.Detach()
-				}
-				a.println(arg)
+				s.Detach()
 				return nil
 			})
 		},
@@ -182,20 +180,8 @@ func (a *app) rmCmd() *cobra.Command {
 		Short: "Remove one or more containers",
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			e, err := a.engine()
-			if err != nil {
-				return err
-			}
-			return a.eachArg(args, func(arg string) error {
-				ctr, err := a.container(e, arg)
-				if err != nil {
-					return err
-				}
-				if err := e.Remove(ctr, force); err != nil {
-					return err
-				}
-				a.println(arg)
-				return nil
+			return a.eachContainer(args, func(e *engine.Engine, ctr *state.Container) error {
+				return e.Remove(ctr, force)
 			})
 		},
 	}

@@ -1,13 +1,12 @@
 package state
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
+
+	"minidocker/step03-rootfs-layers/rootfs"
 )
 
 // Status is a container's state, as docker ps and inspect show it.
@@ -135,19 +134,8 @@ func ValidateName(name string) error {
 	return nil
 }
 
-// NewID returns a random 64-hex container ID. Like moby's
-// stringid.GenerateRandomID it never returns an ID whose 12-character form
-// is all digits, which would read as a number in scripts and flags.
-func NewID() string {
-	var b [32]byte
-	for {
-		rand.Read(b[:]) // never fails (crypto/rand, Go 1.24+)
-		id := hex.EncodeToString(b[:])
-		if _, err := strconv.ParseUint(id[:shortIDLen], 10, 64); err != nil {
-			return id
-		}
-	}
-}
+// NewID returns a random 64-hex container ID (step 3's rootfs.NewID).
+func NewID() string { return rootfs.NewID() }
 
 func isHex(s string) bool {
 	for i := range len(s) {

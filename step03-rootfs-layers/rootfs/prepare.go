@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"minidocker/step01-process/process"
 	"minidocker/step02-namespaces/namespaces"
@@ -113,9 +114,17 @@ func NewContainer(root, id string, store *layers.Store, img *image.Image, o imag
 	return cfg, cleanup, nil
 }
 
-// NewID is a container ID: 32 random bytes in hex, as Docker's.
+// NewID is a container ID: 32 random bytes in hex, as Docker's. Like
+// moby's stringid.GenerateRandomID it never returns an ID whose short,
+// 12-character form is all digits, which would read as a number in scripts
+// and flags.
 func NewID() string {
 	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	for {
+		_, _ = rand.Read(b)
+		id := hex.EncodeToString(b)
+		if strings.Trim(id[:12], "0123456789") != "" {
+			return id
+		}
+	}
 }
