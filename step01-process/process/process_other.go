@@ -11,3 +11,6 @@ import (
 func Run(spec Spec) (ExitStatus, error) {
 	return ExitStatus{}, fmt.Errorf("run: %w", errors.ErrUnsupported)
 }
+
+// CloseExecFrom is a no-op where containers do not run.
+func CloseExecFrom(first int) error { return nil }

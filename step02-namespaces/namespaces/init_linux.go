@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"minidocker/step01-process/process"
+	"minidocker/step02-namespaces/privileges"
 )
 
 // The init's inherited file descriptors (os/exec's ExtraFiles start at 3).
@@ -50,9 +51,27 @@ func initContainer(stages []Stage, errPipe *os.File) error {
 	configPipe.Close()
 	// A successful execve closes the error pipe; the parent reads EOF.
 	unix.CloseOnExec(errorFD)
+	// Any other descriptor we inherited (the caller's shell may have had
+	// "7</secret" open, and a Go program passes such a descriptor on) must
+	// not reach the command: mark them all close-on-exec.
+	if err := process.CloseExecFrom(errorFD + 1); err != nil {
+		return fmt.Errorf("init: close stray descriptors: %w", err)
+	}
 
 	if err := setup(&cfg, stages); err != nil {
 		return err
+	}
+	priv := cfg.Privileges
+	if priv == nil {
+		var err error
+		if priv, err = privileges.Resolve(privileges.Options{}); err != nil {
+			return fmt.Errorf("init: %w", err)
+		}
+	}
+	// Capabilities, no_new_privs and seccomp: the last step before the
+	// command, around the user switch (see privileges.Config.BeforeUser).
+	if err := priv.BeforeUser(); err != nil {
+		return fmt.Errorf("init: %w", err)
 	}
 	if err := switchUser(&cfg); err != nil {
 		return err
@@ -61,6 +80,9 @@ func initContainer(stages []Stage, errPipe *os.File) error {
 		if err := os.Chdir(cfg.Dir); err != nil {
 			return fmt.Errorf("init: chdir to working directory: %w", err)
 		}
+	}
+	if err := priv.AfterUser(); err != nil {
+		return fmt.Errorf("init: %w", err)
 	}
 	if cfg.Init {
 		return runPID1(&cfg, errPipe)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"minidocker/step02-namespaces/privileges"
 )
 
 // InitArg is the reserved first argument that turns the minidocker binary
@@ -83,6 +85,11 @@ type Config struct {
 	// forwards signals to it, reaps every zombie and exits with the
 	// command's status (docker run --init).
 	Init bool `json:"init,omitempty"`
+	// Privileges are what the command may still do as root: capabilities,
+	// no_new_privs, a seccomp filter. Nil means Docker's defaults (its 14
+	// capabilities and its seccomp profile, compiled by the init);
+	// privileges.Resolve makes one from docker run's flags.
+	Privileges *privileges.Config `json:"privileges,omitempty"`
 	// Stages holds the configuration of the set-up stages that later steps
 	// add (step 3: "rootfs"), by stage name. See Stage.
 	Stages map[string]json.RawMessage `json:"stages,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"minidocker/step02-namespaces/privileges"
 	"os"
 	"strconv"
 	"strings"
@@ -133,7 +134,9 @@ func TestMountsStayInside(t *testing.T) {
 	before, err := os.ReadFile("/proc/self/mountinfo")
 	require.NoError(t, err)
 
-	cfg := Config{Namespaces: Default, Env: hostEnv,
+	// Mounting needs CAP_SYS_ADMIN, which a container lacks by default: this
+	// one is privileged (docker run --privileged).
+	cfg := Config{Namespaces: Default, Env: hostEnv, Privileges: &privileges.Config{Capabilities: privileges.AllCapabilities()},
 		Args: []string{"sh", "-c", "mount -t tmpfs mdk-test " + target + " && grep -c ' - proc ' /proc/self/mountinfo && cat >/dev/null"}}
 	stdin, feed, err := os.Pipe()
 	require.NoError(t, err)
