@@ -9,6 +9,7 @@ import (
 
 	"minidocker/final/cli"
 	"minidocker/final/engine"
+	"minidocker/step01-process/process"
 	"minidocker/step02-namespaces/namespaces"
 	"minidocker/step03-rootfs-layers/rootfs"
 )
@@ -17,6 +18,9 @@ func main() {
 	// The container's init: this binary started again in new namespaces
 	// (step 2), which sets up the filesystem (step 3) and execs.
 	namespaces.Init(rootfs.Stage)
+	// Whatever descriptors we inherited beyond stdio (a shell's 7</secret)
+	// must not reach a monitor or a container: mark them close-on-exec.
+	process.CloseExecFrom(3)
 	// A container's monitor: this binary started again by run or start.
 	if len(os.Args) == 4 && os.Args[1] == engine.MonitorArg {
 		os.Exit(engine.Monitor(os.Args[2], os.Args[3]))

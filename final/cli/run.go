@@ -14,6 +14,7 @@ import (
 
 	"minidocker/final/engine"
 	"minidocker/step01-process/process"
+	"minidocker/step02-namespaces/privileges"
 	"minidocker/step03-rootfs-layers/rootfs"
 	"minidocker/step04-cgroups/limits"
 	"minidocker/step05-pull/fetch"
@@ -31,6 +32,11 @@ func (a *app) runCmd() *cobra.Command {
 		autoRemove bool
 		stdin, tty bool
 		entrypoint string
+		privileged bool
+		readOnly   bool
+		capAdd     []string
+		capDrop    []string
+		secOpts    []string
 	)
 	c := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
@@ -53,6 +59,13 @@ func (a *app) runCmd() *cobra.Command {
 			if err != nil {
 				return fail(err)
 			}
+			// A seccomp profile's file is read here, as the docker CLI does:
+			// the container keeps its content.
+			var priv privileges.Options
+			secOpts, err := privileges.ParseSecurityOpts(secOpts, &priv)
+			if err != nil {
+				return fail(err)
+			}
 			e, err := a.engine()
 			if err != nil {
 				return fail(err)
@@ -67,6 +80,8 @@ func (a *app) runCmd() *cobra.Command {
 				Tty: tty, OpenStdin: stdin, AutoRemove: autoRemove, Init: runf.Init,
 				Mounts: mounts, Network: netf.Network, Ports: plan.Ports,
 				Memory: res.Memory, NanoCPUs: res.CPUQuota * 1e4, PidsLimit: res.PidsLimit,
+				Privileged: privileged, CapAdd: capAdd, CapDrop: capDrop,
+				SecurityOpt: secOpts, ReadonlyRootfs: readOnly,
 			}
 			if c.Flags().Changed("entrypoint") {
 				o.Entrypoint = &entrypoint
@@ -95,6 +110,11 @@ func (a *app) runCmd() *cobra.Command {
 	fs.BoolVarP(&stdin, "interactive", "i", false, "Keep STDIN open")
 	fs.BoolVarP(&tty, "tty", "t", false, "Allocate a pseudo-TTY")
 	fs.StringVar(&entrypoint, "entrypoint", "", "Overwrite the default ENTRYPOINT of the image")
+	fs.BoolVar(&privileged, "privileged", false, "Give extended privileges to this container")
+	fs.BoolVar(&readOnly, "read-only", false, "Mount the container's root filesystem as read only")
+	fs.StringSliceVar(&capAdd, "cap-add", nil, "Add Linux capabilities")
+	fs.StringSliceVar(&capDrop, "cap-drop", nil, "Drop Linux capabilities")
+	fs.StringArrayVar(&secOpts, "security-opt", nil, "Security Options")
 	gofs := goflag.NewFlagSet("", goflag.ContinueOnError)
 	runf.Register(gofs, "")
 	lim.Register(gofs)

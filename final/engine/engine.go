@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +42,7 @@ import (
 
 	"minidocker/final/state"
 	"minidocker/step02-namespaces/namespaces"
+	"minidocker/step02-namespaces/privileges"
 	"minidocker/step03-rootfs-layers/image"
 	"minidocker/step03-rootfs-layers/rootfs"
 	"minidocker/step04-cgroups/cgroups"
@@ -93,6 +95,13 @@ type RunOptions struct {
 	Memory     int64 // bytes
 	NanoCPUs   int64 // 1e9 per CPU
 	PidsLimit  int64
+	// Confinement (Docker's defaults when zero): --privileged, --cap-add,
+	// --cap-drop, --security-opt as privileges.ParseSecurityOpts stores
+	// them, --read-only.
+	Privileged      bool
+	CapAdd, CapDrop []string
+	SecurityOpt     []string
+	ReadonlyRootfs  bool
 }
 
 // Create stores a new container from o, without starting it: the image's
@@ -100,6 +109,10 @@ type RunOptions struct {
 // and a name.
 func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 	if _, err := connect.NewPlan(e.Root, o.Network, "", netip.Prefix{}, o.Ports, nil); err != nil {
+		return nil, err
+	}
+	// Refuse bad capability names or profiles now, not when it starts.
+	if _, err := e.privileges(o.Privileged, o.CapAdd, o.CapDrop, o.SecurityOpt); err != nil {
 		return nil, err
 	}
 	img := e.Images.Runnable(o.Image)
@@ -123,7 +136,9 @@ func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 			Tty: o.Tty, OpenStdin: o.OpenStdin, StopSignal: img.Config.Config.StopSignal,
 			Init: o.Init, AutoRemove: o.AutoRemove,
 			Memory: o.Memory, NanoCPUs: o.NanoCPUs, PidsLimit: o.PidsLimit,
-			Network: o.Network,
+			Network:    o.Network,
+			Privileged: o.Privileged, CapAdd: o.CapAdd, CapDrop: o.CapDrop,
+			SecurityOpt: o.SecurityOpt, ReadonlyRootfs: o.ReadonlyRootfs,
 		},
 	}
 	for _, m := range o.Mounts {
@@ -150,6 +165,17 @@ func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 		c.Config.Hostname = c.ShortID()
 	}
 	return c, nil
+}
+
+// privileges resolves a container's confinement for its init: the
+// capability set and the seccomp filter, compiled once per data root and
+// kept in its seccomp directory.
+func (e *Engine) privileges(privileged bool, add, drop, securityOpt []string) (*privileges.Config, error) {
+	o := privileges.Options{Privileged: privileged, CapAdd: add, CapDrop: drop, CacheDir: filepath.Join(e.Root, "seccomp")}
+	if _, err := privileges.ParseSecurityOpts(securityOpt, &o); err != nil {
+		return nil, err
+	}
+	return privileges.Resolve(o)
 }
 
 // plan is the network plan of c.

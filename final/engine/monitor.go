@@ -214,6 +214,9 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 	cfg.Env, cfg.Dir, cfg.User = c.Config.Env, c.Config.WorkingDir, c.Config.User
 	cfg.Hostname, cfg.Init, cfg.Namespaces = c.Config.Hostname, c.Config.Init, namespaces.Default
 	plan.Namespaces(&cfg)
+	if cfg.Privileges, err = e.privileges(c.Config.Privileged, c.Config.CapAdd, c.Config.CapDrop, c.Config.SecurityOpt); err != nil {
+		return fail(err)
+	}
 
 	logFile, err := os.OpenFile(c.Config.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
 	if err != nil {
@@ -346,7 +349,20 @@ func newStdio(c *state.Container, logger *jsonlog.Logger) (*stdio, error) {
 		s.copy(r, stream, out)
 	}
 	if c.Config.OpenStdin {
-		s.stdin = os.Stdin // the CLI's, inherited: the container reads it directly
+		// A pipe, never the CLI's own stdin: that may be the user's
+		// terminal, and a process holding a terminal can push keystrokes
+		// into it (TIOCSTI) or change its settings. We copy into the pipe,
+		// and close it at the end of our stdin: the container reads EOF.
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		s.stdin = r
+		s.closeAfterStart = append(s.closeAfterStart, r)
+		go func() {
+			io.Copy(w, os.Stdin)
+			w.Close()
+		}()
 	}
 	return s, nil
 }

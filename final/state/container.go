@@ -79,6 +79,15 @@ type Config struct {
 	Gateway   string        `json:",omitempty"`
 	Ports     []PortBinding `json:",omitempty"`
 
+	// Confinement: --privileged, --cap-add, --cap-drop, --security-opt
+	// (no-new-privileges, seccomp=<the profile's JSON> or unconfined) and
+	// --read-only. The defaults are Docker's.
+	Privileged     bool     `json:",omitempty"`
+	CapAdd         []string `json:",omitempty"`
+	CapDrop        []string `json:",omitempty"`
+	SecurityOpt    []string `json:",omitempty"`
+	ReadonlyRootfs bool     `json:",omitempty"`
+
 	// LogPath is the json-file log; Create sets Dir(ID)/<ID>-json.log when
 	// it is empty.
 	LogPath string `json:",omitempty"`

@@ -43,13 +43,18 @@ type InspectState struct {
 // InspectHostConfig is the part of docker inspect's HostConfig that
 // minidocker supports.
 type InspectHostConfig struct {
-	NetworkMode  string
-	PortBindings PortMap
-	AutoRemove   bool
-	Memory       int64
-	NanoCpus     int64
-	PidsLimit    *int64
-	Init         *bool
+	NetworkMode    string
+	PortBindings   PortMap
+	AutoRemove     bool
+	Memory         int64
+	NanoCpus       int64
+	PidsLimit      *int64
+	Init           *bool
+	Privileged     bool
+	CapAdd         []string
+	CapDrop        []string
+	SecurityOpt    []string
+	ReadonlyRootfs bool
 }
 
 // InspectMount is one entry of docker inspect's Mounts.
@@ -118,11 +123,16 @@ func (c *Container) Inspect() Inspect {
 		LogPath: cfg.LogPath,
 		Name:    "/" + c.Name,
 		HostConfig: InspectHostConfig{
-			NetworkMode:  cfg.Network,
-			PortBindings: PortMap{},
-			AutoRemove:   cfg.AutoRemove,
-			Memory:       cfg.Memory,
-			NanoCpus:     cfg.NanoCPUs,
+			NetworkMode:    cfg.Network,
+			PortBindings:   PortMap{},
+			AutoRemove:     cfg.AutoRemove,
+			Memory:         cfg.Memory,
+			NanoCpus:       cfg.NanoCPUs,
+			Privileged:     cfg.Privileged,
+			CapAdd:         cfg.CapAdd,
+			CapDrop:        cfg.CapDrop,
+			SecurityOpt:    cfg.SecurityOpt,
+			ReadonlyRootfs: cfg.ReadonlyRootfs,
 		},
 		Mounts: []InspectMount{},
 		Config: InspectConfig{

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/creack/pty"
+	"github.com/stretchr/testify/require"
+
+	"minidocker/internal/testkit"
+)
+
+// TestDefaultCredentials checks the init's result in /proc/self/status:
+// Docker's 14 capabilities in the bounding, permitted and effective sets,
+// none inheritable or ambient, a seccomp filter; and the flags that change
+// them.
+func TestDefaultCredentials(t *testing.T) {
+	w := newWorld(t)
+	w.registry.Push(t, "library/probe:latest", testkit.ProbeImage(t))
+	status := func(opts ...string) map[string]string {
+		out := w.ok(append(append([]string{"run", "--rm", "--network", "none"}, opts...), "probe", "/probe", "status")...)
+		m := map[string]string{}
+		for _, l := range strings.Split(out, "\n") {
+			if f := strings.Fields(l); len(f) == 2 {
+				m[strings.TrimSuffix(f[0], ":")] = f[1]
+			}
+		}
+		return m
+	}
+	// Docker's 14: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP
+	// NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP.
+	const docker = "00000000a80425fb"
+	got := status()
+	for k, want := range map[string]string{"CapBnd": docker, "CapPrm": docker, "CapEff": docker,
+		"CapInh": "0000000000000000", "CapAmb": "0000000000000000", "NoNewPrivs": "0", "Seccomp": "2"} {
+		require.Equal(t, want, got[k], "%s by default (all: %v)", k, got)
+	}
+	got = status("--cap-drop", "ALL", "--cap-add", "NET_BIND_SERVICE", "--security-opt", "no-new-privileges")
+	require.Equal(t, "0000000000000400", got["CapEff"], "only NET_BIND_SERVICE")
+	require.Equal(t, "0000000000000400", got["CapBnd"])
+	require.Equal(t, "1", got["NoNewPrivs"])
+	got = status("--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined")
+	require.Equal(t, "00000000a82425fb", got["CapEff"], "the 14 and SYS_ADMIN")
+	require.Equal(t, "0", got["Seccomp"])
+	got = status("-u", "nobody")
+	require.Equal(t, docker, got["CapBnd"], "a non-root user keeps the bounding set")
+
+	r := w.md("run", "--rm", "--cap-add", "FLY", "probe", "true")
+	require.Equal(t, 125, r.Code)
+	require.Contains(t, r.Stderr, `unknown capability: "CAP_FLY"`)
+	r = w.md("run", "--rm", "--security-opt", "seccomp=/nonexistent.json", "probe", "true")
+	require.Equal(t, 125, r.Code)
+	require.Contains(t, r.Stderr, "opening seccomp profile (/nonexistent.json) failed")
+}
+
+// TestNoInheritedDescriptors: a descriptor the caller had open (a shell's
+// "7</secret") reaches neither a foreground nor a detached container.
+func TestNoInheritedDescriptors(t *testing.T) {
+	w := newWorld(t)
+	w.registry.Push(t, "library/probe:latest", testkit.ProbeImage(t))
+	secret := filepath.Join(t.TempDir(), "secret")
+	require.NoError(t, os.WriteFile(secret, []byte("host-secret"), 0o600))
+	f, err := os.Open(secret)
+	require.NoError(t, err)
+	defer f.Close()
+	run := func(args ...string) string {
+		cmd := exec.Command(w.bin, args...)
+		cmd.Env = append(os.Environ(), w.env...)
+		cmd.ExtraFiles = []*os.File{nil, nil, nil, nil, f} // fd 7 in the CLI, as "7<secret"
+		out, err := cmd.Output()
+		require.NoError(t, err, "minidocker %v", args)
+		return string(out)
+	}
+	out := run("run", "--rm", "--network", "none", "probe", "/probe", "fd", "7")
+	require.Equal(t, "fd: EBADF\n", out, "the foreground container read the caller's fd 7")
+	id := strings.TrimSpace(run("run", "-d", "--network", "none", "probe", "sh", "-c", "/probe fd 7; ls /proc/self/fd"))
+	eventually(t, "the detached container to exit", func() bool { return w.state(id)["Status"] == "exited" })
+	logs := w.ok("logs", id)
+	require.Contains(t, logs, "fd: EBADF", "the detached container read the caller's fd 7")
+	require.NotContains(t, logs, "host-secret")
+}
+
+// TestNoTerminalInjection: with -i and no -t the container's stdin is a
+// pipe, not the caller's terminal, so TIOCSTI cannot push keystrokes into
+// the caller's shell, even with --privileged (which would pass TIOCSTI's
+// CAP_SYS_ADMIN check on a terminal that is not its own).
+func TestNoTerminalInjection(t *testing.T) {
+	w := newWorld(t)
+	w.registry.Push(t, "library/probe:latest", testkit.ProbeImage(t))
+	w.ok("pull", "probe")
+	cmd := exec.Command(w.bin, "run", "-i", "--rm", "--privileged", "--network", "none", "probe",
+		"sh", "-c", "/probe tiocsti; readlink /proc/self/fd/0 | cut -d: -f1")
+	cmd.Env = append(os.Environ(), w.env...)
+	ptmx, tty, err := pty.Open()
+	require.NoError(t, err)
+	defer ptmx.Close()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	require.NoError(t, cmd.Start())
+	tty.Close()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var seen strings.Builder
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 256)
+		for {
+			n, err := ptmx.Read(buf)
+			seen.Write(buf[:n])
+			if err != nil {
+				return
+			}
+		}
+	}()
+	require.NoError(t, cmd.Wait())
+	ptmx.Close()
+	<-done
+	out := strings.ReplaceAll(seen.String(), "\r", "")
+	require.Contains(t, out, "tiocsti: ENOTTY\npipe\n", "the container's stdin must be a pipe")
+	require.NotContains(t, out, "!", "a keystroke was injected into the caller's terminal")
+}
