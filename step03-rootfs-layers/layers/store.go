@@ -31,14 +31,35 @@ type Store struct {
 	Warn func(diffID digest.Digest, entry string, err error)
 }
 
-// NewStore opens (creating) a layer store at root.
+// NewStore opens (creating) a layer store at root. root and its
+// directories are 0700, fixed on every open (see Private): the layers hold
+// setuid-root files that no other local user may reach.
 func NewStore(root string) (*Store, error) {
-	for _, d := range []string{"sha256", "l", "locks"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+	for _, d := range []string{"", "sha256", "l", "locks"} {
+		if err := Private(filepath.Join(root, d)); err != nil {
 			return nil, fmt.Errorf("layer store: %w", err)
 		}
 	}
 	return &Store{root: root}, nil
+}
+
+// Private makes dir (and missing parents) and sets its mode to 0700 if it
+// is anything else: mkdir(2)'s mode applies only to a directory it
+// creates, so a directory an older version made 0755 needs the chmod(2).
+func Private(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Root is the store's directory.

@@ -72,17 +72,32 @@ type imageEntry struct {
 	Pulled   time.Time     `json:"pulled"`
 }
 
-// Open opens the store under root, creating it when needed.
+// Open opens the store under root, creating it when needed. The data root
+// and the store's directories are private (0700), and are made so again on
+// every open: a root that an older version created 0755 is fixed (see
+// Private).
 func Open(root string) (*Store, error) {
 	dir := filepath.Join(root, "images")
-	if err := os.MkdirAll(filepath.Join(dir, "blobs", "sha256"), 0o755); err != nil {
-		return nil, fmt.Errorf("open image store: %w", err)
+	for _, d := range []string{root, dir, filepath.Join(dir, "blobs"), filepath.Join(dir, "blobs", "sha256")} {
+		if err := Private(d); err != nil {
+			return nil, fmt.Errorf("open image store: %w", err)
+		}
 	}
 	ls, err := layers.NewStore(filepath.Join(root, "layers"))
 	if err != nil {
 		return nil, fmt.Errorf("open image store: %w", err)
 	}
 	return &Store{dir: dir, layers: ls}, nil
+}
+
+// Private makes dir (and any missing parent) and sets its mode to 0700,
+// whatever it was. Layers hold files an image says are setuid root: a local
+// user who can reach layers/sha256/<hex>/bin/su runs it on the host with
+// euid 0. Only root may walk into the data root (Docker: /var/lib/docker
+// is 0710 root:root), so nothing below it is reachable by anyone else,
+// whatever its own mode.
+func Private(dir string) error {
+	return layers.Private(dir)
 }
 
 // Layers is the layer store the images' layers are unpacked in.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"archive/tar"
 	"bufio"
 	"context"
 	"crypto/rand"
@@ -556,4 +557,74 @@ func TestRemoveCollectsStaleTemporaries(t *testing.T) {
 	require.NoFileExists(t, staleBlob)
 	require.NoDirExists(t, staleLayer)
 	require.DirExists(t, freshLayer)
+}
+
+// publicDir is a fresh directory any user may walk through (t.TempDir is
+// 0700, which would hide the store whatever its own modes).
+func publicDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "mdk-private-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	return dir
+}
+
+// TestSetuidLayerUnreachable: an image's setuid-root binary, unpacked in
+// the layer store, cannot be run (nor even reached) by another local user.
+func TestSetuidLayerUnreachable(t *testing.T) {
+	testkit.RequireRoot(t)
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	suid := testkit.Header(&tar.Header{Name: "bin/suid", Typeflag: tar.TypeReg, Mode: 0o4755, Uid: 0, Gid: 0}, "#!/bin/sh\nid\n")
+	reg.Push(t, "suid:1", testkit.Image(t, imagebuild.BusyboxConfig(), testkit.Layer(t, suid)))
+	root := filepath.Join(publicDir(t), "root")
+	s, err := Open(root)
+	require.NoError(t, err)
+	img, _, _ := pull(t, s, reg.Host()+"/suid:1")
+	bin := filepath.Join(s.Layers().Path(img.Config.RootFS.DiffIDs[0]), "bin", "suid")
+	fi, err := os.Stat(bin)
+	require.NoError(t, err)
+	require.Equal(t, os.ModeSetuid, fi.Mode()&os.ModeSetuid, "the layer keeps its setuid bit: the store is what protects it")
+
+	for _, p := range []string{bin, root, s.Layers().Root(), filepath.Join(root, "images", "blobs")} {
+		// As nobody: execve(2) of the binary, and a directory listing.
+		cmd := exec.Command(bin)
+		if p != bin {
+			cmd = exec.Command("/usr/bin/busybox", "ls", p)
+		}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := cmd.CombinedOutput()
+		if p == bin {
+			require.ErrorIs(t, err, syscall.EACCES, "uid 65534 ran %s: %s", bin, out)
+		} else {
+			require.Error(t, err, "uid 65534 listed %s: %s", p, out)
+			require.Contains(t, string(out), "Permission denied", p)
+		}
+	}
+}
+
+// TestOpenFixesOldRoot: a data root an older version made 0755 is 0700
+// after the next Open.
+func TestOpenFixesOldRoot(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "root")
+	dirs := []string{"", "images", "images/blobs", "images/blobs/sha256", "layers", "layers/sha256", "layers/l", "layers/locks"}
+	for _, d := range dirs {
+		require.NoError(t, os.MkdirAll(filepath.Join(root, d), 0o755))
+		require.NoError(t, os.Chmod(filepath.Join(root, d), 0o755))
+	}
+	_, err := Open(root)
+	require.NoError(t, err)
+	for _, d := range dirs {
+		fi, err := os.Stat(filepath.Join(root, d))
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "%s/%s", root, d)
+	}
+	// And a new one is 0700 from the start.
+	fresh := filepath.Join(t.TempDir(), "new")
+	_, err = Open(fresh)
+	require.NoError(t, err)
+	for _, d := range dirs {
+		fi, err := os.Stat(filepath.Join(fresh, d))
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "%s/%s", fresh, d)
+	}
 }
