@@ -24,6 +24,8 @@ import (
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // RegistryOptions configures NewRegistry. The zero value is an open
@@ -61,6 +63,7 @@ type Registry struct {
 	cuts     map[string]int64
 	redirect string
 	requests []Request
+	raw      map[string]rawManifest // path -> what GET answers, bypassing the registry
 }
 
 // Request is what the registry saw of one request.
@@ -89,6 +92,7 @@ func NewRegistry(t testing.TB, opts RegistryOptions) *Registry {
 		tokens:   map[string]map[string]bool{},
 		tampered: map[string]bool{},
 		cuts:     map[string]int64{},
+		raw:      map[string]rawManifest{},
 	}
 	r.server = httptest.NewServer(r)
 	t.Cleanup(r.server.Close)
@@ -164,6 +168,18 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	if r.fail(w, req) {
+		return
+	}
+	r.mu.Lock()
+	raw, isRaw := r.raw[req.URL.Path]
+	r.mu.Unlock()
+	if isRaw && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
+		w.Header().Set("Content-Type", string(raw.mediaType))
+		w.Header().Set("Content-Length", strconv.Itoa(len(raw.data)))
+		w.WriteHeader(http.StatusOK)
+		if req.Method == http.MethodGet {
+			_, _ = w.Write(raw.data)
+		}
 		return
 	}
 	digest, isBlobGet := blobGet(req)
@@ -512,3 +528,46 @@ func push(t testing.TB, host, repoTag string, img any, auth authn.Authenticator)
 	}
 	return d
 }
+
+// PushRaw uploads blobs, then manifest (of mediaType) as repoTag, byte for
+// byte: nothing is checked on this side, so a test can serve what a broken
+// or hostile registry would (a malformed digest, say). It returns the
+// manifest's digest.
+func (r *Registry) PushRaw(t testing.TB, repoTag, mediaType string, manifest []byte, blobs ...[]byte) v1.Hash {
+	t.Helper()
+	ref, err := name.NewTag(r.Host()+"/"+repoTag, name.Insecure)
+	if err != nil {
+		t.Fatalf("push %s: %v", repoTag, err)
+	}
+	for _, b := range blobs {
+		if err := remote.WriteLayer(ref.Repository, static.NewLayer(b, types.OCIUncompressedLayer)); err != nil {
+			t.Fatalf("push blob to %s: %v", repoTag, err)
+		}
+	}
+	if err := remote.Put(ref, rawManifest{mediaType: types.MediaType(mediaType), data: manifest}); err != nil {
+		t.Fatalf("push manifest %s: %v", repoTag, err)
+	}
+	d, _, err := v1.SHA256(bytes.NewReader(manifest))
+	if err != nil {
+		t.Fatalf("push manifest %s: %v", repoTag, err)
+	}
+	return d
+}
+
+// ServeManifest answers GET /v2/<repo>/manifests/<tag> for repoTag with
+// manifest, as is, without storing it: for what the registry itself would
+// refuse to store (an index entry with a malformed digest, say).
+func (r *Registry) ServeManifest(repoTag, mediaType string, manifest []byte) {
+	repo, tag, _ := strings.Cut(repoTag, ":")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.raw["/v2/"+repo+"/manifests/"+tag] = rawManifest{mediaType: types.MediaType(mediaType), data: manifest}
+}
+
+type rawManifest struct {
+	mediaType types.MediaType
+	data      []byte
+}
+
+func (m rawManifest) RawManifest() ([]byte, error)        { return m.data, nil }
+func (m rawManifest) MediaType() (types.MediaType, error) { return m.mediaType, nil }

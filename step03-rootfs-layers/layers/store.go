@@ -80,6 +80,9 @@ func shortID(d digest.Digest) string { return d.Encoded()[:12] }
 // Has reports whether diffID is unpacked: its short link, made last, is
 // there and points to it.
 func (s *Store) Has(diffID digest.Digest) bool {
+	if diffID.Validate() != nil {
+		return false // and no short link to compute from it
+	}
 	target, err := os.Readlink(s.Link(diffID))
 	return err == nil && target == linkTarget(diffID)
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/require"
 
 	"minidocker/internal/imagebuild"
@@ -627,4 +629,75 @@ func TestOpenFixesOldRoot(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "%s/%s", fresh, d)
 	}
+}
+
+// TestInvalidDigestsRefused: a malformed digest anywhere in what the
+// registry serves (a diff_id, a layer or config digest in the manifest, an
+// index entry) fails the pull with a clear error, stores nothing, and
+// never panics (a diff_id "sha256:ab" once did: index out of range).
+func TestInvalidDigestsRefused(t *testing.T) {
+	layer := testkit.LayerTar(t, testkit.File("a", "a\n", 0o644))
+	layerDigest := digest.FromBytes(layer)
+	config := func(diffID string) []byte {
+		return fmt.Appendf(nil, `{"architecture":%q,"os":"linux","config":{"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":[%q]}}`, runtime.GOARCH, diffID)
+	}
+	manifest := func(cfg []byte, cfgDigest, layerDigest string) []byte {
+		return fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":%q,"digest":%q,"size":%d},"layers":[{"mediaType":%q,"digest":%q,"size":%d}]}`,
+			ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageConfig, cfgDigest, len(cfg), ocispec.MediaTypeImageLayer, layerDigest, len(layer))
+	}
+	goodCfg := config(layerDigest.String())
+	goodManifest := manifest(goodCfg, digest.FromBytes(goodCfg).String(), layerDigest.String())
+	tests := []struct {
+		name      string
+		mediaType string
+		manifest  []byte
+		blobs     [][]byte
+		want      string // the error, after "pull HOST/bad:1: "
+		serve     bool   // the registry refuses to store it: only served
+	}{{
+		name: "diff_id", mediaType: ocispec.MediaTypeImageManifest,
+		manifest: manifest(config("sha256:ab"), digest.FromBytes(config("sha256:ab")).String(), layerDigest.String()),
+		blobs:    [][]byte{config("sha256:ab"), layer},
+		want:     `invalid diff_id "sha256:ab" in image config: invalid checksum digest length`,
+	}, {
+		name: "layer digest", mediaType: ocispec.MediaTypeImageManifest,
+		manifest: manifest(goodCfg, digest.FromBytes(goodCfg).String(), "sha256:../../x"),
+		blobs:    [][]byte{goodCfg, layer},
+		want:     `invalid layer digest "sha256:../../x" in manifest sha256:`,
+	}, {
+		name: "config digest", mediaType: ocispec.MediaTypeImageManifest,
+		manifest: manifest(goodCfg, "sha256:"+strings.Repeat("Z", 64), layerDigest.String()),
+		blobs:    [][]byte{goodCfg, layer},
+		want:     `invalid config digest "sha256:` + strings.Repeat("Z", 64) + `" in manifest sha256:`,
+	}, {
+		name: "index entry", mediaType: ocispec.MediaTypeImageIndex,
+		manifest: fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":%q,"manifests":[{"mediaType":%q,"digest":"sha256:%s","size":10,"platform":{"os":"linux","architecture":%q}}]}`,
+			ocispec.MediaTypeImageIndex, ocispec.MediaTypeImageManifest, strings.Repeat("A", 64), runtime.GOARCH),
+		want:  `invalid manifest digest "sha256:` + strings.Repeat("A", 64) + `" in index sha256:`,
+		serve: true,
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+			if tc.serve {
+				reg.ServeManifest("bad:1", tc.mediaType, tc.manifest)
+			} else {
+				reg.PushRaw(t, "bad:1", tc.mediaType, tc.manifest, tc.blobs...)
+			}
+			s := newStore(t)
+			ref := reg.Host() + "/bad:1"
+			_, _, err := s.Pull(context.Background(), client(t), reference.MustParse(ref), nil)
+			require.ErrorIs(t, err, registry.ErrInvalidDigest)
+			require.True(t, strings.HasPrefix(err.Error(), "pull "+ref+": "+tc.want), "error %q, want it to start with %q", err, "pull "+ref+": "+tc.want)
+			blobs, layerDirs, refs := storeFiles(t, s)
+			require.Empty(t, blobs)
+			require.Empty(t, layerDirs)
+			require.Zero(t, refs)
+		})
+	}
+	// The same registry serves a good one: the fixture is not what fails.
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	reg.PushRaw(t, "good:1", ocispec.MediaTypeImageManifest, goodManifest, goodCfg, layer)
+	img, _, _ := pull(t, newStore(t), reg.Host()+"/good:1")
+	require.Equal(t, []digest.Digest{layerDigest}, img.Config.RootFS.DiffIDs)
 }
