@@ -64,6 +64,18 @@ type Registry struct {
 	redirect string
 	requests []Request
 	raw      map[string]rawManifest // path -> what GET answers, bypassing the registry
+	drips    map[string]drip        // blob digest -> how slowly to send it
+	stalls   []stall
+}
+
+type drip struct {
+	chunk int
+	every time.Duration
+}
+
+type stall struct {
+	match string
+	wait  time.Duration
 }
 
 // Request is what the registry saw of one request.
@@ -93,6 +105,7 @@ func NewRegistry(t testing.TB, opts RegistryOptions) *Registry {
 		tampered: map[string]bool{},
 		cuts:     map[string]int64{},
 		raw:      map[string]rawManifest{},
+		drips:    map[string]drip{},
 	}
 	r.server = httptest.NewServer(r)
 	t.Cleanup(r.server.Close)
@@ -170,6 +183,9 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if r.fail(w, req) {
 		return
 	}
+	if !r.stall(req) {
+		return // the client gave up
+	}
 	r.mu.Lock()
 	raw, isRaw := r.raw[req.URL.Path]
 	r.mu.Unlock()
@@ -185,6 +201,13 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	digest, isBlobGet := blobGet(req)
 	if !isBlobGet {
 		r.inner.ServeHTTP(w, req)
+		return
+	}
+	r.mu.Lock()
+	dr, dripping := r.drips[digest]
+	r.mu.Unlock()
+	if dripping {
+		r.drip(w, req, dr)
 		return
 	}
 	r.mu.Lock()
@@ -552,6 +575,76 @@ func (r *Registry) PushRaw(t testing.TB, repoTag, mediaType string, manifest []b
 		t.Fatalf("push manifest %s: %v", repoTag, err)
 	}
 	return d
+}
+
+// DripBlob makes every GET of blob d (Range requests included) send its
+// headers at once and then the body chunk bytes at a time, one chunk every
+// every: a registry that is slow (a big chunk often) or nearly silent (one
+// byte every 2 s). The handler stops when the client goes away.
+func (r *Registry) DripBlob(d v1.Hash, chunk int, every time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.drips[d.String()] = drip{chunk: max(chunk, 1), every: every}
+}
+
+// Stall makes requests whose path contains match wait for wait (or until
+// the client goes away) before anything is answered: a registry that
+// accepts the connection and says nothing.
+func (r *Registry) Stall(match string, wait time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stalls = append(r.stalls, stall{match: match, wait: wait})
+}
+
+// stall waits as Stall asked; false if the client went away meanwhile.
+func (r *Registry) stall(req *http.Request) bool {
+	r.mu.Lock()
+	var wait time.Duration
+	for _, s := range r.stalls {
+		if strings.Contains(req.URL.Path, s.match) {
+			wait = max(wait, s.wait)
+		}
+	}
+	r.mu.Unlock()
+	if wait == 0 {
+		return true
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-req.Context().Done():
+		return false
+	}
+}
+
+func (r *Registry) drip(w http.ResponseWriter, req *http.Request, d drip) {
+	rec := httptest.NewRecorder()
+	r.inner.ServeHTTP(rec, req)
+	body := rec.Body.Bytes()
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rec.Code)
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	for len(body) > 0 {
+		select {
+		case <-req.Context().Done():
+			return
+		case <-time.After(d.every):
+		}
+		n := min(d.chunk, len(body))
+		if _, err := w.Write(body[:n]); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		body = body[n:]
+	}
 }
 
 // ServeManifest answers GET /v2/<repo>/manifests/<tag> for repoTag with
