@@ -529,3 +529,33 @@ func TestTrustedXattrsNotApplied(t *testing.T) {
 	require.NoError(t, err, "the image's trusted.overlay.opaque hid the lower layer")
 	require.Equal(t, "lower\n", string(data))
 }
+
+// TestLockSurvivesRemovedLockFile: Remove unlinks a layer's lock file
+// while holding it. A process that was waiting on it must end up holding
+// the lock file that is there now, or a sweep would see no one writing
+// and delete the waiter's temporary directory.
+func TestLockSurvivesRemovedLockFile(t *testing.T) {
+	s, err := NewStore(t.TempDir())
+	require.NoError(t, err)
+	d := digest.FromString("layer")
+	path := filepath.Join(s.root, "locks", d.Encoded())
+	unlockA, err := s.lock(d)
+	require.NoError(t, err)
+	got := make(chan func())
+	go func() {
+		unlockB, err := s.lock(d)
+		if err != nil {
+			t.Error(err)
+			unlockB = func() {}
+		}
+		got <- unlockB
+	}()
+	time.Sleep(50 * time.Millisecond) // B waits on the file A holds
+	require.NoError(t, os.Remove(path))
+	unlockA()
+	unlockB := <-got
+	defer unlockB()
+	_, ok, err := lockFile(path, false)
+	require.NoError(t, err)
+	require.False(t, ok, "the lock at %s is free while B thinks it holds it", path)
+}

@@ -140,13 +140,40 @@ func (s *Store) readBlob(d digest.Digest) ([]byte, error) {
 }
 
 // lock takes the index's flock: every read-modify-write of
-// repositories.json, and every deletion, happens under it.
+// repositories.json, and every deletion, happens under it. Whoever takes
+// it first sweeps what dead pulls left (see sweep).
 func (s *Store) lock() (unlock func(), err error) {
 	unlock, err = flock.Lock(filepath.Join(s.dir, "lock"))
 	if err != nil {
 		return nil, fmt.Errorf("lock image store: %w", err)
 	}
+	s.sweep()
 	return unlock, nil
+}
+
+// sweep removes, with the lock held, the temporaries of pulls whose
+// process is gone, as soon as the next command locks the store (not after
+// some age, which a slow pull may well reach):
+//
+//   - a blob's temporary file ("blobs/sha256/.<hex>.tmp", atomicfile's):
+//     blobs are written only with the lock held, so any one found by the
+//     holder of the lock was left by a writer that died;
+//   - a layer's temporary directory ("layers/sha256/.<hex>.tmp-*"), which
+//     a pull writes while it downloads, without the store's lock but with
+//     the layer's own (layers.Store.Sweep tells a dead writer's from a
+//     live one's by that lock).
+//
+// It is best effort: what it cannot remove now, the next one tries again.
+func (s *Store) sweep() {
+	blobs := filepath.Join(s.dir, "blobs", "sha256")
+	if entries, err := os.ReadDir(blobs); err == nil {
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), ".tmp") {
+				_ = os.Remove(filepath.Join(blobs, e.Name()))
+			}
+		}
+	}
+	_, _ = s.layers.Sweep()
 }
 
 // readIndex reads repositories.json; it is only ever replaced by rename,
@@ -533,34 +560,19 @@ func (s *Store) collect(ix *index, id, manifest digest.Digest) ([]string, error)
 		lines = append(lines, "Deleted: "+d.String())
 	}
 	// Blobs: this image's, and any other that no image references (left by
-	// an earlier crash), and temporary files of writers that died.
+	// an earlier crash). Temporary files went with sweep, under the lock.
 	entries, err := os.ReadDir(filepath.Join(s.dir, "blobs", "sha256"))
 	if err != nil {
 		return lines, errors.Join(append(errs, err)...)
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") { // a temporary file (atomicfile)
-			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
-				os.Remove(filepath.Join(s.dir, "blobs", "sha256", name))
-			}
+		if strings.HasPrefix(name, ".") {
 			continue
 		}
 		if d := digest.NewDigestFromEncoded(digest.SHA256, name); !keep[d] {
 			if err := os.Remove(s.blobPath(d)); err != nil {
 				errs = append(errs, err)
-			}
-		}
-	}
-	// Layers a killed pull was unpacking: temporary directories, renamed
-	// into place only when complete. One more than an hour old is not
-	// being written any more.
-	if entries, err := os.ReadDir(filepath.Join(s.layers.Root(), "sha256")); err == nil {
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-") {
-				if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
-					os.RemoveAll(filepath.Join(s.layers.Root(), "sha256", e.Name()))
-				}
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -537,28 +538,128 @@ func TestPullByDigest(t *testing.T) {
 	require.Equal(t, img.ID, got.ID)
 }
 
-// TestRemoveCollectsStaleTemporaries: what killed pulls left more than an
-// hour ago (a blob or a layer being written) goes with the next rmi; a
-// fresh one, maybe being written now, stays.
-func TestRemoveCollectsStaleTemporaries(t *testing.T) {
+// TestSweepPlantedTemporaries: temporaries whose writer is gone (no lock
+// held on the layer), however young, go with the next command that locks
+// the store; one whose layer lock is held stays.
+func TestSweepPlantedTemporaries(t *testing.T) {
 	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
 	reg.Push(t, "app:1", testkit.Image(t, imagebuild.BusyboxConfig(), testkit.Layer(t, testkit.File("x", "x\n", 0o644))))
 	s := newStore(t)
 	pull(t, s, reg.Host()+"/app:1")
-	old := time.Now().Add(-2 * time.Hour)
-	staleBlob := filepath.Join(s.dir, "blobs", "sha256", ".abc.tmp")
-	staleLayer := filepath.Join(s.layers.Root(), "sha256", ".abc.tmp-1")
-	freshLayer := filepath.Join(s.layers.Root(), "sha256", ".def.tmp-2")
+	deadHex, liveHex := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	staleBlob := filepath.Join(s.dir, "blobs", "sha256", "."+deadHex+".tmp")
+	deadLayer := filepath.Join(s.layers.Root(), "sha256", "."+deadHex+".tmp-1")
+	liveLayer := filepath.Join(s.layers.Root(), "sha256", "."+liveHex+".tmp-2")
 	require.NoError(t, os.WriteFile(staleBlob, []byte("half"), 0o644))
-	require.NoError(t, os.MkdirAll(staleLayer, 0o755))
-	require.NoError(t, os.MkdirAll(freshLayer, 0o755))
-	require.NoError(t, os.Chtimes(staleBlob, old, old))
-	require.NoError(t, os.Chtimes(staleLayer, old, old))
-	_, err := s.Remove(reg.Host()+"/app:1", false, nil)
+	require.NoError(t, os.MkdirAll(filepath.Join(deadLayer, "etc"), 0o755))
+	require.NoError(t, os.MkdirAll(liveLayer, 0o755))
+	// A live unpack holds its layer's lock: another open file description
+	// of the lock file, as another process would have.
+	f, err := os.OpenFile(filepath.Join(s.layers.Root(), "locks", liveHex), os.O_CREATE|os.O_RDWR, 0o600)
 	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	require.NoError(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX))
+	_, err = s.Remove("nope", false, nil) // any command that locks the store
+	require.ErrorIs(t, err, ErrNotFound)
 	require.NoFileExists(t, staleBlob)
-	require.NoDirExists(t, staleLayer)
-	require.DirExists(t, freshLayer)
+	require.NoDirExists(t, deadLayer)
+	require.DirExists(t, liveLayer)
+	f.Close() // the live unpack died too
+	_, err = s.Remove("nope", false, nil)
+	require.ErrorIs(t, err, ErrNotFound)
+	require.NoDirExists(t, liveLayer)
+	img, err := s.Get(reg.Host() + "/app:1")
+	require.NoError(t, err)
+	require.True(t, s.Layers().Has(img.Config.RootFS.DiffIDs[0]), "a finished layer is not a temporary")
+}
+
+// tempLayers lists the layer temporaries under root, by diffID hex.
+func tempLayers(t *testing.T, root string) map[string]int {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(root, "layers", "sha256"))
+	require.NoError(t, err)
+	out := map[string]int{}
+	for _, e := range entries {
+		if hex, _, ok := strings.Cut(strings.TrimPrefix(e.Name(), "."), ".tmp-"); ok && strings.HasPrefix(e.Name(), ".") {
+			out[hex]++
+		}
+	}
+	return out
+}
+
+// startPull starts a pulling child process and returns once it reported
+// "Downloading" for a layer: it is writing a temporary layer directory.
+func startPull(t *testing.T, root, ref string) *exec.Cmd {
+	t.Helper()
+	cmd := childCmd(root, ref)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && !strings.HasSuffix(sc.Text(), ": "+registry.StatusDownloading) {
+	}
+	require.NoError(t, sc.Err())
+	go io.Copy(io.Discard, stdout)
+	return cmd
+}
+
+// TestSweepKilledPull: a pull killed (SIGKILL) in the middle of its
+// downloads leaves temporary layer directories; the next command that
+// locks the store removes them at once, while a concurrent live pull's
+// temporaries are kept and that pull completes.
+func TestSweepKilledPull(t *testing.T) {
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	dead := testkit.Image(t, imagebuild.BusyboxConfig(), randomLayer(t, "one", 3<<20), randomLayer(t, "two", 3<<20))
+	live := testkit.Image(t, imagebuild.BusyboxConfig(), randomLayer(t, "three", 8<<20))
+	reg.Push(t, "dead:1", dead)
+	reg.Push(t, "live:1", live)
+	reg.Push(t, "small:1", testkit.Image(t, imagebuild.BusyboxConfig(), testkit.Layer(t, testkit.File("s", "s\n", 0o644))))
+	host := slowProxy(t, reg.URL())
+	root := t.TempDir()
+	diffIDs := func(img v1.Image) []string {
+		cf, err := img.ConfigFile()
+		require.NoError(t, err)
+		var out []string
+		for _, d := range cf.RootFS.DiffIDs {
+			out = append(out, d.Hex)
+		}
+		return out
+	}
+
+	killed := startPull(t, root, host+"/dead:1")
+	require.NoError(t, killed.Process.Signal(syscall.SIGKILL))
+	var ee *exec.ExitError
+	require.True(t, errors.As(killed.Wait(), &ee) && !ee.Exited(), "the pull was killed")
+	left := tempLayers(t, root)
+	n := 0
+	for _, hex := range diffIDs(dead) {
+		n += left[hex]
+	}
+	require.NotZero(t, n, "the killed pull left temporaries %v: nothing to sweep, the test proves nothing", left)
+
+	running := startPull(t, root, host+"/live:1")
+	liveHex := diffIDs(live)[0]
+	require.NotZero(t, tempLayers(t, root)[liveHex], "the live pull is writing its layer")
+
+	// The next command: a pull of another image, at full speed; it locks
+	// the store to name its image.
+	s, err := Open(root)
+	require.NoError(t, err)
+	pull(t, s, reg.Host()+"/small:1")
+	left = tempLayers(t, root)
+	for _, hex := range diffIDs(dead) {
+		require.Zero(t, left[hex], "a temporary of the killed pull survived: %v", left)
+	}
+	// 8 MiB through the slow proxy take 2.5 s: it is still writing.
+	require.NotZero(t, left[liveHex], "the live pull's temporary was swept from under it")
+	require.NoError(t, running.Wait(), "the live pull completes")
+	img, err := s.Get(host + "/live:1")
+	require.NoError(t, err)
+	require.True(t, s.Layers().Has(img.Config.RootFS.DiffIDs[0]))
+	require.Empty(t, tempLayers(t, root))
 }
 
 // publicDir is a fresh directory any user may walk through (t.TempDir is
