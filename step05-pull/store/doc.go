@@ -17,7 +17,7 @@
 //
 // # The layout
 //
-//	<root>/                   0700, like everything below
+//	<root>/                   0700: only root walks in
 //	<root>/images/
 //	  lock                    flock(2): every change of the index, every deletion
 //	  repositories.json       names -> digests, and the images by config digest
