@@ -35,11 +35,19 @@ type Store struct {
 }
 
 // Open returns the store under root (the data root, e.g.
-// /var/lib/minidocker), creating <root>/containers if needed.
+// /var/lib/minidocker), creating <root>/containers if needed. Both are
+// 0700, and made so again on every open (a root an older version created
+// 0755 is fixed): a container's directory holds its writable layer, where
+// setuid-root files may be.
 func Open(root string) (*Store, error) {
 	dir := filepath.Join(root, containersDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("open container store: %w", err)
+	for _, d := range []string{root, dir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("open container store: %w", err)
+		}
+		if err := os.Chmod(d, 0o700); err != nil {
+			return nil, fmt.Errorf("open container store: %w", err)
+		}
 	}
 	return &Store{dir: dir}, nil
 }

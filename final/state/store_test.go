@@ -517,3 +517,23 @@ func TestInspect(t *testing.T) {
 		t.Errorf("Inspect() JSON mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// TestOpenIsPrivate: the data root and containers/ are 0700, also when an
+// older version made them 0755.
+func TestOpenIsPrivate(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "root")
+	for _, d := range []string{root, filepath.Join(root, containersDir)} {
+		require.NoError(t, os.MkdirAll(d, 0o755))
+		require.NoError(t, os.Chmod(d, 0o755))
+	}
+	fresh := filepath.Join(t.TempDir(), "fresh")
+	for _, r := range []string{root, fresh} {
+		_, err := Open(r)
+		require.NoError(t, err)
+		for _, d := range []string{r, filepath.Join(r, containersDir)} {
+			fi, err := os.Stat(d)
+			require.NoError(t, err)
+			require.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), d)
+		}
+	}
+}

@@ -24,6 +24,8 @@ import (
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // RegistryOptions configures NewRegistry. The zero value is an open
@@ -61,6 +63,19 @@ type Registry struct {
 	cuts     map[string]int64
 	redirect string
 	requests []Request
+	raw      map[string]rawManifest // path -> what GET answers, bypassing the registry
+	drips    map[string]drip        // blob digest -> how slowly to send it
+	stalls   []stall
+}
+
+type drip struct {
+	chunk int
+	every time.Duration
+}
+
+type stall struct {
+	match string
+	wait  time.Duration
 }
 
 // Request is what the registry saw of one request.
@@ -89,6 +104,8 @@ func NewRegistry(t testing.TB, opts RegistryOptions) *Registry {
 		tokens:   map[string]map[string]bool{},
 		tampered: map[string]bool{},
 		cuts:     map[string]int64{},
+		raw:      map[string]rawManifest{},
+		drips:    map[string]drip{},
 	}
 	r.server = httptest.NewServer(r)
 	t.Cleanup(r.server.Close)
@@ -166,9 +183,31 @@ func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if r.fail(w, req) {
 		return
 	}
+	if !r.stall(req) {
+		return // the client gave up
+	}
+	r.mu.Lock()
+	raw, isRaw := r.raw[req.URL.Path]
+	r.mu.Unlock()
+	if isRaw && (req.Method == http.MethodGet || req.Method == http.MethodHead) {
+		w.Header().Set("Content-Type", string(raw.mediaType))
+		w.Header().Set("Content-Length", strconv.Itoa(len(raw.data)))
+		w.WriteHeader(http.StatusOK)
+		if req.Method == http.MethodGet {
+			_, _ = w.Write(raw.data)
+		}
+		return
+	}
 	digest, isBlobGet := blobGet(req)
 	if !isBlobGet {
 		r.inner.ServeHTTP(w, req)
+		return
+	}
+	r.mu.Lock()
+	dr, dripping := r.drips[digest]
+	r.mu.Unlock()
+	if dripping {
+		r.drip(w, req, dr)
 		return
 	}
 	r.mu.Lock()
@@ -512,3 +551,116 @@ func push(t testing.TB, host, repoTag string, img any, auth authn.Authenticator)
 	}
 	return d
 }
+
+// PushRaw uploads blobs, then manifest (of mediaType) as repoTag, byte for
+// byte: nothing is checked on this side, so a test can serve what a broken
+// or hostile registry would (a malformed digest, say). It returns the
+// manifest's digest.
+func (r *Registry) PushRaw(t testing.TB, repoTag, mediaType string, manifest []byte, blobs ...[]byte) v1.Hash {
+	t.Helper()
+	ref, err := name.NewTag(r.Host()+"/"+repoTag, name.Insecure)
+	if err != nil {
+		t.Fatalf("push %s: %v", repoTag, err)
+	}
+	for _, b := range blobs {
+		if err := remote.WriteLayer(ref.Repository, static.NewLayer(b, types.OCIUncompressedLayer)); err != nil {
+			t.Fatalf("push blob to %s: %v", repoTag, err)
+		}
+	}
+	if err := remote.Put(ref, rawManifest{mediaType: types.MediaType(mediaType), data: manifest}); err != nil {
+		t.Fatalf("push manifest %s: %v", repoTag, err)
+	}
+	d, _, err := v1.SHA256(bytes.NewReader(manifest))
+	if err != nil {
+		t.Fatalf("push manifest %s: %v", repoTag, err)
+	}
+	return d
+}
+
+// DripBlob makes every GET of blob d (Range requests included) send its
+// headers at once and then the body chunk bytes at a time, one chunk every
+// every: a registry that is slow (a big chunk often) or nearly silent (one
+// byte every 2 s). The handler stops when the client goes away.
+func (r *Registry) DripBlob(d v1.Hash, chunk int, every time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.drips[d.String()] = drip{chunk: max(chunk, 1), every: every}
+}
+
+// Stall makes requests whose path contains match wait for wait (or until
+// the client goes away) before anything is answered: a registry that
+// accepts the connection and says nothing.
+func (r *Registry) Stall(match string, wait time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stalls = append(r.stalls, stall{match: match, wait: wait})
+}
+
+// stall waits as Stall asked; false if the client went away meanwhile.
+func (r *Registry) stall(req *http.Request) bool {
+	r.mu.Lock()
+	var wait time.Duration
+	for _, s := range r.stalls {
+		if strings.Contains(req.URL.Path, s.match) {
+			wait = max(wait, s.wait)
+		}
+	}
+	r.mu.Unlock()
+	if wait == 0 {
+		return true
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-req.Context().Done():
+		return false
+	}
+}
+
+func (r *Registry) drip(w http.ResponseWriter, req *http.Request, d drip) {
+	rec := httptest.NewRecorder()
+	r.inner.ServeHTTP(rec, req)
+	body := rec.Body.Bytes()
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(rec.Code)
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	for len(body) > 0 {
+		select {
+		case <-req.Context().Done():
+			return
+		case <-time.After(d.every):
+		}
+		n := min(d.chunk, len(body))
+		if _, err := w.Write(body[:n]); err != nil {
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+		body = body[n:]
+	}
+}
+
+// ServeManifest answers GET /v2/<repo>/manifests/<tag> for repoTag with
+// manifest, as is, without storing it: for what the registry itself would
+// refuse to store (an index entry with a malformed digest, say).
+func (r *Registry) ServeManifest(repoTag, mediaType string, manifest []byte) {
+	repo, tag, _ := strings.Cut(repoTag, ":")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.raw["/v2/"+repo+"/manifests/"+tag] = rawManifest{mediaType: types.MediaType(mediaType), data: manifest}
+}
+
+type rawManifest struct {
+	mediaType types.MediaType
+	data      []byte
+}
+
+func (m rawManifest) RawManifest() ([]byte, error)        { return m.data, nil }
+func (m rawManifest) MediaType() (types.MediaType, error) { return m.mediaType, nil }

@@ -72,8 +72,8 @@ func (v *verifier) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// ParseConfig decodes an image config and checks it has a diffID for each
-// of n layers.
+// ParseConfig decodes an image config and checks it has a well-formed
+// diffID for each of n layers.
 func ParseConfig(data []byte, n int) (ocispec.Image, error) {
 	var cfg ocispec.Image
 	if err := json.Unmarshal(data, &cfg); err != nil {
@@ -81,6 +81,14 @@ func ParseConfig(data []byte, n int) (ocispec.Image, error) {
 	}
 	if len(cfg.RootFS.DiffIDs) != n {
 		return cfg, fmt.Errorf("image config: %d diffIDs for %d layers", len(cfg.RootFS.DiffIDs), n)
+	}
+	// A diffID names a directory of the layer store and is cut to 12 hex
+	// digits for its short link: a malformed one ("sha256:ab") must stop
+	// here, not deep inside as a path or a slice index out of range.
+	for _, d := range cfg.RootFS.DiffIDs {
+		if err := d.Validate(); err != nil {
+			return cfg, fmt.Errorf("invalid diff_id %q in image config: %w", string(d), err)
+		}
 	}
 	return cfg, nil
 }

@@ -357,6 +357,11 @@ func pickManifest(s blobStore, index ocispec.Index, depth int) (ocispec.Descript
 		return ocispec.Descriptor{}, errors.New("index.json: indexes nested too deep")
 	}
 	for _, d := range index.Manifests {
+		if err := d.Digest.Validate(); err != nil {
+			return d, fmt.Errorf("index: invalid manifest digest %q: %w", string(d.Digest), err)
+		}
+	}
+	for _, d := range index.Manifests {
 		if p := d.Platform; p != nil && (p.OS != runtime.GOOS || p.Architecture != runtime.GOARCH) {
 			continue
 		}

@@ -264,6 +264,8 @@ func TestLoadErrors(t *testing.T) {
 	}
 	goodConfig := `{"rootfs":{"type":"layers","diff_ids":[]}}`
 	goodConfigHex := digest.FromString(goodConfig).Encoded()
+	badDiffIDConfig := `{"rootfs":{"type":"layers","diff_ids":["sha256:ab"]}}`
+	badDiffIDHex := digest.FromString(badDiffIDConfig).Encoded()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "secret"), []byte("secret"), 0o600))
 	garbledTar := filepath.Join(dir, "garbled.tar")
 	require.NoError(t, os.WriteFile(garbledTar, []byte("this is not a tar archive, not even close to one"), 0o644))
@@ -289,6 +291,12 @@ func TestLoadErrors(t *testing.T) {
 		{"layer missing", mkdir("nolayer", map[string]string{
 			"manifest.json": `[{"Config":"c.json","Layers":["l.tar"]}]`, "c.json": `{"rootfs":{"diff_ids":["sha256:` + strings.Repeat("a", 64) + `"]}}`,
 		}), fs.ErrNotExist, "layer l.tar: "},
+		{"diff_id malformed", mkdir("baddiffid", map[string]string{
+			"manifest.json": `[{"Config":"` + badDiffIDHex + `.json","Layers":["l.tar"]}]`, badDiffIDHex + ".json": badDiffIDConfig, "l.tar": "",
+		}), digest.ErrDigestInvalidLength, `invalid diff_id "sha256:ab" in image config`},
+		{"OCI index entry malformed", mkdir("badindex", map[string]string{"oci-layout": `{"imageLayoutVersion":"1.0.0"}`,
+			"index.json": `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":2,"digest":"sha256:../../../etc/passwd"}]}`}),
+			digest.ErrDigestInvalidLength, `index: invalid manifest digest "sha256:../../../etc/passwd"`},
 		{"index.json without oci-layout", mkdir("nolayout", map[string]string{"index.json": `{"schemaVersion":2,"manifests":[]}`}), fs.ErrNotExist, "not an OCI image layout"},
 		{"OCI layout without an image", mkdir("noimage", map[string]string{"oci-layout": `{"imageLayoutVersion":"1.0.0"}`, "index.json": `{"schemaVersion":2,"manifests":[]}`}), nil, "index.json: no manifest for"},
 		{"OCI manifest blob missing", mkdir("nomanifest", map[string]string{"oci-layout": `{"imageLayoutVersion":"1.0.0"}`,

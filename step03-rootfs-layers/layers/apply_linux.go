@@ -29,7 +29,8 @@ func Apply(dir string, r io.Reader) (int64, error) {
 // entries it skipped rather than failing the layer, as Docker does: device
 // nodes and fifos that mknod(2) refuses with EPERM (no CAP_MKNOD, as in a
 // user namespace), and extended attributes the filesystem refuses with
-// EPERM or ENOTSUP.
+// EPERM or ENOTSUP. And, unlike Docker, every xattr of the trusted.*
+// namespace, which is never applied (ErrTrustedXattr; see imageXattrs).
 func ApplyWarn(dir string, r io.Reader, warn func(entry string, err error)) (int64, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
@@ -351,7 +352,7 @@ func (a *applier) regular(name string, hdr *tar.Header, content io.Reader) (int6
 	if err := f.Chmod(hdr.FileInfo().Mode()); err != nil {
 		return written, err
 	}
-	for attr, value := range xattrs(hdr) {
+	for attr, value := range a.imageXattrs(hdr) {
 		if err := unix.Fsetxattr(fd, attr, []byte(value), 0); err != nil {
 			if err := a.xattrFailed(hdr, name, attr, err); err != nil {
 				return written, err
@@ -379,6 +380,34 @@ func xattrs(hdr *tar.Header) map[string]string {
 	return out
 }
 
+// imageXattrs are the xattrs of an entry that a layer may set: all but
+// those of the trusted.* namespace, each of which is reported to warn.
+//
+// trusted.* is the namespace only CAP_SYS_ADMIN may read or write, kept
+// for the kernel and privileged daemons; overlayfs stores its own metadata
+// there: trusted.overlay.opaque (hide the lower layers' directory),
+// .redirect (this directory shows another lower path's content), .metacopy
+// (the data lives in another lower file), .origin, .upper... A layer that
+// carried them would be steering how the overlay of someone else's layers
+// is merged, rather than describing its own files. Our own opaque markers
+// come from the image-spec's ".wh..wh..opq" (see opaque), never from the
+// image's xattrs. moby's archive.createTarFile applies every
+// SCHILY.xattr.* record (tolerating only EPERM and ENOTSUP), and so does
+// containerd's; both skip trusted.* only when copying a directory up. We
+// refuse them when unpacking. security.capability (file capabilities:
+// busybox's ping, say; bounded by the container's own capability sets)
+// and user.* are applied as Docker does.
+func (a *applier) imageXattrs(hdr *tar.Header) map[string]string {
+	all := xattrs(hdr)
+	for attr := range all {
+		if strings.HasPrefix(attr, "trusted.") {
+			a.warn(hdr.Name, fmt.Errorf("xattr %s: %w", attr, ErrTrustedXattr))
+			delete(all, attr)
+		}
+	}
+	return all
+}
+
 // xattrFailed decides whether an xattr the kernel refused fails the layer.
 // Like Docker, EPERM and ENOTSUP are warnings: user.* xattrs are not
 // allowed on symlinks and devices, and not every filesystem has them.
@@ -401,7 +430,7 @@ func (a *applier) metadata(name string, hdr *tar.Header) error {
 			return err
 		}
 	}
-	for attr, value := range xattrs(hdr) {
+	for attr, value := range a.imageXattrs(hdr) {
 		if err := a.lsetxattr(name, attr, value); err != nil {
 			if err := a.xattrFailed(hdr, name, attr, err); err != nil {
 				return err

@@ -465,3 +465,97 @@ func TestHundredLayers(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "99", string(got))
 }
+
+// TestTrustedXattrsNotApplied: overlayfs' own xattrs (opaque, redirect,
+// metacopy) and anything else of trusted.* in a layer's PAX headers are not
+// set, each with a warning; user.* is. In the merged view, a layer's
+// "trusted.overlay.opaque" does not hide the lower layer's directory.
+func TestTrustedXattrsNotApplied(t *testing.T) {
+	testkit.RequireRoot(t)
+	pax := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m["SCHILY.xattr."+kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	base := testkit.LayerTar(t, testkit.Dir("d", 0o755), testkit.File("d/a", "lower\n", 0o644))
+	top := testkit.LayerTar(t,
+		testkit.Header(&tar.Header{Typeflag: tar.TypeDir, Name: "d/", Mode: 0o755,
+			PAXRecords: pax("trusted.overlay.opaque", "y", "user.keep", "d")}, ""),
+		testkit.Header(&tar.Header{Typeflag: tar.TypeDir, Name: "r/", Mode: 0o755,
+			PAXRecords: pax("trusted.overlay.redirect", "/d")}, ""),
+		testkit.Header(&tar.Header{Typeflag: tar.TypeReg, Name: "r/f", Mode: 0o644,
+			PAXRecords: pax("trusted.overlay.metacopy", "x", "trusted.mdk", "secret", "user.keep", "f")}, "data"),
+	)
+	s, err := NewStore(shmDir(t))
+	require.NoError(t, err)
+	var warnings []string
+	s.Warn = func(_ digest.Digest, entry string, err error) {
+		require.ErrorIs(t, err, ErrTrustedXattr)
+		warnings = append(warnings, entry+": "+err.Error())
+	}
+	var ids []digest.Digest
+	for _, tr := range [][]byte{base, top} {
+		id := digest.FromBytes(tr)
+		_, err := s.Unpack(id, bytes.NewReader(tr))
+		require.NoError(t, err)
+		ids = append(ids, id)
+	}
+	sort.Strings(warnings)
+	require.Equal(t, []string{
+		"d/: xattr trusted.overlay.opaque: " + ErrTrustedXattr.Error(),
+		"r/: xattr trusted.overlay.redirect: " + ErrTrustedXattr.Error(),
+		"r/f: xattr trusted.mdk: " + ErrTrustedXattr.Error(),
+		"r/f: xattr trusted.overlay.metacopy: " + ErrTrustedXattr.Error(),
+	}, warnings)
+	layer := s.Path(ids[1])
+	for _, p := range []string{"d", "r", "r/f"} {
+		names := make([]byte, 1024)
+		n, err := unix.Llistxattr(filepath.Join(layer, p), names)
+		require.NoError(t, err)
+		for name := range strings.SplitSeq(string(names[:n]), "\x00") {
+			require.False(t, strings.HasPrefix(name, "trusted."), "%s has %s", p, name)
+		}
+	}
+	buf := make([]byte, 16)
+	for p, want := range map[string]string{"d": "d", "r/f": "f"} {
+		n, err := unix.Lgetxattr(filepath.Join(layer, p), "user.keep", buf)
+		require.NoError(t, err, "user.* is applied")
+		require.Equal(t, want, string(buf[:n]))
+	}
+	merged, _ := mountMerged(t, s, ids)
+	data, err := os.ReadFile(filepath.Join(merged, "d", "a"))
+	require.NoError(t, err, "the image's trusted.overlay.opaque hid the lower layer")
+	require.Equal(t, "lower\n", string(data))
+}
+
+// TestLockSurvivesRemovedLockFile: Remove unlinks a layer's lock file
+// while holding it. A process that was waiting on it must end up holding
+// the lock file that is there now, or a sweep would see no one writing
+// and delete the waiter's temporary directory.
+func TestLockSurvivesRemovedLockFile(t *testing.T) {
+	s, err := NewStore(t.TempDir())
+	require.NoError(t, err)
+	d := digest.FromString("layer")
+	path := filepath.Join(s.root, "locks", d.Encoded())
+	unlockA, err := s.lock(d)
+	require.NoError(t, err)
+	got := make(chan func())
+	go func() {
+		unlockB, err := s.lock(d)
+		if err != nil {
+			t.Error(err)
+			unlockB = func() {}
+		}
+		got <- unlockB
+	}()
+	time.Sleep(50 * time.Millisecond) // B waits on the file A holds
+	require.NoError(t, os.Remove(path))
+	unlockA()
+	unlockB := <-got
+	defer unlockB()
+	_, ok, err := lockFile(path, false)
+	require.NoError(t, err)
+	require.False(t, ok, "the lock at %s is free while B thinks it holds it", path)
+}

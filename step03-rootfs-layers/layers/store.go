@@ -13,8 +13,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
-
-	"minidocker/internal/flock"
+	"golang.org/x/sys/unix"
 )
 
 // Store keeps unpacked layers under a root directory, one directory per
@@ -31,14 +30,35 @@ type Store struct {
 	Warn func(diffID digest.Digest, entry string, err error)
 }
 
-// NewStore opens (creating) a layer store at root.
+// NewStore opens (creating) a layer store at root. root and its
+// directories are 0700, fixed on every open (see Private): the layers hold
+// setuid-root files that no other local user may reach.
 func NewStore(root string) (*Store, error) {
-	for _, d := range []string{"sha256", "l", "locks"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+	for _, d := range []string{"", "sha256", "l", "locks"} {
+		if err := Private(filepath.Join(root, d)); err != nil {
 			return nil, fmt.Errorf("layer store: %w", err)
 		}
 	}
 	return &Store{root: root}, nil
+}
+
+// Private makes dir (and missing parents) and sets its mode to 0700 if it
+// is anything else: mkdir(2)'s mode applies only to a directory it
+// creates, so a directory an older version made 0755 needs the chmod(2).
+func Private(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Root is the store's directory.
@@ -59,6 +79,9 @@ func shortID(d digest.Digest) string { return d.Encoded()[:12] }
 // Has reports whether diffID is unpacked: its short link, made last, is
 // there and points to it.
 func (s *Store) Has(diffID digest.Digest) bool {
+	if diffID.Validate() != nil {
+		return false // and no short link to compute from it
+	}
 	target, err := os.Readlink(s.Link(diffID))
 	return err == nil && target == linkTarget(diffID)
 }
@@ -148,9 +171,8 @@ func (s *Store) Remove(diffID digest.Digest) error {
 	if err := os.RemoveAll(s.Path(diffID)); err != nil {
 		return fmt.Errorf("remove layer %s: %w", diffID, err)
 	}
-	// Removing the lock file lets a process that waits on the old file
-	// and one that creates a new one unpack at the same time; that is
-	// harmless: one rename wins, the other finds the layer there.
+	// A process waiting on this lock file finds, once it has it, that the
+	// file is gone, and locks the new one instead (see lockFile).
 	os.Remove(filepath.Join(s.root, "locks", diffID.Encoded()))
 	return nil
 }
@@ -173,11 +195,91 @@ func (s *Store) Mount(target string, diffIDs []digest.Digest, upper, work string
 }
 
 func (s *Store) lock(diffID digest.Digest) (func(), error) {
-	unlock, err := flock.Lock(filepath.Join(s.root, "locks", diffID.Encoded()))
+	unlock, _, err := lockFile(filepath.Join(s.root, "locks", diffID.Encoded()), true)
 	if err != nil {
 		return nil, fmt.Errorf("lock layer %s: %w", diffID, err)
 	}
 	return unlock, nil
+}
+
+// lockFile takes an exclusive flock(2) on path (creating it), waiting for
+// the holder when wait is set; without wait, ok is false if someone holds
+// it. Once locked, it checks that path still names the file it locked:
+// Remove unlinks a layer's lock file while holding it, and a process that
+// was waiting on the old file would otherwise hold a lock on a file nobody
+// else can open, excluding no one (and Sweep would take the live unpack's
+// temporary directory for a dead one's).
+func lockFile(path string, wait bool) (unlock func(), ok bool, err error) {
+	how := unix.LOCK_EX
+	if !wait {
+		how |= unix.LOCK_NB
+	}
+	for {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			return nil, false, err
+		}
+		for {
+			err = unix.Flock(int(f.Fd()), how)
+			if err != unix.EINTR {
+				break
+			}
+		}
+		if err == unix.EWOULDBLOCK && !wait {
+			f.Close()
+			return nil, false, nil
+		}
+		if err != nil {
+			f.Close()
+			return nil, false, &os.PathError{Op: "flock", Path: path, Err: err}
+		}
+		var held, named unix.Stat_t
+		if unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(path, &named) == nil && held.Dev == named.Dev && held.Ino == named.Ino {
+			return func() { f.Close() }, true, nil // close(2) drops the lock
+		}
+		f.Close() // unlinked or replaced meanwhile: lock the file there now
+	}
+}
+
+// Sweep removes what unpacks that died left behind: the temporary
+// directories ".<hex>.tmp-*" that Unpack renames into place only when a
+// layer is whole. Unpack holds the layer's lock (locks/<hex>) from before
+// it creates its temporary directory until after it renamed or removed it,
+// and the kernel drops a flock when its holder dies, SIGKILL included. So
+// a temporary directory whose lock Sweep takes without waiting belongs to
+// no living process; one whose lock is held is being written now and is
+// kept. It returns the directories it removed.
+func (s *Store) Sweep() ([]string, error) {
+	dir := filepath.Join(s.root, "sha256")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("sweep layer store: %w", err)
+	}
+	var removed []string
+	var errs []error
+	for _, e := range entries {
+		hex, _, isTemp := strings.Cut(strings.TrimPrefix(e.Name(), "."), ".tmp-")
+		d := digest.NewDigestFromEncoded(digest.SHA256, hex)
+		if !strings.HasPrefix(e.Name(), ".") || !isTemp || d.Validate() != nil {
+			continue
+		}
+		unlock, ok, err := lockFile(filepath.Join(s.root, "locks", hex), false)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !ok {
+			continue // an unpack is writing it
+		}
+		err = os.RemoveAll(filepath.Join(dir, e.Name()))
+		unlock()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, filepath.Join(dir, e.Name()))
+	}
+	return removed, errors.Join(errs...)
 }
 
 // dirSize adds up the sizes of the regular files under dir.

@@ -69,6 +69,9 @@ func New(opts ...Option) (*Client, error) {
 		creds[k] = v
 	}
 	rt := o.transport
+	if rt == nil {
+		rt = transport(o.connectTimeout)
+	}
 	if o.trace != nil {
 		rt = &tracer{rt: rt, w: o.trace}
 	}
@@ -253,7 +256,7 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 		if err := c.checkScheme(req.URL); err != nil {
 			return nil, err
 		}
-		resp, err := c.http.Do(req)
+		resp, err := c.roundTrip(req)
 		if err != nil {
 			return nil, err
 		}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/opencontainers/go-digest"
 )
 
 var (
@@ -30,7 +32,37 @@ var (
 	// ErrUnsupportedMediaType means a manifest type this client cannot read
 	// (schema 1, or something that is not a manifest).
 	ErrUnsupportedMediaType = errors.New("unsupported media type")
+	// ErrInvalidDigest means a digest read from a registry (in an index, a
+	// manifest or an image config) is not well formed; the error is an
+	// *InvalidDigestError.
+	ErrInvalidDigest = errors.New("invalid digest")
 )
+
+// InvalidDigestError is a digest from the registry that go-digest's
+// Validate refused: "invalid diff_id "sha256:ab" in image config:
+// invalid checksum digest length". Nothing is fetched or stored under it:
+// a digest becomes a URL path, a directory name and a slice index, and an
+// unchecked "sha256:ab" once crashed pull with an index out of range.
+type InvalidDigestError struct {
+	What   string        // "diff_id", "layer digest", "config digest", "manifest digest"
+	Where  string        // "image config", "manifest sha256:…", "index sha256:…"
+	Digest digest.Digest // as the registry sent it
+	Err    error         // go-digest's reason
+}
+
+func (e *InvalidDigestError) Error() string {
+	return fmt.Sprintf("invalid %s %q in %s: %v", e.What, string(e.Digest), e.Where, e.Err)
+}
+
+func (e *InvalidDigestError) Unwrap() []error { return []error{ErrInvalidDigest, e.Err} }
+
+// checkDigest is nil if d is well formed, else an *InvalidDigestError.
+func checkDigest(d digest.Digest, what, where string) error {
+	if err := d.Validate(); err != nil {
+		return &InvalidDigestError{What: what, Where: where, Digest: d, Err: err}
+	}
+	return nil
+}
 
 // ResponseError is a registry's error answer: the HTTP status and the
 // distribution spec's body {"errors":[{"code":…,"message":…}]}.

@@ -81,12 +81,16 @@ func (c *Client) resolve(ctx context.Context, ref reference.Reference) (*Image, 
 			return nil, fmt.Errorf("parse index %s: %w", desc.Digest, err)
 		}
 		img.Index = &index
+		// Every entry, not only ours: an index with a malformed digest is
+		// not one to trust for the rest.
+		for _, m := range index.Manifests {
+			if err := checkDigest(m.Digest, "manifest digest", "index "+desc.Digest.String()); err != nil {
+				return nil, err
+			}
+		}
 		chosen, ok := matchPlatform(c.opts.platform, index.Manifests)
 		if !ok {
 			return nil, fmt.Errorf("%w for %s in the manifest list entries", ErrNoMatchingManifest, FormatPlatform(c.opts.platform))
-		}
-		if err := chosen.Digest.Validate(); err != nil {
-			return nil, fmt.Errorf("index %s: %w", desc.Digest, err)
 		}
 		if desc, data, err = c.fetchManifest(ctx, ep, ref.Path(), chosen.Digest.String()); err != nil {
 			return nil, err
@@ -105,6 +109,15 @@ func (c *Client) resolve(ctx context.Context, ref reference.Reference) (*Image, 
 	img.ManifestDescriptor, img.RawManifest = desc, data
 	if err := json.Unmarshal(data, &img.Manifest); err != nil {
 		return nil, fmt.Errorf("parse manifest %s: %w", desc.Digest, err)
+	}
+	where := "manifest " + desc.Digest.String()
+	if err := checkDigest(img.Manifest.Config.Digest, "config digest", where); err != nil {
+		return nil, err
+	}
+	for _, l := range img.Manifest.Layers {
+		if err := checkDigest(l.Digest, "layer digest", where); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.fetchConfig(ctx, img); err != nil {
 		return nil, err
@@ -137,6 +150,13 @@ func (c *Client) fetchConfig(ctx context.Context, img *Image) error {
 	if len(config.RootFS.DiffIDs) != len(img.Manifest.Layers) {
 		return fmt.Errorf("config %s: %d diff_ids for %d layers", cd.Digest, len(config.RootFS.DiffIDs), len(img.Manifest.Layers))
 	}
+	// The diffIDs name the unpacked layers in the store: checked before
+	// anything looks one up.
+	for _, d := range config.RootFS.DiffIDs {
+		if err := checkDigest(d, "diff_id", "image config"); err != nil {
+			return err
+		}
+	}
 	for i, l := range img.Manifest.Layers {
 		if err := validate(l); err != nil {
 			return fmt.Errorf("layer %d: %w", i, err)
@@ -149,8 +169,8 @@ func (c *Client) fetchConfig(ctx context.Context, img *Image) error {
 // validate checks a descriptor from a manifest before its digest goes into
 // a URL and its size into a Range header.
 func validate(d ocispec.Descriptor) error {
-	if err := d.Digest.Validate(); err != nil {
-		return fmt.Errorf("digest %q: %w", d.Digest, err)
+	if err := checkDigest(d.Digest, "digest", "descriptor"); err != nil {
+		return err
 	}
 	if d.Size < 0 {
 		return fmt.Errorf("blob %s: negative size %d", d.Digest, d.Size)

@@ -31,6 +31,13 @@ const (
 	DockerConfigEnv = "DOCKER_CONFIG"
 	// UserAgent is sent with every request.
 	UserAgent = "minidocker/0.1"
+	// DefaultConnectTimeout bounds a TCP connect to a registry.
+	DefaultConnectTimeout = 30 * time.Second
+	// DefaultHeaderTimeout bounds the wait for a response's headers.
+	DefaultHeaderTimeout = 30 * time.Second
+	// DefaultIdleTimeout bounds each wait for the next byte of a body; a
+	// body that keeps flowing is never cut, however long it takes.
+	DefaultIdleTimeout = 60 * time.Second
 )
 
 // Option configures a Client; options that can be wrong return an error
@@ -48,21 +55,28 @@ type options struct {
 	attempts     int
 	backoff      time.Duration
 	trace        io.Writer
+
+	connectTimeout, headerTimeout, idleTimeout time.Duration
 }
 
 func defaultOptions() options {
 	return options{
-		transport:   http.DefaultTransport,
 		platform:    ocispec.Platform{OS: runtime.GOOS, Architecture: runtime.GOARCH},
 		auths:       map[string]credential{},
 		insecure:    map[string]bool{},
 		concurrency: DefaultConcurrency,
 		attempts:    DefaultRetryAttempts,
 		backoff:     DefaultRetryBackoff,
+
+		connectTimeout: DefaultConnectTimeout,
+		headerTimeout:  DefaultHeaderTimeout,
+		idleTimeout:    DefaultIdleTimeout,
 	}
 }
 
-// WithTransport sends every request through rt. Default: http.DefaultTransport.
+// WithTransport sends every request through rt, whose own dialer then
+// decides the connect timeout. Default: http.DefaultTransport's settings
+// with the connect timeout of WithTimeouts.
 func WithTransport(rt http.RoundTripper) Option {
 	return func(o *options) error {
 		if rt == nil {
@@ -180,6 +194,23 @@ func WithRetry(attempts int, backoff time.Duration) Option {
 			return fmt.Errorf("retry %d, %v: want at least one attempt and a non-negative back-off", attempts, backoff)
 		}
 		o.attempts, o.backoff = attempts, backoff
+		return nil
+	}
+}
+
+// WithTimeouts bounds how long a registry may stay silent: connect, the TCP
+// connection; header, from a request to its response's headers; idle, each
+// wait for the next byte of a body (a manifest, a config, a layer). None
+// is a total deadline: a big layer that keeps flowing takes as long as it
+// takes. A timeout is an error matching ErrTimeout, retried like a cut
+// connection (WithRetry). 0 disables one. Default: DefaultConnectTimeout
+// (30s), DefaultHeaderTimeout (30s), DefaultIdleTimeout (60s).
+func WithTimeouts(connect, header, idle time.Duration) Option {
+	return func(o *options) error {
+		if connect < 0 || header < 0 || idle < 0 {
+			return fmt.Errorf("timeouts %v, %v, %v: must not be negative", connect, header, idle)
+		}
+		o.connectTimeout, o.headerTimeout, o.idleTimeout = connect, header, idle
 		return nil
 	}
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -62,6 +63,9 @@ type Sink struct {
 // every Sink.Layer call returned nil.
 func (c *Client) Pull(ctx context.Context, ref reference.Reference, sink Sink) (*Image, error) {
 	img, err := c.Resolve(ctx, ref)
+	if errors.Is(err, ErrInvalidDigest) {
+		return nil, fmt.Errorf("pull %s: %w", ref, err)
+	}
 	if err != nil {
 		return nil, err
 	}

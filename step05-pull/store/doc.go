@@ -17,6 +17,7 @@
 //
 // # The layout
 //
+//	<root>/                   0700: only root walks in
 //	<root>/images/
 //	  lock                    flock(2): every change of the index, every deletion
 //	  repositories.json       names -> digests, and the images by config digest
@@ -49,9 +50,19 @@
 // The name goes last. A pull killed at any moment leaves at worst a
 // temporary file or directory that nothing names, or whole layers no image
 // uses yet; never a name whose image is incomplete. The next pull finds
-// the finished layers ("Already exists") and completes; the next rmi
-// deletes temporaries more than an hour old (younger ones may be a pull
-// writing right now).
+// the finished layers ("Already exists") and completes. The next command
+// that takes the lock (a pull naming its image, an rmi) sweeps the dead
+// pull's temporaries: a blob's temporary file is only ever written under
+// the lock, so its writer is gone; a layer's temporary directory is
+// written under the layer's own flock, and one whose flock can be taken
+// without waiting has no living writer (the kernel drops a flock when its
+// holder dies, even by SIGKILL). A live pull's temporaries stay.
+//
+// # Private
+//
+// The data root, images/, its blobs and the layer store are 0700, made so
+// again on every Open: a layer may hold a setuid-root binary, which any
+// local user able to reach it would run with euid 0.
 //
 // # Remove (rmi) and garbage collection
 //

@@ -72,17 +72,32 @@ type imageEntry struct {
 	Pulled   time.Time     `json:"pulled"`
 }
 
-// Open opens the store under root, creating it when needed.
+// Open opens the store under root, creating it when needed. The data root
+// and the store's directories are private (0700), and are made so again on
+// every open: a root that an older version created 0755 is fixed (see
+// Private).
 func Open(root string) (*Store, error) {
 	dir := filepath.Join(root, "images")
-	if err := os.MkdirAll(filepath.Join(dir, "blobs", "sha256"), 0o755); err != nil {
-		return nil, fmt.Errorf("open image store: %w", err)
+	for _, d := range []string{root, dir, filepath.Join(dir, "blobs"), filepath.Join(dir, "blobs", "sha256")} {
+		if err := Private(d); err != nil {
+			return nil, fmt.Errorf("open image store: %w", err)
+		}
 	}
 	ls, err := layers.NewStore(filepath.Join(root, "layers"))
 	if err != nil {
 		return nil, fmt.Errorf("open image store: %w", err)
 	}
 	return &Store{dir: dir, layers: ls}, nil
+}
+
+// Private makes dir (and any missing parent) and sets its mode to 0700,
+// whatever it was. Layers hold files an image says are setuid root: a local
+// user who can reach layers/sha256/<hex>/bin/su runs it on the host with
+// euid 0. Only root may walk into the data root (Docker: /var/lib/docker
+// is 0710 root:root), so nothing below it is reachable by anyone else,
+// whatever its own mode.
+func Private(dir string) error {
+	return layers.Private(dir)
 }
 
 // Layers is the layer store the images' layers are unpacked in.
@@ -125,13 +140,40 @@ func (s *Store) readBlob(d digest.Digest) ([]byte, error) {
 }
 
 // lock takes the index's flock: every read-modify-write of
-// repositories.json, and every deletion, happens under it.
+// repositories.json, and every deletion, happens under it. Whoever takes
+// it first sweeps what dead pulls left (see sweep).
 func (s *Store) lock() (unlock func(), err error) {
 	unlock, err = flock.Lock(filepath.Join(s.dir, "lock"))
 	if err != nil {
 		return nil, fmt.Errorf("lock image store: %w", err)
 	}
+	s.sweep()
 	return unlock, nil
+}
+
+// sweep removes, with the lock held, the temporaries of pulls whose
+// process is gone, as soon as the next command locks the store (not after
+// some age, which a slow pull may well reach):
+//
+//   - a blob's temporary file ("blobs/sha256/.<hex>.tmp", atomicfile's):
+//     blobs are written only with the lock held, so any one found by the
+//     holder of the lock was left by a writer that died;
+//   - a layer's temporary directory ("layers/sha256/.<hex>.tmp-*"), which
+//     a pull writes while it downloads, without the store's lock but with
+//     the layer's own (layers.Store.Sweep tells a dead writer's from a
+//     live one's by that lock).
+//
+// It is best effort: what it cannot remove now, the next one tries again.
+func (s *Store) sweep() {
+	blobs := filepath.Join(s.dir, "blobs", "sha256")
+	if entries, err := os.ReadDir(blobs); err == nil {
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), ".tmp") {
+				_ = os.Remove(filepath.Join(blobs, e.Name()))
+			}
+		}
+	}
+	_, _ = s.layers.Sweep()
 }
 
 // readIndex reads repositories.json; it is only ever replaced by rename,
@@ -518,34 +560,19 @@ func (s *Store) collect(ix *index, id, manifest digest.Digest) ([]string, error)
 		lines = append(lines, "Deleted: "+d.String())
 	}
 	// Blobs: this image's, and any other that no image references (left by
-	// an earlier crash), and temporary files of writers that died.
+	// an earlier crash). Temporary files went with sweep, under the lock.
 	entries, err := os.ReadDir(filepath.Join(s.dir, "blobs", "sha256"))
 	if err != nil {
 		return lines, errors.Join(append(errs, err)...)
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") { // a temporary file (atomicfile)
-			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
-				os.Remove(filepath.Join(s.dir, "blobs", "sha256", name))
-			}
+		if strings.HasPrefix(name, ".") {
 			continue
 		}
 		if d := digest.NewDigestFromEncoded(digest.SHA256, name); !keep[d] {
 			if err := os.Remove(s.blobPath(d)); err != nil {
 				errs = append(errs, err)
-			}
-		}
-	}
-	// Layers a killed pull was unpacking: temporary directories, renamed
-	// into place only when complete. One more than an hour old is not
-	// being written any more.
-	if entries, err := os.ReadDir(filepath.Join(s.layers.Root(), "sha256")); err == nil {
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-") {
-				if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
-					os.RemoveAll(filepath.Join(s.layers.Root(), "sha256", e.Name()))
-				}
 			}
 		}
 	}

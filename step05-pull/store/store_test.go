@@ -1,11 +1,13 @@
 package store
 
 import (
+	"archive/tar"
 	"bufio"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -13,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +29,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/require"
 
 	"minidocker/internal/imagebuild"
@@ -534,26 +538,267 @@ func TestPullByDigest(t *testing.T) {
 	require.Equal(t, img.ID, got.ID)
 }
 
-// TestRemoveCollectsStaleTemporaries: what killed pulls left more than an
-// hour ago (a blob or a layer being written) goes with the next rmi; a
-// fresh one, maybe being written now, stays.
-func TestRemoveCollectsStaleTemporaries(t *testing.T) {
+// TestSweepPlantedTemporaries: temporaries whose writer is gone (no lock
+// held on the layer), however young, go with the next command that locks
+// the store; one whose layer lock is held stays.
+func TestSweepPlantedTemporaries(t *testing.T) {
 	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
 	reg.Push(t, "app:1", testkit.Image(t, imagebuild.BusyboxConfig(), testkit.Layer(t, testkit.File("x", "x\n", 0o644))))
 	s := newStore(t)
 	pull(t, s, reg.Host()+"/app:1")
-	old := time.Now().Add(-2 * time.Hour)
-	staleBlob := filepath.Join(s.dir, "blobs", "sha256", ".abc.tmp")
-	staleLayer := filepath.Join(s.layers.Root(), "sha256", ".abc.tmp-1")
-	freshLayer := filepath.Join(s.layers.Root(), "sha256", ".def.tmp-2")
+	deadHex, liveHex := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	staleBlob := filepath.Join(s.dir, "blobs", "sha256", "."+deadHex+".tmp")
+	deadLayer := filepath.Join(s.layers.Root(), "sha256", "."+deadHex+".tmp-1")
+	liveLayer := filepath.Join(s.layers.Root(), "sha256", "."+liveHex+".tmp-2")
 	require.NoError(t, os.WriteFile(staleBlob, []byte("half"), 0o644))
-	require.NoError(t, os.MkdirAll(staleLayer, 0o755))
-	require.NoError(t, os.MkdirAll(freshLayer, 0o755))
-	require.NoError(t, os.Chtimes(staleBlob, old, old))
-	require.NoError(t, os.Chtimes(staleLayer, old, old))
-	_, err := s.Remove(reg.Host()+"/app:1", false, nil)
+	require.NoError(t, os.MkdirAll(filepath.Join(deadLayer, "etc"), 0o755))
+	require.NoError(t, os.MkdirAll(liveLayer, 0o755))
+	// A live unpack holds its layer's lock: another open file description
+	// of the lock file, as another process would have.
+	f, err := os.OpenFile(filepath.Join(s.layers.Root(), "locks", liveHex), os.O_CREATE|os.O_RDWR, 0o600)
 	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	require.NoError(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX))
+	_, err = s.Remove("nope", false, nil) // any command that locks the store
+	require.ErrorIs(t, err, ErrNotFound)
 	require.NoFileExists(t, staleBlob)
-	require.NoDirExists(t, staleLayer)
-	require.DirExists(t, freshLayer)
+	require.NoDirExists(t, deadLayer)
+	require.DirExists(t, liveLayer)
+	f.Close() // the live unpack died too
+	_, err = s.Remove("nope", false, nil)
+	require.ErrorIs(t, err, ErrNotFound)
+	require.NoDirExists(t, liveLayer)
+	img, err := s.Get(reg.Host() + "/app:1")
+	require.NoError(t, err)
+	require.True(t, s.Layers().Has(img.Config.RootFS.DiffIDs[0]), "a finished layer is not a temporary")
+}
+
+// tempLayers lists the layer temporaries under root, by diffID hex.
+func tempLayers(t *testing.T, root string) map[string]int {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(root, "layers", "sha256"))
+	require.NoError(t, err)
+	out := map[string]int{}
+	for _, e := range entries {
+		if hex, _, ok := strings.Cut(strings.TrimPrefix(e.Name(), "."), ".tmp-"); ok && strings.HasPrefix(e.Name(), ".") {
+			out[hex]++
+		}
+	}
+	return out
+}
+
+// startPull starts a pulling child process and returns once it reported
+// "Downloading" for a layer: it is writing a temporary layer directory.
+func startPull(t *testing.T, root, ref string) *exec.Cmd {
+	t.Helper()
+	cmd := childCmd(root, ref)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && !strings.HasSuffix(sc.Text(), ": "+registry.StatusDownloading) {
+	}
+	require.NoError(t, sc.Err())
+	go io.Copy(io.Discard, stdout)
+	return cmd
+}
+
+// TestSweepKilledPull: a pull killed (SIGKILL) in the middle of its
+// downloads leaves temporary layer directories; the next command that
+// locks the store removes them at once, while a concurrent live pull's
+// temporaries are kept and that pull completes.
+func TestSweepKilledPull(t *testing.T) {
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	dead := testkit.Image(t, imagebuild.BusyboxConfig(), randomLayer(t, "one", 3<<20), randomLayer(t, "two", 3<<20))
+	live := testkit.Image(t, imagebuild.BusyboxConfig(), randomLayer(t, "three", 8<<20))
+	reg.Push(t, "dead:1", dead)
+	reg.Push(t, "live:1", live)
+	reg.Push(t, "small:1", testkit.Image(t, imagebuild.BusyboxConfig(), testkit.Layer(t, testkit.File("s", "s\n", 0o644))))
+	host := slowProxy(t, reg.URL())
+	root := t.TempDir()
+	diffIDs := func(img v1.Image) []string {
+		cf, err := img.ConfigFile()
+		require.NoError(t, err)
+		var out []string
+		for _, d := range cf.RootFS.DiffIDs {
+			out = append(out, d.Hex)
+		}
+		return out
+	}
+
+	killed := startPull(t, root, host+"/dead:1")
+	require.NoError(t, killed.Process.Signal(syscall.SIGKILL))
+	var ee *exec.ExitError
+	require.True(t, errors.As(killed.Wait(), &ee) && !ee.Exited(), "the pull was killed")
+	left := tempLayers(t, root)
+	n := 0
+	for _, hex := range diffIDs(dead) {
+		n += left[hex]
+	}
+	require.NotZero(t, n, "the killed pull left temporaries %v: nothing to sweep, the test proves nothing", left)
+
+	running := startPull(t, root, host+"/live:1")
+	liveHex := diffIDs(live)[0]
+	require.NotZero(t, tempLayers(t, root)[liveHex], "the live pull is writing its layer")
+
+	// The next command: a pull of another image, at full speed; it locks
+	// the store to name its image.
+	s, err := Open(root)
+	require.NoError(t, err)
+	pull(t, s, reg.Host()+"/small:1")
+	left = tempLayers(t, root)
+	for _, hex := range diffIDs(dead) {
+		require.Zero(t, left[hex], "a temporary of the killed pull survived: %v", left)
+	}
+	// 8 MiB through the slow proxy take 2.5 s: it is still writing.
+	require.NotZero(t, left[liveHex], "the live pull's temporary was swept from under it")
+	require.NoError(t, running.Wait(), "the live pull completes")
+	img, err := s.Get(host + "/live:1")
+	require.NoError(t, err)
+	require.True(t, s.Layers().Has(img.Config.RootFS.DiffIDs[0]))
+	require.Empty(t, tempLayers(t, root))
+}
+
+// publicDir is a fresh directory any user may walk through (t.TempDir is
+// 0700, which would hide the store whatever its own modes).
+func publicDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "mdk-private-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	return dir
+}
+
+// TestSetuidLayerUnreachable: an image's setuid-root binary, unpacked in
+// the layer store, cannot be run (nor even reached) by another local user.
+func TestSetuidLayerUnreachable(t *testing.T) {
+	testkit.RequireRoot(t)
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	suid := testkit.Header(&tar.Header{Name: "bin/suid", Typeflag: tar.TypeReg, Mode: 0o4755, Uid: 0, Gid: 0}, "#!/bin/sh\nid\n")
+	reg.Push(t, "suid:1", testkit.Image(t, imagebuild.BusyboxConfig(), testkit.Layer(t, suid)))
+	root := filepath.Join(publicDir(t), "root")
+	s, err := Open(root)
+	require.NoError(t, err)
+	img, _, _ := pull(t, s, reg.Host()+"/suid:1")
+	bin := filepath.Join(s.Layers().Path(img.Config.RootFS.DiffIDs[0]), "bin", "suid")
+	fi, err := os.Stat(bin)
+	require.NoError(t, err)
+	require.Equal(t, os.ModeSetuid, fi.Mode()&os.ModeSetuid, "the layer keeps its setuid bit: the store is what protects it")
+
+	for _, p := range []string{bin, root, s.Layers().Root(), filepath.Join(root, "images", "blobs")} {
+		// As nobody: execve(2) of the binary, and a directory listing.
+		cmd := exec.Command(bin)
+		if p != bin {
+			cmd = exec.Command("/usr/bin/busybox", "ls", p)
+		}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := cmd.CombinedOutput()
+		if p == bin {
+			require.ErrorIs(t, err, syscall.EACCES, "uid 65534 ran %s: %s", bin, out)
+		} else {
+			require.Error(t, err, "uid 65534 listed %s: %s", p, out)
+			require.Contains(t, string(out), "Permission denied", p)
+		}
+	}
+}
+
+// TestOpenFixesOldRoot: a data root an older version made 0755 is 0700
+// after the next Open.
+func TestOpenFixesOldRoot(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "root")
+	dirs := []string{"", "images", "images/blobs", "images/blobs/sha256", "layers", "layers/sha256", "layers/l", "layers/locks"}
+	for _, d := range dirs {
+		require.NoError(t, os.MkdirAll(filepath.Join(root, d), 0o755))
+		require.NoError(t, os.Chmod(filepath.Join(root, d), 0o755))
+	}
+	_, err := Open(root)
+	require.NoError(t, err)
+	for _, d := range dirs {
+		fi, err := os.Stat(filepath.Join(root, d))
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "%s/%s", root, d)
+	}
+	// And a new one is 0700 from the start.
+	fresh := filepath.Join(t.TempDir(), "new")
+	_, err = Open(fresh)
+	require.NoError(t, err)
+	for _, d := range dirs {
+		fi, err := os.Stat(filepath.Join(fresh, d))
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), "%s/%s", fresh, d)
+	}
+}
+
+// TestInvalidDigestsRefused: a malformed digest anywhere in what the
+// registry serves (a diff_id, a layer or config digest in the manifest, an
+// index entry) fails the pull with a clear error, stores nothing, and
+// never panics (a diff_id "sha256:ab" once did: index out of range).
+func TestInvalidDigestsRefused(t *testing.T) {
+	layer := testkit.LayerTar(t, testkit.File("a", "a\n", 0o644))
+	layerDigest := digest.FromBytes(layer)
+	config := func(diffID string) []byte {
+		return fmt.Appendf(nil, `{"architecture":%q,"os":"linux","config":{"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":[%q]}}`, runtime.GOARCH, diffID)
+	}
+	manifest := func(cfg []byte, cfgDigest, layerDigest string) []byte {
+		return fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":%q,"digest":%q,"size":%d},"layers":[{"mediaType":%q,"digest":%q,"size":%d}]}`,
+			ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageConfig, cfgDigest, len(cfg), ocispec.MediaTypeImageLayer, layerDigest, len(layer))
+	}
+	goodCfg := config(layerDigest.String())
+	goodManifest := manifest(goodCfg, digest.FromBytes(goodCfg).String(), layerDigest.String())
+	tests := []struct {
+		name      string
+		mediaType string
+		manifest  []byte
+		blobs     [][]byte
+		want      string // the error, after "pull HOST/bad:1: "
+		serve     bool   // the registry refuses to store it: only served
+	}{{
+		name: "diff_id", mediaType: ocispec.MediaTypeImageManifest,
+		manifest: manifest(config("sha256:ab"), digest.FromBytes(config("sha256:ab")).String(), layerDigest.String()),
+		blobs:    [][]byte{config("sha256:ab"), layer},
+		want:     `invalid diff_id "sha256:ab" in image config: invalid checksum digest length`,
+	}, {
+		name: "layer digest", mediaType: ocispec.MediaTypeImageManifest,
+		manifest: manifest(goodCfg, digest.FromBytes(goodCfg).String(), "sha256:../../x"),
+		blobs:    [][]byte{goodCfg, layer},
+		want:     `invalid layer digest "sha256:../../x" in manifest sha256:`,
+	}, {
+		name: "config digest", mediaType: ocispec.MediaTypeImageManifest,
+		manifest: manifest(goodCfg, "sha256:"+strings.Repeat("Z", 64), layerDigest.String()),
+		blobs:    [][]byte{goodCfg, layer},
+		want:     `invalid config digest "sha256:` + strings.Repeat("Z", 64) + `" in manifest sha256:`,
+	}, {
+		name: "index entry", mediaType: ocispec.MediaTypeImageIndex,
+		manifest: fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":%q,"manifests":[{"mediaType":%q,"digest":"sha256:%s","size":10,"platform":{"os":"linux","architecture":%q}}]}`,
+			ocispec.MediaTypeImageIndex, ocispec.MediaTypeImageManifest, strings.Repeat("A", 64), runtime.GOARCH),
+		want:  `invalid manifest digest "sha256:` + strings.Repeat("A", 64) + `" in index sha256:`,
+		serve: true,
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+			if tc.serve {
+				reg.ServeManifest("bad:1", tc.mediaType, tc.manifest)
+			} else {
+				reg.PushRaw(t, "bad:1", tc.mediaType, tc.manifest, tc.blobs...)
+			}
+			s := newStore(t)
+			ref := reg.Host() + "/bad:1"
+			_, _, err := s.Pull(context.Background(), client(t), reference.MustParse(ref), nil)
+			require.ErrorIs(t, err, registry.ErrInvalidDigest)
+			require.True(t, strings.HasPrefix(err.Error(), "pull "+ref+": "+tc.want), "error %q, want it to start with %q", err, "pull "+ref+": "+tc.want)
+			blobs, layerDirs, refs := storeFiles(t, s)
+			require.Empty(t, blobs)
+			require.Empty(t, layerDirs)
+			require.Zero(t, refs)
+		})
+	}
+	// The same registry serves a good one: the fixture is not what fails.
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	reg.PushRaw(t, "good:1", ocispec.MediaTypeImageManifest, goodManifest, goodCfg, layer)
+	img, _, _ := pull(t, newStore(t), reg.Host()+"/good:1")
+	require.Equal(t, []digest.Digest{layerDigest}, img.Config.RootFS.DiffIDs)
 }
