@@ -247,3 +247,23 @@ func TestNameConflict(t *testing.T) {
 	r = f.run(t, "run", "--name", "one", f.image, "true")
 	require.Equal(t, 0, r.Code, "the name is free once its container exited; stderr: %s", r.Stderr)
 }
+
+// --hostname is checked as Docker checks it before anything is made: a
+// newline would otherwise write an /etc/hosts line of its choosing.
+func TestHostnameValidated(t *testing.T) {
+	f := setup(t)
+	r := f.run(t, "run", "--hostname", "web.example", f.image, "sh", "-c", "hostname; tail -n 1 /etc/hosts; cat /etc/hostname")
+	require.Equal(t, 0, r.Code, "stderr: %s", r.Stderr)
+	require.Regexp(t, `^web\.example\n172\.30\.\d+\.\d+\tweb\.example\nweb\.example\n$`, r.Stdout)
+
+	before, err := os.ReadDir(f.root + "/containers")
+	require.NoError(t, err)
+	for _, name := range []string{"web\n10.0.0.9 registry.local", "web db", "-web", strings.Repeat("a", 65)} {
+		r := f.run(t, "run", "--hostname", name, f.image, "true")
+		require.Equal(t, 125, r.Code, "--hostname %q: stdout %q stderr %q", name, r.Stdout, r.Stderr)
+		require.Contains(t, r.Stderr, "invalid hostname format: "+name)
+	}
+	after, err := os.ReadDir(f.root + "/containers")
+	require.NoError(t, err)
+	require.Equal(t, len(before), len(after), "containers made for refused host names")
+}

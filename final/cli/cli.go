@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"syscall"
 
@@ -104,6 +105,19 @@ func (a *app) command() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&a.root, "root", stepcli.DataRoot(), "the data directory for images and containers ($MINIDOCKER_ROOT)")
+	// Before any command uses it: a relative root is the caller's cwd's,
+	// and the monitor runs with cwd "/" (it must not hold a directory busy).
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if a.root == "" {
+			return &exitError{code: process.ExitToolFailed, err: errors.New("the data root (--root, $MINIDOCKER_ROOT) must not be empty")}
+		}
+		abs, err := filepath.Abs(a.root)
+		if err != nil {
+			return &exitError{code: process.ExitToolFailed, err: fmt.Errorf("data root %s: %w", a.root, err)}
+		}
+		a.root = abs
+		return nil
+	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

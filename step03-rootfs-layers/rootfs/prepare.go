@@ -65,8 +65,12 @@ func (f *RunFlags) Register(fs *flag.FlagSet, root string) {
 	fs.StringVar(&f.Root, "root", root, "data `DIR`ectory for images, layers and containers")
 }
 
-// Parse checks -v and -e, and that we are root, before anything is made.
+// Parse checks -v, -e and --hostname, and that we are root, before
+// anything is made.
 func (f *RunFlags) Parse() ([]Mount, []string, error) {
+	if err := namespaces.ValidateHostname(f.Hostname); err != nil {
+		return nil, nil, err
+	}
 	mounts, err := ParseVolumes(f.Volumes)
 	if err != nil {
 		return nil, nil, err

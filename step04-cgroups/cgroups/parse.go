@@ -18,18 +18,35 @@ const MinMemory = 6 << 20
 var sizeRE = regexp.MustCompile(`^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$`)
 
 // ParseMemory reads a size as docker run -m does: a number with an
-// optional k, m, g, t or p suffix (any case, units of 1024).
+// optional k, m, g, t or p suffix (any case, units of 1024). A size that
+// does not fit in an int64 is refused: converted blindly, 9999999999p
+// would wrap to a negative number, which every later check reads as "no
+// limit".
 func ParseMemory(s string) (int64, error) {
+	invalid := &ValueError{Value: s, Err: fmt.Errorf("invalid size: '%s'", s)}
 	m := sizeRE.FindStringSubmatch(s)
 	if m == nil {
-		return 0, &ValueError{Value: s, Err: fmt.Errorf("invalid size: '%s'", s)}
-	}
-	f, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		return 0, &ValueError{Value: s, Err: fmt.Errorf("invalid size: '%s'", s)}
+		return 0, invalid
 	}
 	shift := map[string]uint{"": 0, "k": 10, "m": 20, "g": 30, "t": 40, "p": 50}[strings.ToLower(m[2])]
-	return int64(f * float64(uint64(1)<<shift)), nil
+	// A whole number is exact in integers: checked before the shift.
+	if n, err := strconv.ParseUint(m[1], 10, 64); err == nil {
+		if n > math.MaxInt64>>shift {
+			return 0, invalid
+		}
+		return int64(n << shift), nil
+	}
+	// A fraction ("1.5g") goes through a float64, exact enough for sizes:
+	// 2^63 is the first float64 an int64 cannot hold.
+	f, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, invalid
+	}
+	size := f * float64(uint64(1)<<shift)
+	if size >= math.MaxInt64 { // float64(MaxInt64) is 2^63
+		return 0, invalid
+	}
+	return int64(size), nil
 }
 
 // CheckMemory applies Docker's minimum (MinMemory). The message is
@@ -58,11 +75,21 @@ func ParseCPUs(s string) (quota int64, err error) {
 	return int64(math.Round(f * DefaultCPUPeriod)), nil
 }
 
+// The range of v1 cpu.shares (the kernel's MIN_SHARES and MAX_SHARES).
+const (
+	MinCPUShares = 2
+	MaxCPUShares = 262144
+)
+
 // SharesToWeight converts v1 cpu.shares (2..262144, default 1024) to v2
-// cpu.weight (1..10000, default 100), as runc does.
+// cpu.weight (1..10000, default 100), as runc does. Shares out of range
+// are clamped first, as Docker clamps them and the v1 kernel does: the
+// formula's unsigned arithmetic would otherwise wrap (1-2 is 2^64-1) and
+// give a weight the kernel refuses.
 func SharesToWeight(shares uint64) uint64 {
 	if shares == 0 {
 		return 0
 	}
+	shares = min(max(shares, MinCPUShares), MaxCPUShares)
 	return 1 + ((shares-2)*9999)/262142
 }

@@ -3,7 +3,9 @@ package cgroups
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -28,6 +30,18 @@ func TestParseMemory(t *testing.T) {
 		{"empty", "", 0, "invalid size: ''"},
 		{"negative", "-1m", 0, "invalid size: '-1m'"},
 		{"no number", "m", 0, "invalid size: 'm'"},
+		// The largest size an int64 holds, and past it: a wrap to a
+		// negative number would mean no limit at all.
+		{"largest whole pebibytes", "8191p", 8191 << 50, ""},
+		{"largest bytes", "9223372036854775807", math.MaxInt64, ""},
+		{"fraction near the top", "8191.5p", 8191<<50 + 1<<49, ""},
+		{"fraction past the top", "8192.5p", 0, "invalid size: '8192.5p'"},
+		{"2^63 bytes", "9223372036854775808", 0, "invalid size: '9223372036854775808'"},
+		{"8192p is 2^63", "8192p", 0, "invalid size: '8192p'"},
+		{"overflows int64", "9999999999p", 0, "invalid size: '9999999999p'"},
+		{"overflows float64", "1" + strings.Repeat("0", 400), 0, "invalid size: '1" + strings.Repeat("0", 400) + "'"},
+		{"fraction overflows float64", "1" + strings.Repeat("0", 400) + ".5", 0, "invalid size: '1" + strings.Repeat("0", 400) + ".5'"},
+		{"huge terabytes", "99999999t", 0, "invalid size: '99999999t'"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,6 +101,10 @@ func TestParseCPUs(t *testing.T) {
 		{"zero", "0", 0, rangeErr},
 		{"negative", "-1", 0, rangeErr},
 		{"more than the host has", fmt.Sprint(n + 1), 0, rangeErr},
+		{"past int64 once scaled", "1e300", 0, rangeErr},
+		{"past float64", "1e400", 0, "failed to parse 1e400 as a rational number"},
+		{"infinity", "Inf", 0, "failed to parse Inf as a rational number"},
+		{"not a number (NaN)", "NaN", 0, "failed to parse NaN as a rational number"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -114,6 +132,12 @@ func TestSharesToWeight(t *testing.T) {
 		{"default", 1024, 39},
 		{"largest", 262144, 10000},
 		{"unset", 0, 0},
+		// Out of the kernel's range: clamped as Docker clamps cpu.shares
+		// (2..262144), never wrapped around by the unsigned arithmetic.
+		{"below the smallest", 1, 1},
+		{"above the largest", 262145, 10000},
+		{"huge", 1 << 62, 10000},
+		{"largest uint64", math.MaxUint64, 10000},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -134,6 +134,18 @@ func NewPlan(root, mode, bridge string, subnet netip.Prefix, ports []portmap.Map
 // place, to pass with the volumes. names are the container's host name
 // and any other name (--name) it answers to in its own /etc/hosts.
 func (p *Plan) Files(dir string, names ...string) ([]rootfs.Mount, error) {
+	if len(names) == 0 {
+		return nil, errors.New("container files: no host name")
+	}
+	// Checked before anything is written.
+	hostname, err := network.HostnameFile(names[0])
+	if err != nil {
+		return nil, err
+	}
+	hosts, err := network.HostsFile(netip.Addr{}, names...)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -155,11 +167,7 @@ func (p *Plan) Files(dir string, names ...string) ([]rootfs.Mount, error) {
 	if p.Mode == Host {
 		resolv = hostConf // the host's network: its resolvers work as they are
 	}
-	files := map[string][]byte{
-		"hostname":    network.HostnameFile(names[0]),
-		"hosts":       network.HostsFile(strings.Join(names, " "), netip.Addr{}),
-		"resolv.conf": resolv,
-	}
+	files := map[string][]byte{"hostname": hostname, "hosts": hosts, "resolv.conf": resolv}
 	var mounts []rootfs.Mount
 	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
 		path := filepath.Join(dir, name)
@@ -204,8 +212,11 @@ func (p *Plan) Attach(ctx context.Context, id string, pid int, dir string, names
 	}
 	// The file is bind-mounted by inode: writing it in place (not by
 	// rename) is what the container sees.
-	hosts := network.HostsFile(strings.Join(names, " "), ep.IP)
-	if err := os.WriteFile(filepath.Join(dir, "hosts"), hosts, 0o644); err != nil {
+	hosts, err := network.HostsFile(ep.IP, names...)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "hosts"), hosts, 0o644)
+	}
+	if err != nil {
 		return nil, errors.Join(err, p.Net.Detach(id))
 	}
 	return ep, nil

@@ -85,3 +85,23 @@ func TestFilesAndNamespaces(t *testing.T) {
 	require.False(t, cfg.Has(namespaces.Net), "host shares the host's")
 	require.True(t, cfg.Has(namespaces.PID))
 }
+
+// A name that would add lines to /etc/hosts is refused before any file is
+// written, whatever path it took to Files.
+func TestFilesRefusesBadNames(t *testing.T) {
+	f, err := parse(t, "--network", "none")
+	require.NoError(t, err)
+	p, err := f.Plan(t.TempDir())
+	require.NoError(t, err)
+	for _, names := range [][]string{
+		{"web\n10.0.0.9 registry.local"},
+		{"abc123", "web db"},
+		{},
+	} {
+		dir := filepath.Join(t.TempDir(), "net")
+		_, err := p.Files(dir, names...)
+		require.Error(t, err, "Files(%q)", names)
+		_, statErr := os.Stat(dir)
+		require.ErrorIs(t, statErr, os.ErrNotExist, "Files(%q) made %s", names, dir)
+	}
+}

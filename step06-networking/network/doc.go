@@ -14,8 +14,11 @@
 // its neighbours goes to the host, which routes it on (net.ipv4.ip_forward=1).
 //
 // nftables (our own table, `ip minidocker`, never anyone else's) then does
-// the address translation, in four base chains:
+// the address translation, in five base chains:
 //
+//   - raw (a filter chain on the prerouting hook, priority raw, the first
+//     to see a packet): drop what comes in on the bridge for 127.0.0.0/8,
+//     the host's loopback (see below);
 //   - postrouting: masquerade what leaves the subnet by any other link,
 //     so the world sees the host's address and the replies find their way
 //     back;
@@ -43,6 +46,20 @@
 // process per port that outlives the CLI; the rules need nothing running,
 // and keep the DNAT story in one place.
 //
+// route_localnet has a price: it also makes the kernel accept packets for
+// 127.0.0.0/8 that come *in* on the bridge. A container that routes
+// 127.0.0.1 via the gateway (with CAP_NET_ADMIN in its namespace) or writes
+// such a frame itself (CAP_NET_RAW) then reaches every service the host
+// binds to 127.0.0.1 only, a local registry, a database, an admin API. The
+// raw chain drops them: `iifname "minidocker0" ip daddr 127.0.0.0/8 drop`,
+// the rule kube-proxy added for the same hole (CVE-2020-8558, as "block
+// incoming localnet connections" in the input chain). Ours sits in
+// prerouting at priority raw, before routing and before conntrack, where
+// the replies to the host's own 127.0.0.1 -> published port connections
+// still carry the gateway's address (conntrack rewrites them to 127.0.0.1
+// later, at dstnat), so they pass; an input chain (priority filter) would
+// see them as 127.0.0.1 and need kube-proxy's `ct state` exceptions.
+//
 // Modes `--network none` (only lo: LoopbackUp) and `--network host` (no
 // namespace at all) are the caller's; HostsFile and ResolvConf make the
 // container's /etc/hosts and /etc/resolv.conf in every mode.
@@ -56,7 +73,8 @@
 //     /proc/sys/net/ipv4/conf/minidocker0/route_localnet. ip_forward stays
 //     1 afterwards, as Docker leaves it: other things may rely on it by then.
 //  3. one nftables batch (a transaction): NEWTABLE ip minidocker, NEWCHAIN
-//     ×4, NEWRULE ×5 for the network.
+//     ×5, NEWRULE ×6 for the network (an older table with fewer rules
+//     of the network has them replaced in the same batch).
 //
 // Attach, per container:
 //

@@ -16,3 +16,7 @@ var ErrInvalidID = errors.New("invalid container id")
 
 // ErrAttached is returned by Attach for an ID that is already attached.
 var ErrAttached = errors.New("container already attached")
+
+// ErrInvalidName is returned by HostsFile and HostnameFile for a name that
+// would break the file's format.
+var ErrInvalidName = errors.New("invalid host name")

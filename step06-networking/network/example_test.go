@@ -20,7 +20,11 @@ func ExampleResolvConf() {
 }
 
 func ExampleHostsFile() {
-	fmt.Print(string(network.HostsFile("3f2a1b4c5d6e", netip.MustParseAddr("172.17.0.2"))))
+	hosts, err := network.HostsFile(netip.MustParseAddr("172.17.0.2"), "3f2a1b4c5d6e", "web")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(string(hosts))
 	// Output:
 	// 127.0.0.1	localhost
 	// ::1	localhost ip6-localhost ip6-loopback
@@ -28,7 +32,7 @@ func ExampleHostsFile() {
 	// ff00::0	ip6-mcastprefix
 	// ff02::1	ip6-allnodes
 	// ff02::2	ip6-allrouters
-	// 172.17.0.2	3f2a1b4c5d6e
+	// 172.17.0.2	3f2a1b4c5d6e web
 }
 
 // The whole life of a container on the default network, as `minidocker run

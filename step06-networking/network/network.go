@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"unicode"
 
 	"minidocker/step06-networking/portmap"
 )
@@ -121,13 +122,27 @@ func MACFor(ip netip.Addr) net.HardwareAddr {
 	return net.HardwareAddr{0x02, 0x42, b[0], b[1], b[2], b[3]}
 }
 
-// HostnameFile is the content of a container's /etc/hostname.
-func HostnameFile(name string) []byte { return []byte(name + "\n") }
+// HostnameFile is the content of a container's /etc/hostname. A name that
+// could break the file's one-line format is refused (see CheckHostName).
+func HostnameFile(name string) ([]byte, error) {
+	if err := CheckHostName(name); err != nil {
+		return nil, fmt.Errorf("/etc/hostname: %w", err)
+	}
+	return []byte(name + "\n"), nil
+}
 
 // HostsFile is the content of a container's /etc/hosts, as Docker writes it:
-// localhost, the IPv6 names, and the container's own name on its address
-// (left out when ip is the zero Addr, as with --network none or host).
-func HostsFile(name string, ip netip.Addr) []byte {
+// localhost, the IPv6 names, and the container's own names on its address
+// (left out when ip is the zero Addr, as with --network none or host). Each
+// name is checked with CheckHostName: the file is one entry per line and
+// names are separated by blanks, so a newline in a name would add an entry
+// of its choosing and a space an alias.
+func HostsFile(ip netip.Addr, names ...string) ([]byte, error) {
+	for _, name := range names {
+		if err := CheckHostName(name); err != nil {
+			return nil, fmt.Errorf("/etc/hosts: %w", err)
+		}
+	}
 	var b bytes.Buffer
 	b.WriteString("127.0.0.1\tlocalhost\n")
 	b.WriteString("::1\tlocalhost ip6-localhost ip6-loopback\n")
@@ -135,10 +150,24 @@ func HostsFile(name string, ip netip.Addr) []byte {
 	b.WriteString("ff00::0\tip6-mcastprefix\n")
 	b.WriteString("ff02::1\tip6-allnodes\n")
 	b.WriteString("ff02::2\tip6-allrouters\n")
-	if ip.IsValid() && name != "" {
-		fmt.Fprintf(&b, "%s\t%s\n", ip, name)
+	if ip.IsValid() && len(names) > 0 {
+		fmt.Fprintf(&b, "%s\t%s\n", ip, strings.Join(names, " "))
 	}
-	return b.Bytes()
+	return b.Bytes(), nil
+}
+
+// CheckHostName refuses a name that cannot be one field of /etc/hosts: empty,
+// or with a blank, a control character (newline, NUL...) or a '#' (the start
+// of a comment). The callers validated --hostname and --name already
+// (Docker's rules, stricter); this is the last line of defence, where the
+// file is written, for any other path a name may take to it.
+func CheckHostName(name string) error {
+	if name == "" || strings.ContainsFunc(name, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || r == '#'
+	}) {
+		return fmt.Errorf("%q: %w", name, ErrInvalidName)
+	}
+	return nil
 }
 
 // ResolvConf is the content of a container's /etc/resolv.conf made from the

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/nftables"
 	"github.com/stretchr/testify/require"
 	"github.com/vishvananda/netlink"
 
@@ -49,14 +50,27 @@ func TestEnsureBridge(t *testing.T) {
 		}
 	}
 
-	// Once or twice: the same five rules of the network, nothing else.
-	wantRules := map[string]int{"minidocker net " + cfg.Bridge: 5}
+	// Once or twice: the same six rules of the network, nothing else.
+	wantRules := map[string]int{"minidocker net " + cfg.Bridge: 6}
 	if diff := cmp.Diff(wantRules, comments(t, cfg.Table)); diff != "" {
 		t.Errorf("rules after EnsureBridge (-want +got):\n%s", diff)
 	}
 	require.NoError(t, n.EnsureBridge())
 	if diff := cmp.Diff(wantRules, comments(t, cfg.Table)); diff != "" {
 		t.Errorf("rules after a second EnsureBridge (-want +got):\n%s", diff)
+	}
+
+	// A table made by an older version, without the loopback guard in
+	// chain raw: EnsureBridge brings the network's rules up to date.
+	c, err := nftables.New()
+	require.NoError(t, err)
+	table := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: cfg.Table}
+	c.FlushChain(&nftables.Chain{Table: table, Name: "raw"})
+	require.NoError(t, c.Flush())
+	require.Equal(t, 5, comments(t, cfg.Table)["minidocker net "+cfg.Bridge], "rules after flushing chain raw")
+	require.NoError(t, n.EnsureBridge())
+	if diff := cmp.Diff(wantRules, comments(t, cfg.Table)); diff != "" {
+		t.Errorf("rules after EnsureBridge on an old table (-want +got):\n%s", diff)
 	}
 }
 
@@ -343,7 +357,7 @@ func TestTeardownSharedTable(t *testing.T) {
 
 	require.NoError(t, first.Teardown())
 	got := comments(t, cfg.Table)
-	if got["minidocker net "+first.Config().Bridge] != 0 || got["minidocker net "+cfg.Bridge] != 5 {
+	if got["minidocker net "+first.Config().Bridge] != 0 || got["minidocker net "+cfg.Bridge] != 6 {
 		t.Errorf("after the first Teardown rules are %v, want only the second network's", got)
 	}
 	require.NoError(t, second.Teardown())

@@ -92,20 +92,50 @@ func TestHostsFile(t *testing.T) {
 	const base = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n" +
 		"ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
 	tests := []struct {
-		name     string
-		hostname string
-		ip       netip.Addr
-		want     string
+		name    string
+		names   []string
+		ip      netip.Addr
+		want    string
+		wantErr bool
 	}{
-		{"bridge", "3f2a1b4c5d6e", netip.MustParseAddr("172.17.0.2"), base + "172.17.0.2\t3f2a1b4c5d6e\n"},
-		{"no address (none, host)", "web", netip.Addr{}, base},
+		{"bridge", []string{"3f2a1b4c5d6e"}, netip.MustParseAddr("172.17.0.2"), base + "172.17.0.2\t3f2a1b4c5d6e\n", false},
+		{"with --name", []string{"3f2a1b4c5d6e", "web"}, netip.MustParseAddr("172.17.0.2"), base + "172.17.0.2\t3f2a1b4c5d6e web\n", false},
+		{"no address (none, host)", []string{"web"}, netip.Addr{}, base, false},
+		// Names that would write lines or aliases of their own.
+		{"newline", []string{"web\n10.0.0.9 registry.local"}, netip.MustParseAddr("172.17.0.2"), "", true},
+		{"newline without an address", []string{"web\n10.0.0.9 registry.local"}, netip.Addr{}, "", true},
+		{"carriage return", []string{"web\r"}, netip.MustParseAddr("172.17.0.2"), "", true},
+		{"space", []string{"web registry.local"}, netip.MustParseAddr("172.17.0.2"), "", true},
+		{"tab in the second name", []string{"web", "db\tx"}, netip.MustParseAddr("172.17.0.2"), "", true},
+		{"NUL", []string{"web\x00"}, netip.MustParseAddr("172.17.0.2"), "", true},
+		{"comment", []string{"web#x"}, netip.MustParseAddr("172.17.0.2"), "", true},
+		{"empty", []string{""}, netip.MustParseAddr("172.17.0.2"), "", true},
+		{"unicode line separator", []string{"web\u2028x"}, netip.MustParseAddr("172.17.0.2"), "", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := string(network.HostsFile(tc.hostname, tc.ip)); got != tc.want {
-				t.Errorf("HostsFile(%q, %v) =\n%s\nwant\n%s", tc.hostname, tc.ip, got, tc.want)
+			got, err := network.HostsFile(tc.ip, tc.names...)
+			if tc.wantErr {
+				if !errors.Is(err, network.ErrInvalidName) || got != nil {
+					t.Errorf("HostsFile(%v, %q) = %q, %v; want ErrInvalidName and no content", tc.ip, tc.names, got, err)
+				}
+				return
+			}
+			if err != nil || string(got) != tc.want {
+				t.Errorf("HostsFile(%v, %q) =\n%s%v\nwant\n%s", tc.ip, tc.names, got, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestHostnameFile(t *testing.T) {
+	if got, err := network.HostnameFile("web"); err != nil || string(got) != "web\n" {
+		t.Errorf("HostnameFile(web) = %q, %v; want \"web\\n\"", got, err)
+	}
+	for _, name := range []string{"web\nx", "web x", "", "a\x00"} {
+		if got, err := network.HostnameFile(name); !errors.Is(err, network.ErrInvalidName) || got != nil {
+			t.Errorf("HostnameFile(%q) = %q, %v; want ErrInvalidName", name, got, err)
+		}
 	}
 }
 

@@ -17,9 +17,11 @@ import (
 	"minidocker/step06-networking/portmap"
 )
 
-// The table holds four base chains; the rules say, in nft(8) syntax
+// The table holds five base chains; the rules say, in nft(8) syntax
 // (`nft list table ip minidocker` shows them):
 //
+//	chain raw         { type filter hook prerouting priority raw; policy accept; }
+//	    iifname "minidocker0" ip daddr 127.0.0.0/8 drop                     comment "minidocker net minidocker0"
 //	chain prerouting  { type nat hook prerouting priority dstnat; }
 //	    fib daddr type local [ip daddr HOSTIP] meta l4proto tcp th dport 8080 dnat to 172.17.0.2:80  comment "minidocker ctr ID"
 //	chain output      { type nat hook output priority dstnat; }
@@ -32,6 +34,7 @@ import (
 //	    iifname "minidocker0" accept                                         comment "minidocker net minidocker0"
 //	    oifname "minidocker0" accept                                         comment "minidocker net minidocker0"
 const (
+	chainRaw         = "raw"
 	chainPrerouting  = "prerouting"
 	chainOutput      = "output"
 	chainPostrouting = "postrouting"
@@ -51,6 +54,8 @@ func (n *Network) chains() map[string]*nftables.Chain {
 	t := n.table()
 	accept := nftables.ChainPolicyAccept
 	return map[string]*nftables.Chain{
+		chainRaw: {Name: chainRaw, Table: t, Type: nftables.ChainTypeFilter,
+			Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityRaw, Policy: &accept},
 		chainPrerouting: {Name: chainPrerouting, Table: t, Type: nftables.ChainTypeNAT,
 			Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityNATDest},
 		chainOutput: {Name: chainOutput, Table: t, Type: nftables.ChainTypeNAT,
@@ -75,17 +80,24 @@ func (n *Network) ensureRules() error {
 		return err
 	}
 	chains := n.chains()
+	var old []*nftables.Rule
 	if exists {
-		rules, err := n.taggedRules(c, networkTag(n.cfg.Bridge))
-		if err != nil {
+		if old, err = n.taggedRules(c, networkTag(n.cfg.Bridge)); err != nil {
 			return err
 		}
-		if len(rules) > 0 {
+		if len(old) == networkRules {
 			return nil
 		}
 	}
+	// A network made by an older version has fewer rules (no loopback
+	// guard): its rules are replaced, in the same transaction.
+	for _, r := range old {
+		if err := c.DelRule(r); err != nil {
+			return err
+		}
+	}
 	c.AddTable(n.table())
-	for _, name := range []string{chainPrerouting, chainOutput, chainPostrouting, chainForward} {
+	for _, name := range []string{chainRaw, chainPrerouting, chainOutput, chainPostrouting, chainForward} {
 		c.AddChain(chains[name])
 	}
 	tag := networkTag(n.cfg.Bridge)
@@ -93,6 +105,16 @@ func (n *Network) ensureRules() error {
 	add := func(chain string, exprs ...[]expr.Any) {
 		c.AddRule(&nftables.Rule{Table: n.table(), Chain: chains[chain], Exprs: slices.Concat(exprs...), UserData: comment(tag)})
 	}
+	// The host's loopback is not the containers' business. route_localnet=1
+	// (below, for -p on 127.0.0.1) also lets the kernel accept packets for
+	// 127.0.0.0/8 that come in on the bridge, so a container that sends
+	// them to the gateway's MAC reaches whatever the host binds to
+	// 127.0.0.1. Dropped here, in prerouting at priority raw: before
+	// routing (which would deliver them to lo) and before conntrack, so the
+	// replies of the host's own 127.0.0.1 -> published port connections,
+	// which still carry the gateway's address at this point (conntrack
+	// turns it back into 127.0.0.1 later, at dstnat), pass.
+	add(chainRaw, iifname(br), daddrIn(netip.MustParsePrefix("127.0.0.0/8")), drop())
 	// Containers going out: their source becomes the host's address on the way out.
 	add(chainPostrouting, saddrIn(n.cfg.Subnet), oifname(br, expr.CmpOpNeq), masquerade())
 	// The host reaching a published port on 127.0.0.1: after DNAT the packet
@@ -216,11 +238,21 @@ func (n *Network) rulesWhere(c *nftables.Conn, match func(comment string) bool) 
 // comment is a rule comment the way nft(8) stores it, so `nft list` shows it.
 func comment(s string) []byte { return userdata.AppendString(nil, userdata.TypeComment, s) }
 
+// networkRules is how many rules ensureRules adds for one network.
+const networkRules = 6
+
 // saddrIn: ip saddr PREFIX.
-func saddrIn(p netip.Prefix) []expr.Any {
+func saddrIn(p netip.Prefix) []expr.Any { return addrIn(12, p) }
+
+// daddrIn: ip daddr PREFIX.
+func daddrIn(p netip.Prefix) []expr.Any { return addrIn(16, p) }
+
+// addrIn compares the IPv4 header's address at offset (12 source, 16
+// destination) with a prefix.
+func addrIn(offset uint32, p netip.Prefix) []expr.Any {
 	mask := netipMask(p.Bits())
 	return []expr.Any{
-		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
 		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: mask, Xor: make([]byte, 4)},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: p.Masked().Addr().AsSlice()},
 	}
@@ -277,6 +309,8 @@ const ipsDstNAT = 1 << 5
 func masquerade() []expr.Any { return []expr.Any{&expr.Masq{}} }
 
 func accept() []expr.Any { return []expr.Any{&expr.Verdict{Kind: expr.VerdictAccept}} }
+
+func drop() []expr.Any { return []expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}} }
 
 // dnat: fib daddr type local [ip daddr HOSTIP] meta l4proto PROTO th dport
 // HOSTPORT dnat to IP:CONTAINERPORT.
