@@ -1,0 +1,125 @@
+package cgroups
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"minidocker/internal/testkit"
+)
+
+// TestDeviceProgramLoads hands the program to the kernel's verifier
+// (BPF_PROG_LOAD of a BPF_PROG_TYPE_CGROUP_DEVICE program), which works on
+// any host with BPF, also one whose devices controller is v1 like the
+// course VM: only attaching it needs a v2 cgroup.
+func TestDeviceProgramLoads(t *testing.T) {
+	testkit.RequireRoot(t)
+	prog, err := LoadDeviceProgram(DefaultDeviceRules)
+	require.NoError(t, err, "the verifier refused the device program")
+	require.NoError(t, prog.Close())
+	// The smallest program (deny all) loads too.
+	prog, err = LoadDeviceProgram([]DeviceRule{{Type: 'a', Major: Any, Minor: Any, Access: "rwm"}})
+	require.NoError(t, err)
+	require.NoError(t, prog.Close())
+	// And the kernel does check: a program that returns R0 without
+	// setting it is refused, so a load error is not swallowed somewhere.
+	_, err = ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.CGroupDevice, License: "MIT",
+		Instructions: asm.Instructions{asm.Return()}})
+	require.Error(t, err, "the verifier accepted a program that returns an unset R0")
+}
+
+// TestV2Format_DevicesAttached: on a v2 host the rules go to the program
+// attached to the container's one v2 directory; --privileged attaches
+// nothing.
+func TestV2Format_DevicesAttached(t *testing.T) {
+	type call struct {
+		dir   string
+		rules []DeviceRule
+	}
+	var calls []call
+	cfg, _, leaf := fakeV2(t, "/mdk", "cpu memory pids") // restores attachDevices at the end
+	attachDevices = func(dir string, rules []DeviceRule) error {
+		calls = append(calls, call{dir, rules})
+		return nil
+	}
+	_, err := New(cfg)
+	require.NoError(t, err)
+	if diff := cmp.Diff([]call{{leaf, DefaultDeviceRules}}, calls, cmp.AllowUnexported(call{})); diff != "" {
+		t.Errorf("attached (-want +got):\n%s", diff)
+	}
+
+	calls = nil
+	cfg.Resources.Devices.AllowAll = true
+	_, err = New(cfg)
+	require.NoError(t, err)
+	require.Empty(t, calls, "--privileged must attach no device program")
+}
+
+// TestDevicesV1 runs on a host with a v1 devices controller (the course
+// VM): the kernel's own view, devices.list, shows Docker's list, and a
+// process in the cgroup can mknod /dev/kmsg's numbers (c 1:11) but not open
+// the node, while /dev/null opens. With AllowAll the same open succeeds.
+func TestDevicesV1(t *testing.T) {
+	testkit.RequireRoot(t)
+	m := newManager(t, Resources{})
+	dir, ok := m.Paths()["devices"]
+	if !ok || m.Version() == 2 {
+		t.Skip("no v1 devices controller on this host: the v2 program is covered by TestDeviceProgramLoads")
+	}
+	list, err := readFile(dir, "devices.list")
+	require.NoError(t, err)
+	want := []string{"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
+		"c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"}
+	got := strings.Split(list, "\n")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s/devices.list (-want +got):\n%s", dir, diff)
+	}
+
+	node := filepath.Join(t.TempDir(), "kmsg")
+	cmd, out := helperCmd("devices:" + node)
+	wait := startPlaced(t, m, cmd)
+	require.NoError(t, wait(), "helper: %s", out)
+	require.Equal(t, "mknod ok\nopen "+node+": operation not permitted\nopen /dev/null ok\n", out.String())
+
+	priv := newManager(t, Resources{Devices: Devices{AllowAll: true}})
+	list, err = readFile(priv.Paths()["devices"], "devices.list")
+	require.NoError(t, err)
+	require.Equal(t, "a *:* rwm", list)
+	node2 := filepath.Join(t.TempDir(), "kmsg")
+	cmd, out = helperCmd("devices:" + node2)
+	wait = startPlaced(t, priv, cmd)
+	require.NoError(t, wait(), "helper: %s", out)
+	require.Equal(t, "mknod ok\nopen ok\nopen /dev/null ok\n", out.String())
+}
+
+// devicesHelper is MDK_CGTEST=devices:<path>, run inside the cgroup: mknod
+// a node with /dev/kmsg's numbers at path, then open it and /dev/null.
+func devicesHelper(node string) int {
+	if err := unix.Mknod(node, unix.S_IFCHR|0o600, int(unix.Mkdev(1, 11))); err != nil {
+		fmt.Println("mknod:", err)
+		return 0
+	}
+	fmt.Println("mknod ok")
+	for _, p := range []string{node, "/dev/null"} {
+		f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NONBLOCK, 0)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		f.Close()
+		if p == node {
+			fmt.Println("open ok")
+		} else {
+			fmt.Println("open /dev/null ok")
+		}
+	}
+	return 0
+}
