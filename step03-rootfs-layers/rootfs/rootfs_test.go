@@ -1,6 +1,7 @@
 package rootfs
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -15,7 +16,7 @@ func TestParseVolume(t *testing.T) {
 		{"/srv/site:/usr/local/apache2/htdocs", Mount{Source: "/srv/site", Destination: "/usr/local/apache2/htdocs"}, ""},
 		{"/srv/site:/data:ro", Mount{Source: "/srv/site", Destination: "/data", ReadOnly: true}, ""},
 		{"/srv/site:/data:rw", Mount{Source: "/srv/site", Destination: "/data"}, ""},
-		{"/srv/./a/../site/:/data/../d/", Mount{Source: "/srv/site", Destination: "/d"}, ""},
+		{"/srv/./a/../site/:/data/./d/", Mount{Source: "/srv/site", Destination: "/data/d"}, ""},
 		{"/srv:/data:rx", Mount{}, "invalid mode: rx"},
 		{"/srv", Mount{}, "invalid volume specification: '/srv'"},
 		{"/a:/b:ro:x", Mount{}, "invalid volume specification: '/a:/b:ro:x'"},
@@ -23,6 +24,15 @@ func TestParseVolume(t *testing.T) {
 		{"/srv:data", Mount{}, "invalid volume specification: '/srv:data': mount path must be absolute"},
 		{"/srv:/", Mount{}, "invalid volume specification: '/srv:/': cannot mount over /"},
 		{":/data", Mount{}, "invalid volume specification: ':/data'"},
+		{"/srv:/data/../etc", Mount{}, "invalid volume specification: '/srv:/data/../etc': mount path must not contain '..'"},
+		{"/srv:/..", Mount{}, "invalid volume specification: '/srv:/..': mount path must not contain '..'"},
+		{"/srv:/data/..x", Mount{Source: "/srv", Destination: "/data/..x"}, ""},
+		{"/srv:/proc", Mount{}, "invalid volume specification: '/srv:/proc': cannot mount over /proc"},
+		{"/srv:/proc/sys/kernel", Mount{}, "invalid volume specification: '/srv:/proc/sys/kernel': cannot mount over /proc"},
+		{"/srv:/sys/", Mount{}, "invalid volume specification: '/srv:/sys/': cannot mount over /sys"},
+		{"/srv:/sys/fs/cgroup", Mount{}, "invalid volume specification: '/srv:/sys/fs/cgroup': cannot mount over /sys"},
+		{"/srv:/system", Mount{Source: "/srv", Destination: "/system"}, ""},
+		{"/srv:/processes", Mount{Source: "/srv", Destination: "/processes"}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.spec, func(t *testing.T) {
@@ -40,5 +50,25 @@ func TestParseVolume(t *testing.T) {
 				t.Errorf("ParseVolume(%q) mismatch (-want +got):\n%s", tc.spec, diff)
 			}
 		})
+	}
+}
+
+// TestEmptyPathListsSurviveJSON: an empty MaskedPaths means "none" (as
+// --privileged asks), nil means the defaults; the init receives the Config
+// as JSON, where omitempty used to turn the one into the other.
+func TestEmptyPathListsSurviveJSON(t *testing.T) {
+	for _, in := range []Config{{MaskedPaths: []string{}, ReadonlyPaths: []string{}}, {}} {
+		raw, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out Config
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatal(err)
+		}
+		if (out.MaskedPaths == nil) != (in.MaskedPaths == nil) || (out.ReadonlyPaths == nil) != (in.ReadonlyPaths == nil) {
+			t.Errorf("%s: masked %#v readonly %#v after the round trip, want %#v %#v",
+				raw, out.MaskedPaths, out.ReadonlyPaths, in.MaskedPaths, in.ReadonlyPaths)
+		}
 	}
 }
