@@ -1,6 +1,7 @@
 package cgroups
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"minidocker/internal/testkit"
+	"minidocker/step02-namespaces/namespaces"
+	"minidocker/step03-rootfs-layers/rootfs"
 )
 
 // TestDeviceProgramLoads hands the program to the kernel's verifier
@@ -122,4 +125,48 @@ func devicesHelper(node string) int {
 		}
 	}
 	return 0
+}
+
+// runContainer runs script with busybox sh in a container (step 3's root
+// filesystem, a cgroup namespace) placed in m before it reads its config,
+// as limits.Start does on a v1 host.
+func runContainer(t *testing.T, m Manager, script string) string {
+	t.Helper()
+	_, err := os.Stat("/bin/busybox")
+	testkit.RequireFeature(t, err == nil, "/bin/busybox (Debian's busybox-static)")
+	root := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "bin"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "tmp"), 0o1777))
+	data, err := os.ReadFile("/bin/busybox")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(root, "bin/busybox"), data, 0o755))
+	raw, err := json.Marshal(rootfs.Config{Root: root})
+	require.NoError(t, err)
+	var out, errb strings.Builder
+	status, err := namespaces.Run(namespaces.Config{
+		Args: []string{"/bin/busybox", "sh", "-c", script}, Env: []string{"PATH=/bin"},
+		Namespaces: namespaces.Default, Stages: map[string]json.RawMessage{rootfs.StageName: raw},
+	}, namespaces.Options{Stdout: &out, Stderr: &errb, Created: m.Apply})
+	require.NoError(t, err)
+	require.Equal(t, 0, status.ExitCode(), "stdout %q stderr %q", out.String(), errb.String())
+	return strings.TrimSpace(out.String())
+}
+
+// TestContainerDevices is issue 11's escape, in a real container: mknod of
+// /dev/kmsg's numbers works (Docker allows mknod of anything) but the node
+// cannot be opened, so the host's kernel log stays out of reach; the
+// container's own cgroup is "/" in every hierarchy. With AllowAll
+// (--privileged) the same node opens.
+func TestContainerDevices(t *testing.T) {
+	testkit.RequireRoot(t)
+	script := `busybox mknod /tmp/kmsg c 1 11 && echo mknod ok; ` +
+		`busybox head -c 1 /tmp/kmsg >/dev/null 2>/tmp/err && echo read || busybox cat /tmp/err; ` +
+		`busybox cut -d: -f3 /proc/self/cgroup | busybox sort -u`
+	m := newManager(t, Resources{})
+	out := runContainer(t, m, script)
+	require.Equal(t, "mknod ok\nhead: /tmp/kmsg: Operation not permitted\n/", out)
+
+	priv := newManager(t, Resources{Devices: Devices{AllowAll: true}})
+	out = runContainer(t, priv, script)
+	require.Equal(t, "mknod ok\nread\n/", out)
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"minidocker/step02-namespaces/namespaces"
+	"minidocker/step03-rootfs-layers/rootfs"
 )
 
 // TestMain lets the test binary be the processes the tests put in a
@@ -15,6 +18,7 @@ import (
 // memory; MDK_CGTEST=spin:<seconds> burns CPU for that long;
 // MDK_CGTEST=devices:<path> is devicesHelper.
 func TestMain(m *testing.M) {
+	namespaces.Init(rootfs.Stage) // the container tests' init
 	if mode := os.Getenv("MDK_CGTEST"); mode != "" {
 		os.Exit(helper(mode))
 	}
