@@ -240,8 +240,36 @@ func readonlyTree(root *os.Root, name string) error {
 	defer f.Close()
 	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC}
 	err = unix.MountSetattr(int(f.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr)
+	if errors.Is(err, unix.ENOSYS) {
+		// Before Linux 5.12: one remount per mount, found in mountinfo.
+		return readonlyEach(filepath.Join(root.Name(), name))
+	}
 	if err != nil {
 		return &os.PathError{Op: "mount_setattr AT_RECURSIVE MOUNT_ATTR_RDONLY", Path: name, Err: err}
+	}
+	return nil
+}
+
+// readonlyEach remounts read-only the mount at dir and every mount below
+// it, one bind remount each, in mountinfo's order (parents first).
+func readonlyEach(dir string) error {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 5 || (fields[4] != dir && !strings.HasPrefix(fields[4], dir+"/")) {
+			continue
+		}
+		// mountinfo escapes spaces and the like as \040; such a path is
+		// not one of ours to guess at.
+		if strings.Contains(fields[4], "\\") {
+			return fmt.Errorf("read-only %s: cannot remount %q", dir, fields[4])
+		}
+		if err := namespaces.Mount("", fields[4], "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+			return err
+		}
 	}
 	return nil
 }
