@@ -170,3 +170,63 @@ func TestContainerDevices(t *testing.T) {
 	out = runContainer(t, priv, script)
 	require.Equal(t, "mknod ok\nread\n/", out)
 }
+
+// TestDeviceProgramAttached runs the v2 program for real where the kernel
+// lets us: a BPF device program can be attached to any cgroup2 directory,
+// also the v2 tree of a hybrid host like the course VM, whose controllers
+// are on v1 (the kernel runs the v2 program, then the v1 check). A process
+// in a cgroup of our own there, and in no v1 devices cgroup but the root's,
+// is confined by the program alone.
+func TestDeviceProgramAttached(t *testing.T) {
+	testkit.RequireRoot(t)
+	mounts, err := readMounts("/proc/self/mountinfo", DefaultFSRoot)
+	require.NoError(t, err)
+	own, err := readOwnCgroups("/proc/self/cgroup")
+	require.NoError(t, err)
+	v2 := ""
+	for _, m := range mounts {
+		if m.v2 {
+			v2 = m.mount
+		}
+	}
+	testkit.RequireFeature(t, v2 != "" && own[""] != "", "a cgroup2 mount")
+
+	for _, tc := range []struct {
+		name  string
+		rules []DeviceRule
+		want  string
+	}{
+		{"Docker's list", DefaultDeviceRules, "mknod ok\nopen %s: operation not permitted\nopen /dev/null ok\n"},
+		{"1:11 allowed too", append(append([]DeviceRule{}, DefaultDeviceRules...),
+			DeviceRule{Allow: true, Type: 'c', Major: 1, Minor: 11, Access: "r"}), "mknod ok\nopen ok\nopen /dev/null ok\n"},
+		{"no mknod", []DeviceRule{{Type: 'a', Major: Any, Minor: Any, Access: "rwm"},
+			{Allow: true, Type: 'c', Major: 1, Minor: 3, Access: "rwm"}}, "mknod: operation not permitted\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(v2, own[""], newID())
+			require.NoError(t, os.Mkdir(dir, 0o755))
+			node := filepath.Join(t.TempDir(), "kmsg")
+			cmd, out := helperCmd("devices:" + node)
+			stdin, err := cmd.StdinPipe()
+			require.NoError(t, err)
+			require.NoError(t, cmd.Start())
+			t.Cleanup(func() {
+				cmd.Process.Kill()
+				cmd.Wait()
+				if err := os.Remove(dir); err != nil {
+					t.Errorf("remove %s: %v", dir, err)
+				}
+			})
+			require.NoError(t, attachDeviceProgram(dir, tc.rules))
+			require.NoError(t, writeFile(dir, "cgroup.procs", fmt.Sprint(cmd.Process.Pid)))
+			_, err = stdin.Write([]byte("g"))
+			require.NoError(t, err)
+			require.NoError(t, cmd.Wait())
+			want := tc.want
+			if strings.Contains(want, "%s") {
+				want = fmt.Sprintf(want, node)
+			}
+			require.Equal(t, want, out.String())
+		})
+	}
+}
