@@ -298,13 +298,24 @@ func (m *manager) setDevices(d Devices) error {
 	if err := checkDeviceRules(rules); err != nil {
 		return err
 	}
-	for _, r := range rules {
-		file := "devices.deny"
-		if r.Allow {
-			file = "devices.allow"
-		}
-		if err := writeFile(h.dir, file, r.String()); err != nil {
+	// The kernel reads one rule per write(2): open each file once and
+	// write the rules in order, each to its file.
+	var files [2]*os.File
+	for i, name := range []string{"devices.deny", "devices.allow"} {
+		f, err := os.OpenFile(filepath.Join(h.dir, name), os.O_WRONLY, 0)
+		if err != nil {
 			return err
+		}
+		defer f.Close()
+		files[i] = f
+	}
+	for _, r := range rules {
+		f := files[0]
+		if r.Allow {
+			f = files[1]
+		}
+		if _, err := f.WriteString(r.String()); err != nil {
+			return fmt.Errorf("write %q to %s: %w", r.String(), f.Name(), err)
 		}
 	}
 	return nil
