@@ -1,12 +1,15 @@
 package rootfs
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"minidocker/step02-namespaces/namespaces"
 )
 
 // StageName is the key of this package's entry in namespaces.Config.Stages.
@@ -174,4 +177,27 @@ func ParseVolumes(specs []string) ([]Mount, error) {
 		mounts = append(mounts, m)
 	}
 	return mounts, nil
+}
+
+// Configure changes this package's stage in an init config that Prepare
+// made: f gets the Config the init will receive. For example --read-only
+// and --privileged:
+//
+//	rootfs.Configure(&cfg, func(c *rootfs.Config) { c.ReadOnly, c.Privileged = true, false })
+func Configure(cfg *namespaces.Config, f func(*Config)) error {
+	var c Config
+	raw, ok := cfg.Stages[StageName]
+	if !ok {
+		return fmt.Errorf("rootfs: the init config has no %q stage", StageName)
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return fmt.Errorf("rootfs: read the stage config: %w", err)
+	}
+	f(&c)
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("rootfs: write the stage config: %w", err)
+	}
+	cfg.Stages[StageName] = raw
+	return nil
 }

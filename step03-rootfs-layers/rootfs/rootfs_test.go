@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"minidocker/step02-namespaces/namespaces"
 )
 
 func TestParseVolume(t *testing.T) {
@@ -70,5 +72,27 @@ func TestEmptyPathListsSurviveJSON(t *testing.T) {
 			t.Errorf("%s: masked %#v readonly %#v after the round trip, want %#v %#v",
 				raw, out.MaskedPaths, out.ReadonlyPaths, in.MaskedPaths, in.ReadonlyPaths)
 		}
+	}
+}
+
+func TestConfigure(t *testing.T) {
+	raw, err := json.Marshal(Config{Root: "/r", Mounts: []Mount{{Source: "/a", Destination: "/b"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := namespaces.Config{Stages: map[string]json.RawMessage{StageName: raw}}
+	if err := Configure(&cfg, func(c *Config) { c.ReadOnly, c.Privileged = true, true }); err != nil {
+		t.Fatal(err)
+	}
+	var got Config
+	if err := json.Unmarshal(cfg.Stages[StageName], &got); err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Root: "/r", Mounts: []Mount{{Source: "/a", Destination: "/b"}}, ReadOnly: true, Privileged: true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("after Configure (-want +got):\n%s", diff)
+	}
+	if err := Configure(&namespaces.Config{}, func(*Config) {}); err == nil {
+		t.Error("Configure of a config without the rootfs stage succeeded")
 	}
 }
