@@ -94,6 +94,15 @@ func initContainer(stages []Stage, errPipe *os.File) error {
 // hostname, bring lo up, run the later steps' stages, and mount a /proc that
 // shows this PID namespace.
 func setup(cfg *Config, stages []Stage) error {
+	if cfg.Has(Cgroup) {
+		// Not a clone flag (see CloneFlags): by now the parent has placed
+		// us in the container's cgroups, so they become this namespace's
+		// "/". Before any mount: a cgroup filesystem mounted inside shows
+		// the tree from that root down.
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return fmt.Errorf("init: unshare cgroup namespace: %w", err)
+		}
+	}
 	if cfg.Has(Mnt) {
 		// Without this, on a host where / is a shared mount (systemd makes it
 		// so), every mount below would propagate back to the host.

@@ -33,9 +33,11 @@ const (
 // All is every namespace step 2 knows, in order.
 var All = []Namespace{UTS, PID, Mnt, IPC, Net, Cgroup}
 
-// Default is what docker run creates (the cgroup namespace is left out: on
-// cgroup v1 hosts Docker shares it too).
-var Default = []Namespace{UTS, PID, Mnt, IPC, Net}
+// Default is what docker run creates. It includes the cgroup namespace,
+// as Docker does on cgroup v2 hosts (on v1 hosts Docker shares the host's
+// by default): a container's /proc/self/cgroup shows its own cgroup as "/"
+// and nothing of the host's tree above it.
+var Default = []Namespace{UTS, PID, Mnt, IPC, Net, Cgroup}
 
 // Parse reads a comma-separated list such as "uts,pid,mnt". An empty string
 // means no namespaces at all; "mount" is accepted for "mnt".

@@ -32,11 +32,19 @@ func (ns Namespace) CloneFlag() uintptr {
 	return 0
 }
 
-// CloneFlags ORs the flags of every namespace in c.
+// CloneFlags ORs the flags of every namespace in c that clone creates:
+// all but the cgroup namespace. A cgroup namespace takes the cgroups its
+// creator is in at that moment as its root ("/"), and on cgroup v1 the init
+// is only moved into the container's cgroups after clone (Options.Created):
+// created by clone, the namespace's root would be the host's cgroup, and
+// the container's own would show as /minidocker/<id>. The init unshares it
+// itself once it has read its config, which is after Created (see setup).
 func (c *Config) CloneFlags() uintptr {
 	var flags uintptr
 	for _, ns := range c.Namespaces {
-		flags |= ns.CloneFlag()
+		if ns != Cgroup {
+			flags |= ns.CloneFlag()
+		}
 	}
 	return flags
 }

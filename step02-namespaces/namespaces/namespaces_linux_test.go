@@ -81,7 +81,7 @@ func TestHostname(t *testing.T) {
 // is a new one (another inode), each one not asked for is the host's.
 func TestNamespaceInodes(t *testing.T) {
 	testkit.RequireRoot(t)
-	names := []Namespace{UTS, PID, Mnt, IPC, Net}
+	names := []Namespace{UTS, PID, Mnt, IPC, Net, Cgroup}
 	host := map[Namespace]string{}
 	for _, ns := range names {
 		link, err := os.Readlink("/proc/self/ns/" + string(ns))
@@ -95,7 +95,7 @@ func TestNamespaceInodes(t *testing.T) {
 	for _, set := range sets {
 		t.Run(fmt.Sprint(set), func(t *testing.T) {
 			out, _ := run(t, Config{Namespaces: set},
-				"for n in uts pid mnt ipc net; do readlink /proc/self/ns/$n; done")
+				"for n in uts pid mnt ipc net cgroup; do readlink /proc/self/ns/$n; done")
 			got := strings.Fields(out)
 			require.Len(t, got, len(names), "output %q", out)
 			for i, ns := range names {

@@ -14,7 +14,7 @@ func TestParse(t *testing.T) {
 		wantErr bool
 	}{
 		{"empty is none", "", nil, false},
-		{"docker's default", "uts,pid,mnt,ipc,net", Default, false},
+		{"docker's default", "uts,pid,mnt,ipc,net,cgroup", Default, false},
 		{"mount is mnt", "mount", []Namespace{Mnt}, false},
 		{"spaces and duplicates", " uts, uts ,net", []Namespace{UTS, Net}, false},
 		{"cgroup", "cgroup", []Namespace{Cgroup}, false},

@@ -1,11 +1,15 @@
 package rootfs
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	"minidocker/step02-namespaces/namespaces"
 )
 
 // StageName is the key of this package's entry in namespaces.Config.Stages.
@@ -27,9 +31,19 @@ type Config struct {
 	// container's /etc/hosts, /etc/hostname and /etc/resolv.conf.
 	Mounts []Mount `json:"mounts,omitempty"`
 	// MaskedPaths and ReadonlyPaths override DefaultMaskedPaths and
-	// DefaultReadonlyPaths when not nil.
-	MaskedPaths   []string `json:"maskedPaths,omitempty"`
-	ReadonlyPaths []string `json:"readonlyPaths,omitempty"`
+	// DefaultReadonlyPaths when not nil; an empty list means none. (No
+	// omitempty: it would drop an empty list from the JSON, and the init
+	// would read nil, the defaults.)
+	MaskedPaths   []string `json:"maskedPaths"`
+	ReadonlyPaths []string `json:"readonlyPaths"`
+	// ReadOnly makes the container's root filesystem read-only (docker run
+	// --read-only). /dev, /dev/shm, /proc and the volumes stay as they are:
+	// they are mounts of their own.
+	ReadOnly bool `json:"readOnly,omitempty"`
+	// Privileged is docker run --privileged's part of the filesystem: no
+	// masked or read-only paths (whatever MaskedPaths and ReadonlyPaths
+	// say), and /sys and /sys/fs/cgroup writable.
+	Privileged bool `json:"privileged,omitempty"`
 	// ConsoleSocket, when set, gives the container a terminal (SetConsole).
 	ConsoleSocket string `json:"consoleSocket,omitempty"`
 }
@@ -81,8 +95,15 @@ var DefaultReadonlyPaths = []string{
 }
 
 // ParseVolume reads a -v value: HOST:CONTAINER[:ro|:rw]. Both paths must be
-// absolute (named volumes are not part of this course); "." and ".." are
-// cleaned away.
+// absolute (named volumes are not part of this course); "." is cleaned
+// away. The container path is refused when it is "/" (as Docker refuses
+// it), when it has a ".." component (checked before cleaning: "/data/../etc"
+// is not what the user meant to write, and a target is never a way out of
+// the container anyway), and when it is /proc, /sys or beneath them: those
+// are the kernel's views that the masked and read-only paths protect, and a
+// bind over /proc/sys or /sys/fs/cgroup would undo them (runc refuses most
+// of /proc for the same reason, in checkProcMount; Docker itself lets them
+// through to runc).
 func ParseVolume(spec string) (Mount, error) {
 	parts := strings.Split(spec, ":")
 	var m Mount
@@ -108,10 +129,18 @@ func ParseVolume(spec string) (Mount, error) {
 	if !path.IsAbs(parts[1]) {
 		return Mount{}, fmt.Errorf("invalid volume specification: '%s': mount path must be absolute", spec)
 	}
+	if slices.Contains(strings.Split(parts[1], "/"), "..") {
+		return Mount{}, fmt.Errorf("invalid volume specification: '%s': mount path must not contain '..'", spec)
+	}
 	m.Source = filepath.Clean(parts[0])
 	m.Destination = path.Clean(parts[1])
 	if m.Destination == "/" {
 		return Mount{}, fmt.Errorf("invalid volume specification: '%s': cannot mount over /", spec)
+	}
+	for _, kernel := range []string{"/proc", "/sys"} {
+		if m.Destination == kernel || strings.HasPrefix(m.Destination, kernel+"/") {
+			return Mount{}, fmt.Errorf("invalid volume specification: '%s': cannot mount over %s", spec, kernel)
+		}
 	}
 	return m, nil
 }
@@ -148,4 +177,27 @@ func ParseVolumes(specs []string) ([]Mount, error) {
 		mounts = append(mounts, m)
 	}
 	return mounts, nil
+}
+
+// Configure changes this package's stage in an init config that Prepare
+// made: f gets the Config the init will receive. For example --read-only
+// and --privileged:
+//
+//	rootfs.Configure(&cfg, func(c *rootfs.Config) { c.ReadOnly, c.Privileged = true, false })
+func Configure(cfg *namespaces.Config, f func(*Config)) error {
+	var c Config
+	raw, ok := cfg.Stages[StageName]
+	if !ok {
+		return fmt.Errorf("rootfs: the init config has no %q stage", StageName)
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return fmt.Errorf("rootfs: read the stage config: %w", err)
+	}
+	f(&c)
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("rootfs: write the stage config: %w", err)
+	}
+	cfg.Stages[StageName] = raw
+	return nil
 }

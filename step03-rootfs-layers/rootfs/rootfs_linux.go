@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
 
 	"minidocker/step02-namespaces/namespaces"
@@ -18,10 +20,11 @@ import (
 // seen by the host, and all of them vanish with the namespace:
 //
 //  1. the root: an overlay of the layers (or a bind of the directory)
-//  2. /proc, /dev (+ pts, shm, mqueue), /sys inside it
+//  2. /proc, /dev (+ pts, shm, mqueue), /sys and /sys/fs/cgroup inside it
 //  3. the volumes (-v)
 //  4. pivot_root into it, and detach the old root
 //  5. mask and write-protect what runc does
+//  6. --read-only: the root itself, last
 //
 // newNet says the container has its own network namespace (then a fresh
 // sysfs shows only its devices; otherwise the host's /sys is bound read-only).
@@ -40,8 +43,11 @@ func Setup(cfg *Config, newNet bool) error {
 	if err := mountDev(root); err != nil {
 		return err
 	}
-	if err := mountSys(root, newNet); err != nil {
+	if err := mountSys(root, newNet, cfg.Privileged); err != nil {
 		return err
+	}
+	if err := mountCgroups(root, cfg.Privileged); err != nil {
+		return fmt.Errorf("/sys/fs/cgroup: %w", err)
 	}
 	for _, m := range cfg.Mounts {
 		if err := bindVolume(root, m); err != nil {
@@ -58,6 +64,9 @@ func Setup(cfg *Config, newNet bool) error {
 	if readonly == nil {
 		readonly = DefaultReadonlyPaths
 	}
+	if cfg.Privileged {
+		masked, readonly = nil, nil
+	}
 	for _, p := range masked {
 		if err := maskPath(p); err != nil {
 			return err
@@ -67,6 +76,35 @@ func Setup(cfg *Config, newNet bool) error {
 		if err := readonlyPath(p); err != nil {
 			return err
 		}
+	}
+	if cfg.ReadOnly {
+		return readonlyRoot()
+	}
+	return nil
+}
+
+// readonlyRoot remounts "/" read-only (--read-only), as runc does last: the
+// mounts above are separate mounts and keep their own flags, so /dev,
+// /dev/shm, /proc and the volumes stay writable. MS_BIND|MS_REMOUNT changes
+// only this mount's flags, not the overlay's superblock; the flags it
+// already has (nosuid, nodev...) are passed again, or the kernel would drop
+// them (EPERM where they are locked).
+func readonlyRoot() error {
+	var st unix.Statfs_t
+	if err := unix.Statfs("/", &st); err != nil {
+		return &os.PathError{Op: "statfs", Path: "/", Err: err}
+	}
+	keep := uintptr(0)
+	for _, f := range []struct{ st, ms uintptr }{
+		{unix.ST_NOSUID, unix.MS_NOSUID}, {unix.ST_NODEV, unix.MS_NODEV}, {unix.ST_NOEXEC, unix.MS_NOEXEC},
+		{unix.ST_NOATIME, unix.MS_NOATIME}, {unix.ST_NODIRATIME, unix.MS_NODIRATIME}, {unix.ST_RELATIME, unix.MS_RELATIME},
+	} {
+		if uintptr(st.Flags)&f.st != 0 {
+			keep |= f.ms
+		}
+	}
+	if err := namespaces.Mount("", "/", "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|keep, ""); err != nil {
+		return fmt.Errorf("read-only root: %w", err)
 	}
 	return nil
 }
@@ -167,18 +205,210 @@ func mountDev(root *os.Root) error {
 	return nil
 }
 
-// mountSys mounts /sys read-only. sysfs shows the network devices of the
-// network namespace that mounts it, so without a network namespace of our
-// own we bind the host's instead (as runc does).
-func mountSys(root *os.Root, newNet bool) error {
-	const flags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY
+// mountSys mounts /sys, read-only unless privileged. sysfs shows the
+// network devices of the network namespace that mounts it, so without a
+// network namespace of our own we bind the host's instead (as runc does).
+// That bind is recursive: it brings the host's submounts of /sys along
+// (/sys/fs/cgroup and its hierarchies, /sys/kernel/tracing, debug,
+// security...), and a remount with MS_RDONLY changes only the top one. So
+// the read-only flag goes on the whole tree at once with mount_setattr(2):
+// AT_RECURSIVE and MOUNT_ATTR_RDONLY (kernel 5.12+).
+func mountSys(root *os.Root, newNet, privileged bool) error {
+	flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	if !privileged {
+		flags |= unix.MS_RDONLY
+	}
 	if newNet {
 		return mountAt(root, "sys", "sysfs", "sysfs", flags, "")
 	}
 	if err := mountAt(root, "sys", "/sys", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return err
 	}
-	return mountAt(root, "sys", "", "", unix.MS_BIND|unix.MS_REMOUNT|flags, "")
+	if privileged {
+		return nil
+	}
+	return readonlyTree(root, "sys")
+}
+
+// readonlyTree makes the mount at name inside root, and every mount below
+// it, read-only.
+func readonlyTree(root *os.Root, name string) error {
+	f, err := root.OpenFile(name, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC}
+	err = unix.MountSetattr(int(f.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr)
+	if errors.Is(err, unix.ENOSYS) {
+		// Before Linux 5.12: one remount per mount, found in mountinfo.
+		return readonlyEach(filepath.Join(root.Name(), name))
+	}
+	if err != nil {
+		return &os.PathError{Op: "mount_setattr AT_RECURSIVE MOUNT_ATTR_RDONLY", Path: name, Err: err}
+	}
+	return nil
+}
+
+// readonlyEach remounts read-only the mount at dir and every mount below
+// it, one bind remount each, in mountinfo's order (parents first).
+func readonlyEach(dir string) error {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 5 || (fields[4] != dir && !strings.HasPrefix(fields[4], dir+"/")) {
+			continue
+		}
+		// mountinfo escapes spaces and the like as \040; such a path is
+		// not one of ours to guess at.
+		if strings.Contains(fields[4], "\\") {
+			return fmt.Errorf("read-only %s: cannot remount %q", dir, fields[4])
+		}
+		if err := namespaces.Mount("", fields[4], "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cgroupMount is a cgroup filesystem the host has mounted under
+// /sys/fs/cgroup.
+type cgroupMount struct {
+	dir     string // relative to /sys/fs/cgroup: "memory", "unified", or "" (pure v2)
+	fstype  string // cgroup or cgroup2
+	options string // v1: its controllers or name=, as mount(2) wants them
+}
+
+// hostCgroupMounts lists the cgroup mounts under /sys/fs/cgroup in
+// mountinfo(5), which the init still sees as the host's before pivot_root:
+//
+//	35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+//	41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+func hostCgroupMounts(mountinfo string) ([]cgroupMount, error) {
+	data, err := os.ReadFile(mountinfo)
+	if err != nil {
+		return nil, err
+	}
+	var out []cgroupMount
+	for line := range strings.SplitSeq(string(data), "\n") {
+		pre, post, ok := strings.Cut(line, " - ")
+		fields, super := strings.Fields(pre), strings.Fields(post)
+		if !ok || len(fields) < 5 || len(super) < 3 {
+			continue
+		}
+		dir, ok := strings.CutPrefix(fields[4], "/sys/fs/cgroup")
+		if !ok || (dir != "" && dir[0] != '/') {
+			continue
+		}
+		dir = strings.TrimPrefix(dir, "/")
+		switch super[0] {
+		case "cgroup2":
+			out = append(out, cgroupMount{dir: dir, fstype: "cgroup2"})
+		case "cgroup":
+			// Only the controllers (and a name=) identify a v1
+			// hierarchy: mounting it again with the same set gives the
+			// same hierarchy. Other options (rw, clone_children...) are
+			// the host's mount's business.
+			var opts []string
+			for o := range strings.SplitSeq(super[2], ",") {
+				if o != "rw" && o != "ro" && (!strings.Contains(o, "=") || strings.HasPrefix(o, "name=")) &&
+					o != "clone_children" && o != "xattr" && o != "noprefix" && o != "cpuset_v2_mode" {
+					opts = append(opts, o)
+				}
+			}
+			if dir != "" && len(opts) > 0 {
+				out = append(out, cgroupMount{dir: dir, fstype: "cgroup", options: strings.Join(opts, ",")})
+			}
+		}
+	}
+	return out, nil
+}
+
+// mountCgroups gives the container its own view of the cgroup trees at
+// /sys/fs/cgroup, read-only unless privileged, as Docker does. In the
+// container's cgroup namespace (step 2 unshares it once the init is in its
+// cgroups) a cgroup filesystem shows the tree from the namespace's root: the
+// container's own cgroup is "/", and nothing of the host's tree above it is
+// visible. Read-only, because a process that can write cgroup files can
+// raise its own limits (or, on v1, set a release_agent that the host runs).
+//
+// On a pure v2 host that is one cgroup2 mount. On a v1 or hybrid host, as
+// on the host: a tmpfs with one mount per hierarchy (cgroup -o memory, ...).
+func mountCgroups(root *os.Root, privileged bool) error {
+	hosts, err := hostCgroupMounts("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	if len(hosts) == 0 {
+		return nil // no cgroups on this host: nothing to show
+	}
+	flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	if !privileged {
+		flags |= unix.MS_RDONLY
+	}
+	// With the host's /sys bound (no network namespace), its cgroup tree
+	// came along: detach it, ours goes in its place.
+	if f, err := root.OpenFile("sys/fs/cgroup", unix.O_PATH|unix.O_CLOEXEC, 0); err == nil {
+		err := unix.Unmount(fdPath(f), unix.MNT_DETACH)
+		f.Close()
+		if err != nil && err != unix.EINVAL { // EINVAL: not a mount point (a fresh sysfs)
+			return &os.PathError{Op: "umount2 MNT_DETACH", Path: "sys/fs/cgroup", Err: err}
+		}
+	}
+	if len(hosts) == 1 && hosts[0].dir == "" {
+		return mountAt(root, "sys/fs/cgroup", "cgroup2", "cgroup2", flags, "")
+	}
+	if err := mountAt(root, "sys/fs/cgroup", "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=755"); err != nil {
+		return err
+	}
+	for _, h := range hosts {
+		if h.dir == "" || strings.Contains(h.dir, "/") {
+			continue
+		}
+		name := "sys/fs/cgroup/" + h.dir
+		if err := mountAt(root, name, h.fstype, h.fstype, flags, h.options); err != nil {
+			return fmt.Errorf("mount -t %s -o %s: %w", h.fstype, h.options, err)
+		}
+		// "cpu,cpuacct" is also reachable as cpu and cpuacct on most hosts.
+		if strings.Contains(h.dir, ",") {
+			for part := range strings.SplitSeq(h.dir, ",") {
+				if err := root.Symlink(h.dir, "sys/fs/cgroup/"+part); err != nil && !errors.Is(err, os.ErrExist) {
+					return err
+				}
+			}
+		}
+	}
+	if privileged {
+		return nil
+	}
+	f, err := root.OpenFile("sys/fs/cgroup", unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return namespaces.Mount("", fdPath(f), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+}
+
+// resolveIn resolves dest (absolute, in the container) inside the
+// directory dir the way Docker does, with the semantics of runc's
+// filepath-securejoin: each symlink of the image is followed as if dir were
+// "/", so an absolute link (var/run -> /run) lands on dir/run, and ".."
+// stops at dir (vol -> ../../../etc lands on dir/etc). It returns the
+// result relative to dir, for os.Root, which checks once more that no
+// component leads out (another process may change the links meanwhile).
+func resolveIn(dir, dest string) (string, error) {
+	full, err := securejoin.SecureJoin(dir, dest)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(dir, full)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("%s resolves outside the container (%s)", dest, full)
+	}
+	return rel, nil
 }
 
 // bindVolume bind-mounts m.Source on m.Destination inside root, creating
@@ -193,7 +423,11 @@ func bindVolume(root *os.Root, m Mount) error {
 		}
 		return err
 	}
-	target, err := at(root, m.Destination[1:], fi.IsDir())
+	name, err := resolveIn(root.Name(), m.Destination)
+	if err != nil {
+		return fmt.Errorf("mount target: %w", err)
+	}
+	target, err := at(root, name, fi.IsDir())
 	if err != nil {
 		return fmt.Errorf("mount target: %w", err)
 	}
@@ -206,7 +440,7 @@ func bindVolume(root *os.Root, m Mount) error {
 	}
 	// Open the target again: the fd above names the directory the bind now
 	// covers, and the remount must name the bind mount itself.
-	mounted, err := root.OpenFile(m.Destination[1:], unix.O_PATH|unix.O_CLOEXEC, 0)
+	mounted, err := root.OpenFile(name, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("mount target: %w", err)
 	}

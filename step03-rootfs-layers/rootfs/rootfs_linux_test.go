@@ -3,6 +3,7 @@ package rootfs
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,12 +44,18 @@ func busyboxDir(t *testing.T) string {
 // runIn runs script with sh in a container whose root is cfg.
 func runIn(t *testing.T, cfg Config, script string) (stdout, stderr string, code int, err error) {
 	t.Helper()
+	return runInNS(t, namespaces.Default, cfg, script)
+}
+
+// runInNS is runIn with the namespaces ns (without Net: --network host).
+func runInNS(t *testing.T, ns []namespaces.Namespace, cfg Config, script string) (stdout, stderr string, code int, err error) {
+	t.Helper()
 	raw, err := json.Marshal(cfg)
 	require.NoError(t, err)
 	var out, errb bytes.Buffer
 	status, err := namespaces.Run(namespaces.Config{
 		Args: []string{"sh", "-c", script}, Env: []string{"PATH=" + process.DefaultPath},
-		Namespaces: namespaces.Default, Hostname: "mdk-rootfs",
+		Namespaces: ns, Hostname: "mdk-rootfs",
 		Stages: map[string]json.RawMessage{StageName: raw},
 	}, namespaces.Options{Stdout: &out, Stderr: &errb})
 	return strings.TrimSpace(out.String()), errb.String(), status.ExitCode(), err
@@ -160,7 +167,7 @@ func TestVolumeErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"missing host path", Mount{Source: "/nonexistent/mdk", Destination: "/x"}, "bind source path does not exist: /nonexistent/mdk"},
-		{"target is a symlink out of the root", Mount{Source: vol, Destination: "/data/sub"}, "path escapes from parent"},
+		{"a file over a directory", Mount{Source: "/etc/hostname", Destination: "/bin"}, "is a directory"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,8 +180,46 @@ func TestVolumeErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := os.Stat("/etc/sub"); err == nil {
-		t.Errorf("/etc/sub was created on the host")
+	_ = vol
+}
+
+// TestVolumeTargetThroughSymlinks: a -v target under a symlink of the image
+// is resolved inside the container's root, as Docker does: an absolute link
+// (var/run -> /run, as in Debian images) from the container's "/", and a
+// hostile relative one (vol -> ../../../etc) stops at the root. Nothing
+// lands on the host's /etc or /run.
+func TestVolumeTargetThroughSymlinks(t *testing.T) {
+	testkit.RequireRoot(t)
+	root := busyboxDir(t)
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "var"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "run"), 0o755))
+	require.NoError(t, os.Symlink("/run", filepath.Join(root, "var/run")))
+	require.NoError(t, os.Symlink("../../../etc", filepath.Join(root, "vol")))
+	require.NoError(t, os.Symlink("/etc", filepath.Join(root, "data")))
+	tests := []struct {
+		dest   string
+		inRoot string // where the mount point must be, relative to root
+	}{
+		{"/var/run/mdk-sock", "run/mdk-sock"},
+		{"/vol/mdk-hostile", "etc/mdk-hostile"},
+		{"/data/mdk-sub", "etc/mdk-sub"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.dest, func(t *testing.T) {
+			vol := t.TempDir()
+			mustRun(t, Config{Root: root, Mounts: []Mount{{Source: vol, Destination: tc.dest}}},
+				"echo hello > "+tc.dest+"/file")
+			got, err := os.ReadFile(filepath.Join(vol, "file"))
+			require.NoError(t, err, "the write through %s did not reach the volume", tc.dest)
+			require.Equal(t, "hello\n", string(got))
+			fi, err := os.Stat(filepath.Join(root, tc.inRoot))
+			require.NoError(t, err, "the mount point was not made at %s inside the root", tc.inRoot)
+			require.True(t, fi.IsDir())
+			host := filepath.Join("/", tc.inRoot)
+			if _, err := os.Stat(host); err == nil {
+				t.Errorf("%s exists on the host", host)
+			}
+		})
 	}
 }
 
@@ -192,4 +237,112 @@ func TestUserFromImage(t *testing.T) {
 	require.NoError(t, err)
 	// The image's passwd says nobody's home is /home; the host's says /nonexistent.
 	require.Equal(t, "65534 /home", strings.TrimSpace(out.String()))
+}
+
+// TestCgroupView: in its cgroup namespace the container sees its own cgroup
+// as "/" in every hierarchy, and /sys/fs/cgroup is read-only: no file can be
+// made in it or in any hierarchy (on v1 that would be a new cgroup, or a
+// release_agent the host runs).
+func TestCgroupView(t *testing.T) {
+	testkit.RequireRoot(t)
+	own, err := os.ReadFile("/proc/self/cgroup")
+	require.NoError(t, err)
+	root := busyboxDir(t)
+	// A cgroup the container manages to make is a real one on the host,
+	// in the cgroups of this test process: find it by its unique name, to
+	// fail the test and remove it, also when an assertion stops the test.
+	escape := fmt.Sprintf("mdk-escape-%d", os.Getpid())
+	leaked := func() []string {
+		var found []string
+		for _, pattern := range []string{"", "*/", "*/*/", "*/*/*/", "*/*/*/*/"} {
+			m, _ := filepath.Glob("/sys/fs/cgroup/" + pattern + escape)
+			found = append(found, m...)
+		}
+		return found
+	}
+	t.Cleanup(func() {
+		for _, d := range leaked() {
+			t.Errorf("the container made the cgroup %s on the host", d)
+			os.Remove(d)
+		}
+	})
+	script := `cut -d: -f3 /proc/self/cgroup | sort -u; ` +
+		`touch /sys/fs/cgroup/mdk 2>/dev/null && echo written || echo refused; ` +
+		`for d in /sys/fs/cgroup/*/; do mkdir ${d}` + escape + ` 2>/dev/null && echo "made $d"; done; ` +
+		`ls /sys/fs/cgroup | wc -l`
+	for _, tc := range []struct {
+		name string
+		ns   []namespaces.Namespace
+	}{
+		{"own network", namespaces.Default},
+		{"host network", []namespaces.Namespace{namespaces.UTS, namespaces.PID, namespaces.Mnt, namespaces.IPC, namespaces.Cgroup}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, stderr, code, err := runInNS(t, tc.ns, Config{Root: root}, script)
+			require.NoError(t, err)
+			require.Equal(t, 0, code, "stderr %q", stderr)
+			lines := strings.Split(out, "\n")
+			require.GreaterOrEqual(t, len(lines), 3, "output %q", out)
+			require.Equal(t, []string{"/", "refused"}, lines[:2], "host's /proc/self/cgroup:\n%s", own)
+			require.NotEqual(t, "0", lines[len(lines)-1], "no hierarchy under /sys/fs/cgroup")
+			require.Len(t, lines, 3, "a directory was made in a cgroup hierarchy: %q", out)
+		})
+	}
+}
+
+// TestHostNetworkSysReadOnly: with --network host, /sys is the host's,
+// bound recursively; every mount under it must be read-only, not only the
+// top (before mount_setattr, /sys/kernel/tracing and /sys/fs/cgroup/* were
+// writable).
+func TestHostNetworkSysReadOnly(t *testing.T) {
+	testkit.RequireRoot(t)
+	ns := []namespaces.Namespace{namespaces.UTS, namespaces.PID, namespaces.Mnt, namespaces.IPC, namespaces.Cgroup}
+	// Mount point and options of every mount under /sys whose options do
+	// not start with "ro".
+	out := mustRunNS(t, ns, Config{Root: busyboxDir(t)},
+		`awk '$5 ~ "^/sys" { n++; if ($6 !~ /^ro/) print $5, $6 } END { print n " mounts" }' /proc/self/mountinfo`)
+	lines := strings.Split(out, "\n")
+	if len(lines) != 1 {
+		t.Errorf("writable mounts under /sys with --network host:\n%s", out)
+	}
+	var n int
+	_, err := fmt.Sscanf(lines[len(lines)-1], "%d mounts", &n)
+	require.NoError(t, err, "output %q", out)
+	require.Greater(t, n, 2, "the host's submounts of /sys (and our cgroup view) were not there: %q", out)
+}
+
+func mustRunNS(t *testing.T, ns []namespaces.Namespace, cfg Config, script string) string {
+	t.Helper()
+	out, stderr, code, err := runInNS(t, ns, cfg, script)
+	require.NoError(t, err)
+	require.Equal(t, 0, code, "script %q: stdout %q stderr %q", script, out, stderr)
+	return out
+}
+
+// TestReadOnlyRoot: --read-only refuses writes to the image's files, while
+// /dev/shm, /dev and the volumes stay writable.
+func TestReadOnlyRoot(t *testing.T) {
+	testkit.RequireRoot(t)
+	vol := t.TempDir()
+	out := mustRun(t, Config{Root: busyboxDir(t), ReadOnly: true, Mounts: []Mount{{Source: vol, Destination: "/data"}}},
+		`for f in /mdk /etc/mdk /dev/shm/mdk /data/mdk; do touch $f 2>/dev/null && echo "$f ok" || echo "$f refused"; done; `+
+			`mkdir /dev/mdk && echo "/dev ok"`)
+	require.Equal(t, "/mdk refused\n/etc/mdk refused\n/dev/shm/mdk ok\n/data/mdk ok\n/dev ok", out)
+	// Without ReadOnly the same root is writable: the test can tell.
+	out = mustRun(t, Config{Root: busyboxDir(t)}, `touch /mdk && echo ok`)
+	require.Equal(t, "ok", out)
+}
+
+// TestPrivileged: no masked or read-only paths, /sys and /sys/fs/cgroup
+// writable. /proc/sys/kernel/hostname is safe to write: it is the
+// container's own UTS namespace.
+func TestPrivileged(t *testing.T) {
+	testkit.RequireRoot(t)
+	script := `echo mdk-priv > /proc/sys/kernel/hostname 2>/dev/null && hostname || echo refused; ` +
+		`grep -c ' /proc/keys \| /proc/timer_list ' /proc/self/mountinfo; ` +
+		`touch /sys/fs/cgroup/mdk 2>/dev/null && echo written || echo refused; ` +
+		`awk '$5 == "/sys" { print substr($6, 1, 2) }' /proc/self/mountinfo`
+	root := busyboxDir(t)
+	require.Equal(t, "mdk-priv\n0\nwritten\nrw", mustRun(t, Config{Root: root, Privileged: true}, script))
+	require.Equal(t, "refused\n2\nrefused\nro", mustRun(t, Config{Root: root}, script))
 }

@@ -17,6 +17,10 @@ type Resources struct {
 	CPUPeriod  int64  // µs; 0 means DefaultCPUPeriod (100000)
 	CPUShares  uint64 // relative weight (--cpu-shares; the kernel's default is 1024)
 	PidsLimit  int64  // processes (--pids-limit); 0 means no limit, -1 too
+	// Devices is the one field whose zero value is not "no limit": it is
+	// Docker's device allow-list (DefaultDeviceRules). Devices.AllowAll is
+	// --privileged.
+	Devices Devices
 }
 
 // Stats are what a container used.
@@ -84,7 +88,7 @@ type Config struct {
 // wanted reports whether this package uses controller c.
 func wanted(c string) bool {
 	switch c {
-	case "memory", "cpu", "cpuacct", "pids", "freezer":
+	case "memory", "cpu", "cpuacct", "pids", "freezer", "devices":
 		return true
 	}
 	return false

@@ -79,8 +79,10 @@ func readMounts(mountinfo, fsRoot string) ([]mountedTree, error) {
 					}
 				}
 				// v2 has no freezer controller: cgroup.freeze and
-				// cgroup.kill are in every non-root cgroup.
-				t.controllers = append(t.controllers, "freezer")
+				// cgroup.kill are in every non-root cgroup. Nor a devices
+				// controller: a BPF program attached to the cgroup
+				// decides (devices_linux.go).
+				t.controllers = append(t.controllers, "freezer", "devices")
 			}
 			out = append(out, t)
 		}

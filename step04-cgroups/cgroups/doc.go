@@ -28,6 +28,8 @@
 //	CPU time         (stats)           cpuacct.usage (ns)                      cpu.stat "usage_usec N"
 //	processes now    (stats)           pids.current                            pids.current
 //	kill everything  (rm -f)           freezer.state FROZEN, SIGKILL, THAWED   cgroup.kill
+//	devices          (always; none     devices.deny "a *:* rwm", then          a BPF_PROG_TYPE_CGROUP_DEVICE
+//	                 with --privileged) devices.allow per rule                  program (DeviceProgram)
 //
 // A container's cgroup is created beneath the cgroup minidocker itself
 // runs in (read from /proc/self/cgroup, per controller on v1), as

@@ -7,13 +7,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"minidocker/step02-namespaces/namespaces"
+	"minidocker/step03-rootfs-layers/rootfs"
 )
 
 // TestMain lets the test binary be the processes the tests put in a
 // cgroup: MDK_CGTEST=alloc:<MB> waits for a byte on stdin (the go-ahead,
 // sent once the process is placed), then allocates and touches that much
-// memory; MDK_CGTEST=spin:<seconds> burns CPU for that long.
+// memory; MDK_CGTEST=spin:<seconds> burns CPU for that long;
+// MDK_CGTEST=devices:<path> is devicesHelper.
 func TestMain(m *testing.M) {
+	namespaces.Init(rootfs.Stage) // the container tests' init
 	if mode := os.Getenv("MDK_CGTEST"); mode != "" {
 		os.Exit(helper(mode))
 	}
@@ -22,6 +27,11 @@ func TestMain(m *testing.M) {
 
 func helper(mode string) int {
 	kind, arg, _ := strings.Cut(mode, ":")
+	if kind == "devices" {
+		buf := make([]byte, 1)
+		os.Stdin.Read(buf) // placed in the cgroup: go
+		return devicesHelper(arg)
+	}
 	n, err := strconv.Atoi(arg)
 	if err != nil {
 		return 2

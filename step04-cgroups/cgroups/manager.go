@@ -257,6 +257,9 @@ func (m *manager) Set(r Resources) error {
 	if err := m.setCPU(r); err != nil {
 		return fmt.Errorf("cgroups: cpu limit: %w", err)
 	}
+	if err := m.setDevices(r.Devices); err != nil {
+		return fmt.Errorf("cgroups: devices: %w", err)
+	}
 	if r.PidsLimit > 0 {
 		h, err := m.need("pids")
 		if err != nil {
@@ -264,6 +267,55 @@ func (m *manager) Set(r Resources) error {
 		}
 		if err := writeFile(h.dir, "pids.max", strconv.FormatInt(r.PidsLimit, 10)); err != nil {
 			return fmt.Errorf("cgroups: pids limit: %w", err)
+		}
+	}
+	return nil
+}
+
+// setDevices applies the device rules. v1 has files: each rule is one
+// write, "a *:* rwm" to devices.deny first (only a cgroup without children
+// accepts it), then the exceptions to devices.allow. v2 has no file: the
+// rules become a BPF program attached to the cgroup.
+func (m *manager) setDevices(d Devices) error {
+	h, ok := m.by["devices"]
+	if !ok {
+		if d.AllowAll {
+			return nil
+		}
+		// Fail closed: without the controller every device would be open.
+		return fmt.Errorf("no devices cgroup to confine the container's devices in: %w", ErrNoController)
+	}
+	rules := d.rules()
+	if h.v2 {
+		if rules == nil {
+			return nil // --privileged: no program at all
+		}
+		return attachDevices(h.dir, rules)
+	}
+	if rules == nil {
+		return writeFile(h.dir, "devices.allow", "a")
+	}
+	if err := checkDeviceRules(rules); err != nil {
+		return err
+	}
+	// The kernel reads one rule per write(2): open each file once and
+	// write the rules in order, each to its file.
+	var files [2]*os.File
+	for i, name := range []string{"devices.deny", "devices.allow"} {
+		f, err := os.OpenFile(filepath.Join(h.dir, name), os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		files[i] = f
+	}
+	for _, r := range rules {
+		f := files[0]
+		if r.Allow {
+			f = files[1]
+		}
+		if _, err := f.WriteString(r.String()); err != nil {
+			return fmt.Errorf("write %q to %s: %w", r.String(), f.Name(), err)
 		}
 	}
 	return nil
