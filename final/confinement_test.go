@@ -10,6 +10,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/stretchr/testify/require"
 
+	"minidocker/internal/imagebuild"
 	"minidocker/internal/testkit"
 )
 
@@ -120,4 +121,33 @@ func TestNoTerminalInjection(t *testing.T) {
 	out := strings.ReplaceAll(seen.String(), "\r", "")
 	require.Contains(t, out, "tiocsti: ENOTTY\npipe\n", "the container's stdin must be a pipe")
 	require.NotContains(t, out, "!", "a keystroke was injected into the caller's terminal")
+}
+
+// TestReadOnlyAndVolumeTargets: --read-only refuses writes to the root but
+// not to a volume; a -v target under an image's symlink (/var/run -> /run)
+// is resolved inside the container's root, as Docker does; and bad -v
+// targets are refused before anything is made.
+func TestReadOnlyAndVolumeTargets(t *testing.T) {
+	w := newWorld(t)
+	img := testkit.Image(t, imagebuild.BusyboxConfig(), testkit.BusyboxLayer(t),
+		testkit.Layer(t, testkit.Dir("run", 0o755), testkit.Dir("var", 0o755), testkit.Symlink("var/run", "/run")))
+	w.registry.Push(t, "library/links:latest", img)
+	vol := t.TempDir()
+
+	r := w.md("run", "--rm", "--network", "none", "--read-only", "-v", vol+":/data", "links",
+		"sh", "-c", "touch /data/ok && echo data-ok; touch /x")
+	require.Equal(t, 1, r.Code, "touch /x on a read-only root must fail: %s", r.Stdout)
+	require.Equal(t, "data-ok\n", r.Stdout)
+	require.Contains(t, r.Stderr, "Read-only file system")
+	require.FileExists(t, filepath.Join(vol, "ok"))
+
+	out := w.ok("run", "--rm", "--network", "none", "-v", vol+":/var/run/app", "links", "ls", "/run/app")
+	require.Equal(t, "ok\n", out, "the volume is at /run/app, through the image's /var/run symlink")
+
+	for _, bad := range []string{vol + ":relative", vol + ":/", vol + ":/proc/x", vol + ":/a/../b"} {
+		r := w.md("run", "--rm", "--network", "none", "-v", bad, "links", "true")
+		require.Equal(t, 125, r.Code, "-v %s: %s", bad, r.Stderr)
+		require.Contains(t, r.Stderr, "invalid", "-v %s", bad)
+	}
+	require.Empty(t, strings.TrimSpace(w.ok("ps", "-aq")), "a refused run left a container")
 }

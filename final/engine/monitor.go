@@ -217,6 +217,14 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 	if cfg.Privileges, err = e.privileges(c.Config.Privileged, c.Config.CapAdd, c.Config.CapDrop, c.Config.SecurityOpt); err != nil {
 		return fail(err)
 	}
+	// --privileged also lifts the masked and read-only paths (step 3) and
+	// the device rules (step 4); --read-only makes the root read-only.
+	err = rootfs.Configure(&cfg, func(r *rootfs.Config) {
+		r.Privileged, r.ReadOnly = c.Config.Privileged, c.Config.ReadonlyRootfs
+	})
+	if err != nil {
+		return fail(err)
+	}
 
 	logFile, err := os.OpenFile(c.Config.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
 	if err != nil {
@@ -254,7 +262,8 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 			return nil
 		})
 	}
-	res := cgroups.Resources{Memory: c.Config.Memory, CPUQuota: c.Config.NanoCPUs / 1e4, PidsLimit: c.Config.PidsLimit}
+	res := cgroups.Resources{Memory: c.Config.Memory, CPUQuota: c.Config.NanoCPUs / 1e4, PidsLimit: c.Config.PidsLimit,
+		Devices: cgroups.Devices{AllowAll: c.Config.Privileged}}
 	ctr, err := limits.Start(cfg, opts, cgroups.Config{ID: id, Resources: res})
 	stdio.started()
 	if err != nil {
