@@ -327,12 +327,12 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 	// container's lock, which nobody holds while waiting for us: a start
 	// or rm sees the container running or exited with all released, never
 	// half-way.
-	unlock, lerr := e.Containers.Lock(id)
+	unlockExit, lerr := e.Containers.Lock(id)
 	if lerr != nil {
 		tell(message{Exited: &code})
 		return code, errors.Join(rerr, lerr)
 	}
-	defer unlock()
+	defer unlockExit()
 	uerr := e.Containers.Update(id, func(c *state.Container) error {
 		c.State.Status, c.State.Running, c.State.Pid, c.State.PidStart = state.Exited, false, 0, 0
 		c.State.MonitorPid, c.State.MonitorStart = 0, 0
