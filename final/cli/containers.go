@@ -43,6 +43,9 @@ func (a *app) psCmd() *cobra.Command {
 			}
 			for _, ctr := range list {
 				ctr, err := e.Refresh(ctr) // the truth, if its monitor was killed
+				if errors.Is(err, state.ErrNotFound) {
+					continue // removed since the listing
+				}
 				if err != nil {
 					return err
 				}
@@ -126,7 +129,7 @@ func (a *app) eachContainer(args []string, fn func(e *engine.Engine, ctr *state.
 			return err
 		}
 		if err := fn(e, ctr); err != nil {
-			return err
+			return noSuchContainer(arg, err) // removed meanwhile
 		}
 		a.println(arg)
 		return nil
@@ -158,10 +161,11 @@ func (a *app) startCmd() *cobra.Command {
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return a.eachContainer(args, func(e *engine.Engine, ctr *state.Container) error {
-				ctr, err := e.Refresh(ctr)
-				if err != nil || ctr.State.Running {
-					return err
+				if engine.Alive(ctr) {
+					return nil // docker start of a running container does nothing
 				}
+				// The monitor checks again under the container's lock: a
+				// start at the same time finds the container running.
 				s, err := e.Start(ctr.ID, false)
 				if err != nil {
 					return err
@@ -171,6 +175,30 @@ func (a *app) startCmd() *cobra.Command {
 			})
 		},
 	}
+}
+
+func (a *app) killCmd() *cobra.Command {
+	var signal string
+	c := &cobra.Command{
+		Use:   "kill [OPTIONS] CONTAINER [CONTAINER...]",
+		Short: "Kill one or more running containers",
+		Long:  "Send SIGKILL (or the signal given with -s) to the container's init, PID 1 inside.",
+		Args:  minArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			sig, err := engine.ParseSignal(signal)
+			if err != nil {
+				return err
+			}
+			return a.eachContainer(args, func(e *engine.Engine, ctr *state.Container) error {
+				if err := e.Signal(ctr, sig); err != nil {
+					return fmt.Errorf("cannot kill container: %s: %w", ctr.Name, err)
+				}
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVarP(&signal, "signal", "s", "KILL", "Signal to send to the container")
+	return c
 }
 
 func (a *app) rmCmd() *cobra.Command {

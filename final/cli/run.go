@@ -160,7 +160,7 @@ func (a *app) attached(e *engine.Engine, id string, tty bool) error {
 			if sig == syscall.SIGWINCH {
 				unix.Kill(s.MonitorPid, unix.SIGWINCH) // it resizes the pty
 			} else {
-				unix.Kill(s.Pid, sig.(syscall.Signal))
+				s.Signal(sig.(syscall.Signal)) // through a pidfd: never a reused PID
 			}
 		}
 	}()

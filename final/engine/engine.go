@@ -26,13 +26,32 @@
 //     container with --rm; exits.
 //
 // Whoever finds a container "running" whose monitor and init are both
-// gone (both were SIGKILLed) repairs its state (Reap): ps, stop and rm do.
+// gone (both were SIGKILLed) repairs its state (reap): ps, stop and rm do.
+//
+// # One container, one story: the lock and the identities
+//
+// Commands are separate processes that may act on one container at once
+// ("start web & start web", "rm -f web & start web"). Each takes the
+// container's own lock (state.Store.Lock) while it reads the state and acts
+// on it: a start (in the monitor: from the state check until the container
+// is recorded running, or failed), stop and kill (to send the signal), rm,
+// and the monitor's recording of the exit. Nobody waits for an exit with
+// the lock held: the monitor needs it to record that exit.
+//
+// A PID in state.json names a process only while that process lives;
+// afterwards the kernel gives the number to another. So the state keeps the
+// start time of the init and of the monitor beside their PIDs, and every
+// signal goes through a pidfd opened on that identity
+// (step01-process/process.Identity): a reused PID is never signalled. The
+// pidfds also tell when the process exits (poll), so stop and rm wait
+// without asking again and again.
 package engine
 
 import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -41,6 +60,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"minidocker/final/state"
+	"minidocker/step01-process/process"
 	"minidocker/step02-namespaces/namespaces"
 	"minidocker/step02-namespaces/privileges"
 	"minidocker/step03-rootfs-layers/image"
@@ -201,39 +221,63 @@ func (e *Engine) plan(c *state.Container) (*connect.Plan, error) {
 
 // Alive reports whether c's init process still runs. A running container
 // whose monitor died still runs; one whose init is gone does not, whatever
-// its state file says.
+// its state file says. "Still runs" means the PID recorded for the init
+// belongs to a process that started when the init did: a PID alone is
+// handed to the next process that starts once the init is gone, and
+// kill(pid, 0) would then call a stranger our container.
 func Alive(c *state.Container) bool {
-	return c.State.Running && c.State.Pid > 0 && pidAlive(c.State.Pid)
-}
-
-func pidAlive(pid int) bool {
-	err := unix.Kill(pid, 0)
-	return err == nil || errors.Is(err, unix.EPERM)
+	return c.State.Running && c.State.Pid > 0 && c.State.Init().Alive()
 }
 
 // monitorAlive reports whether c's monitor still runs.
 func monitorAlive(c *state.Container) bool {
-	return c.State.MonitorPid > 0 && pidAlive(c.State.MonitorPid)
+	return c.State.MonitorPid > 0 && c.State.Monitor().Alive()
 }
+
+// needsReap: the state says running but neither the init nor the monitor
+// runs any more (both were SIGKILLed), so nobody will record the exit.
+func needsReap(c *state.Container) bool {
+	return c.State.Running && !Alive(c) && !monitorAlive(c)
+}
+
+// exitGrace is how long the monitor may take, once the init has exited, to
+// release the network and the cgroups and record the exit.
+const exitGrace = 10 * time.Second
 
 // Refresh repairs c if it says running but neither its init nor its
-// monitor runs any more (both were SIGKILLed): Reap. It returns c as it is
-// now.
+// monitor runs any more (both were SIGKILLed): reap, under the container's
+// lock. It returns c as it is now (an error wrapping state.ErrNotFound if
+// it was removed meanwhile).
 func (e *Engine) Refresh(c *state.Container) (*state.Container, error) {
-	if !c.State.Running || Alive(c) || monitorAlive(c) {
+	if !needsReap(c) {
 		return c, nil
 	}
-	if err := e.Reap(c, 255); err != nil {
+	unlock, err := e.Containers.Lock(c.ID)
+	if err != nil {
 		return c, err
 	}
-	return e.Containers.Get(c.ID)
+	defer unlock()
+	return e.reload(c.ID)
 }
 
-// Reap does what a dead monitor could not: removes the container's cgroups
+// reload reads the container again and reaps it if needed. Call it with
+// the container's lock held.
+func (e *Engine) reload(id string) (*state.Container, error) {
+	c, err := e.Containers.Get(id)
+	if err != nil || !needsReap(c) {
+		return c, err
+	}
+	if err := e.reap(c, 255); err != nil {
+		return c, err
+	}
+	return e.Containers.Get(id)
+}
+
+// reap does what a dead monitor could not: removes the container's cgroups
 // (killing anything left in them) and network, and records it as exited
 // with code (255: unknown, as Docker reports it) unless the monitor got to
-// record the real one.
-func (e *Engine) Reap(c *state.Container, code int) error {
+// record the real one. Call it with the container's lock held.
+func (e *Engine) reap(c *state.Container, code int) error {
 	var errs []error
 	if len(c.State.CgroupPaths) > 0 {
 		cg, err := cgroups.Load(cgroups.Config{ID: c.ID, Paths: c.State.CgroupPaths})
@@ -249,71 +293,211 @@ func (e *Engine) Reap(c *state.Container, code int) error {
 	}
 	errs = append(errs, e.Containers.Update(c.ID, func(c *state.Container) error {
 		if c.State.Running {
-			c.State.Status, c.State.Running, c.State.Pid = state.Exited, false, 0
+			c.State.Status, c.State.Running, c.State.Pid, c.State.PidStart = state.Exited, false, 0, 0
 			c.State.ExitCode, c.State.FinishedAt = code, time.Now().UTC()
 		}
-		c.State.MonitorPid = 0
+		c.State.MonitorPid, c.State.MonitorStart = 0, 0
 		return nil
 	}))
 	return errors.Join(errs...)
 }
 
-// Signal sends sig to the container's init (PID 1 inside).
-func (e *Engine) Signal(c *state.Container, sig syscall.Signal) error {
-	if !Alive(c) {
-		return fmt.Errorf("container %s is not running", c.ShortID())
+// runningState is the state the monitor records once the init exists: the
+// init's and its own identities (PID and start time). The init is our
+// child and not yet waited for, so its PID cannot have been reused yet.
+func runningState(pid int) (state.State, error) {
+	init, err := process.Identify(pid)
+	if err != nil {
+		return state.State{}, fmt.Errorf("the container's init: %w", err)
 	}
-	return unix.Kill(c.State.Pid, sig)
+	mon, err := process.Identify(os.Getpid())
+	if err != nil {
+		return state.State{}, fmt.Errorf("the monitor: %w", err)
+	}
+	return state.State{
+		Status: state.Running, Running: true, StartedAt: time.Now().UTC(),
+		Pid: init.Pid, PidStart: init.StartTime, MonitorPid: mon.Pid, MonitorStart: mon.StartTime,
+	}, nil
 }
 
-// WaitStopped waits until the container is no longer running (its monitor
-// recorded the exit, or both are gone and it was reaped), up to timeout.
-func (e *Engine) WaitStopped(id string, timeout time.Duration) (*state.Container, error) {
-	deadline := time.Now().Add(timeout)
+// ErrNotRunning is a container that has no process to signal; the error is
+// a *NotRunningError.
+var ErrNotRunning = errors.New("container is not running")
+
+// NotRunningError is docker kill's message for a container that does not
+// run.
+type NotRunningError struct{ ID string }
+
+func (e *NotRunningError) Error() string { return "container " + e.ID + " is not running" }
+
+// Is makes errors.Is(err, ErrNotRunning) true.
+func (e *NotRunningError) Is(target error) bool { return target == ErrNotRunning }
+
+// ErrRemoving is docker start's refusal of a container that an rm -f is
+// removing.
+var ErrRemoving = errors.New("container is marked for removal and cannot be started")
+
+// errAlreadyRunning tells the monitor that the container it was to start
+// already runs: docker start then does nothing, successfully.
+var errAlreadyRunning = errors.New("container is already running")
+
+// lockForStart takes the container's lock for a start and checks that it
+// may start: it returns the container with the lock held (call unlock once
+// it is recorded running, or failed), errAlreadyRunning (lock released)
+// when its init runs, ErrRemoving when an rm -f is removing it. A container
+// whose init has exited but whose monitor is still recording that is
+// waited for, without the lock, which that monitor needs.
+func (e *Engine) lockForStart(id string) (c *state.Container, unlock func(), err error) {
 	for {
-		c, err := e.Containers.Get(id)
+		unlock, err := e.Containers.Lock(id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if c, err = e.Refresh(c); err != nil || !c.State.Running {
-			return c, err
+		c, err := e.reload(id)
+		switch {
+		case err != nil:
+			unlock()
+			return nil, nil, err
+		case c.State.BeingRemoved():
+			unlock()
+			return c, nil, ErrRemoving
+		case !c.State.Running:
+			return c, unlock, nil
+		case Alive(c):
+			unlock()
+			return c, nil, errAlreadyRunning
 		}
-		if time.Now().After(deadline) {
-			return c, fmt.Errorf("container %s did not stop within %v", c.ShortID(), timeout)
+		mon, err := c.State.Monitor().Open()
+		unlock()
+		if err == nil {
+			exited := mon.Wait(exitGrace)
+			mon.Close()
+			if !exited {
+				return nil, nil, fmt.Errorf("container %s is still stopping after %v", c.ShortID(), exitGrace)
+			}
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Signal sends sig to the container's init (PID 1 inside), through a pidfd
+// opened on the recorded identity: a reused PID is never signalled.
+func (e *Engine) Signal(c *state.Container, sig syscall.Signal) error {
+	unlock, err := e.Containers.Lock(c.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if c, err = e.reload(c.ID); err != nil {
+		return err
+	}
+	if !Alive(c) {
+		return &NotRunningError{ID: c.ID}
+	}
+	err = c.State.Init().Signal(sig)
+	if errors.Is(err, process.ErrGone) {
+		return &NotRunningError{ID: c.ID}
+	}
+	return err
+}
+
+// Signal sends sig to the init of a container that this Start started, if
+// it still runs (docker run's signal proxy).
+func (s *Started) Signal(sig syscall.Signal) error { return s.Init.Signal(sig) }
+
+// signalLocked opens pidfds on the container's init and monitor (nil for
+// one that is gone) and sends sig to the init. Call it with the lock held;
+// the pidfds keep naming those two processes after it is released.
+func signalLocked(c *state.Container, sig syscall.Signal) (init, mon *process.Handle, err error) {
+	init, _ = c.State.Init().Open()
+	mon, _ = c.State.Monitor().Open()
+	if init != nil {
+		if err := init.Signal(sig); err != nil && !errors.Is(err, process.ErrGone) {
+			return init, mon, fmt.Errorf("signal container %s: %w", c.ShortID(), err)
+		}
+	}
+	return init, mon, nil
+}
+
+func closeHandles(hs ...*process.Handle) {
+	for _, h := range hs {
+		if h != nil {
+			h.Close()
+		}
+	}
+}
+
+// waitStopped waits, without the lock, up to timeout for the init to exit
+// and then up to exitGrace for its monitor to record the exit and go: poll
+// on the two pidfds, no asking every few milliseconds. A container left
+// "running" by a monitor that died is reaped. It reports false if the init
+// still runs at timeout.
+func (e *Engine) waitStopped(id string, init, mon *process.Handle, timeout time.Duration) (bool, error) {
+	if init != nil && !init.Wait(timeout) {
+		return false, nil
+	}
+	if mon != nil && !mon.Wait(exitGrace) {
+		return true, fmt.Errorf("container %s: its monitor did not record the exit within %v", state.ShortID(id), exitGrace)
+	}
+	c, err := e.Containers.Get(id)
+	if errors.Is(err, state.ErrNotFound) {
+		return true, nil // --rm: its monitor removed it
+	}
+	if err == nil {
+		_, err = e.Refresh(c)
+	}
+	return true, err
 }
 
 // Stop sends the container's stop signal (the image's StopSignal, or
-// SIGTERM), and SIGKILL after timeout, as docker stop does.
+// SIGTERM), and SIGKILL after timeout, as docker stop does. A container
+// that does not run is left as it is, successfully.
 func (e *Engine) Stop(c *state.Container, timeout time.Duration) error {
-	c, err := e.Refresh(c)
-	if err != nil || !Alive(c) {
-		return err
-	}
 	sig := syscall.SIGTERM
 	if c.Config.StopSignal != "" {
+		var err error
 		if sig, err = ParseSignal(c.Config.StopSignal); err != nil {
 			return err
 		}
 	}
-	if err := e.Signal(c, sig); err == nil {
-		if _, err := e.WaitStopped(c.ID, timeout); err == nil {
-			return nil
-		}
-	}
-	return e.Kill(c)
+	return e.stop(c.ID, sig, timeout)
 }
 
 // Kill SIGKILLs the container and waits until it is recorded as exited.
 func (e *Engine) Kill(c *state.Container) error {
-	if Alive(c) {
-		if err := unix.Kill(c.State.Pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("kill container %s: %w", c.ShortID(), err)
-		}
+	return e.stop(c.ID, syscall.SIGKILL, exitGrace)
+}
+
+// stop is Stop with the signal: the lock is held only to read the state
+// and send the signal, never while waiting (the monitor needs it to record
+// the exit).
+func (e *Engine) stop(id string, sig syscall.Signal, timeout time.Duration) error {
+	unlock, err := e.Containers.Lock(id)
+	if err != nil {
+		return err
 	}
-	_, err := e.WaitStopped(c.ID, 10*time.Second)
+	c, err := e.reload(id)
+	if err != nil || !c.State.Running {
+		unlock()
+		return err
+	}
+	init, mon, err := signalLocked(c, sig)
+	unlock()
+	defer closeHandles(init, mon)
+	if err != nil {
+		return err
+	}
+	stopped, err := e.waitStopped(c.ID, init, mon, timeout)
+	if stopped || err != nil {
+		return err
+	}
+	// The pidfd still names the init we signalled, even if the container
+	// was started again meanwhile.
+	if err := init.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, process.ErrGone) {
+		return fmt.Errorf("kill container %s: %w", c.ShortID(), err)
+	}
+	if stopped, err = e.waitStopped(c.ID, init, mon, exitGrace); err == nil && !stopped {
+		err = fmt.Errorf("container %s did not stop after SIGKILL", c.ShortID())
+	}
 	return err
 }
 
@@ -332,25 +516,75 @@ func (e *RunningError) Error() string {
 func (e *RunningError) Is(target error) bool { return target == ErrRunning }
 
 // Remove removes the container and everything it had on the host: with
-// force a running one is killed first.
+// force a running one is killed first. Removal wins over a concurrent
+// start: rm -f marks the container as being removed (with its own
+// identity) before it kills it, and start refuses such a container until
+// it is gone.
 func (e *Engine) Remove(c *state.Container, force bool) error {
-	c, err := e.Refresh(c)
+	id := c.ID
+	unlock, err := e.Containers.Lock(id)
 	if err != nil {
 		return err
 	}
+	if c, err = e.reload(id); err != nil {
+		unlock()
+		return err
+	}
+	if c.State.BeingRemoved() {
+		unlock()
+		return fmt.Errorf("removal of container %s is already in progress", c.Name)
+	}
 	if c.State.Running {
 		if !force {
-			return &RunningError{ID: c.ID}
+			unlock()
+			return &RunningError{ID: id}
 		}
-		if err := e.Kill(c); err != nil {
+		me, err := process.Identify(os.Getpid())
+		if err == nil {
+			err = e.Containers.Update(id, func(c *state.Container) error {
+				c.State.Removing = &me
+				return nil
+			})
+		}
+		if err != nil {
+			unlock()
+			return fmt.Errorf("remove container %s: %w", c.ShortID(), err)
+		}
+		init, mon, err := signalLocked(c, syscall.SIGKILL)
+		unlock()
+		defer closeHandles(init, mon)
+		if err != nil {
 			return err
 		}
-		if c, err = e.Containers.Get(c.ID); err != nil {
+		stopped, err := e.waitStopped(id, init, mon, exitGrace)
+		if err == nil && !stopped {
+			err = fmt.Errorf("container %s did not stop after SIGKILL", c.ShortID())
+		}
+		if err != nil {
 			return err
+		}
+		if unlock, err = e.Containers.Lock(id); errors.Is(err, state.ErrNotFound) {
+			return nil // --rm: its monitor removed it
+		} else if err != nil {
+			return err
+		}
+		if c, err = e.reload(id); err != nil {
+			unlock()
+			return err
+		}
+		if c.State.Running {
+			unlock()
+			return fmt.Errorf("remove container %s: it was started again while being removed", c.ShortID())
 		}
 	}
-	// Whatever a monitor killed half-way left: cgroups, network. Both are
-	// no-ops when already gone.
+	defer unlock()
+	return e.removeLocked(c)
+}
+
+// removeLocked removes a container that does not run, with its lock held:
+// whatever a monitor killed half-way left (cgroups, network; both are
+// no-ops when already gone), then its state and directory.
+func (e *Engine) removeLocked(c *state.Container) error {
 	var errs []error
 	if cg, err := cgroups.Load(cgroups.Config{ID: c.ID, Paths: c.State.CgroupPaths}); err == nil {
 		errs = append(errs, cg.Destroy())

@@ -31,13 +31,17 @@ import (
 )
 
 // message is what the monitor tells the CLI on the ready pipe, one JSON
-// line each: first that the container runs (Pid) or why it could not start
-// (Error, Code); later its exit code (Exited).
+// line each: first that the container runs (Pid, PidStart; Already when it
+// ran before this start) or why it could not start (Error, Code; NotFound);
+// later its exit code (Exited).
 type message struct {
-	Pid    int    `json:",omitempty"`
-	Error  string `json:",omitempty"`
-	Code   int    `json:",omitempty"`
-	Exited *int   `json:",omitempty"`
+	Pid      int    `json:",omitempty"`
+	PidStart uint64 `json:",omitempty"`
+	Already  bool   `json:",omitempty"`
+	Error    string `json:",omitempty"`
+	Code     int    `json:",omitempty"`
+	NotFound bool   `json:",omitempty"`
+	Exited   *int   `json:",omitempty"`
 }
 
 // StartError is a container that could not start: the message and Docker's
@@ -51,11 +55,15 @@ func (e *StartError) Error() string { return e.Msg }
 
 // Started is a container whose monitor runs.
 type Started struct {
-	Pid        int // the container's init
+	Pid        int              // the container's init
+	Init       process.Identity // the init's PID and start time
 	MonitorPid int
-	cmd        *exec.Cmd
-	ready      *bufio.Reader
-	pipe       *os.File
+	// AlreadyRunning: the container ran before; nothing was started
+	// (docker start of a running container does nothing).
+	AlreadyRunning bool
+	cmd            *exec.Cmd
+	ready          *bufio.Reader
+	pipe           *os.File
 }
 
 // Start starts the container id through a new monitor. With attach the
@@ -97,9 +105,20 @@ func (e *Engine) Start(id string, attach bool) (*Started, error) {
 	if m.Error != "" {
 		cmd.Wait()
 		r.Close()
+		if m.NotFound {
+			return nil, fmt.Errorf("%w: %s", state.ErrNotFound, id)
+		}
 		return nil, &StartError{Msg: m.Error, Code: m.Code}
 	}
-	s.Pid = m.Pid
+	s.Pid, s.Init = m.Pid, process.Identity{Pid: m.Pid, StartTime: m.PidStart}
+	if m.Already {
+		s.AlreadyRunning = true
+		cmd.Wait()
+		r.Close()
+		if attach {
+			return nil, &StartError{Msg: fmt.Sprintf("container %s is already running", id), Code: process.ExitToolFailed}
+		}
+	}
 	return s, nil
 }
 
@@ -114,6 +133,9 @@ func (s *Started) next() (message, error) {
 
 // Detach lets the monitor go on alone.
 func (s *Started) Detach() {
+	if s.AlreadyRunning {
+		return // its monitor is not ours
+	}
 	s.pipe.Close()
 	s.cmd.Process.Release()
 }
@@ -160,11 +182,25 @@ func Monitor(root, id string) int {
 }
 
 func (e *Engine) monitor(id string, tell func(message)) (int, error) {
-	c, err := e.Containers.Get(id)
+	// The container's lock, from the state check until it is recorded
+	// running or failed: a second start waits here, then finds it running.
+	c, unlock, err := e.lockForStart(id)
+	if errors.Is(err, errAlreadyRunning) {
+		tell(message{Pid: c.State.Pid, PidStart: c.State.PidStart, Already: true})
+		return 0, nil
+	}
 	if err != nil {
-		tell(message{Error: err.Error(), Code: process.ExitToolFailed})
+		tell(message{Error: err.Error(), Code: process.ExitToolFailed, NotFound: errors.Is(err, state.ErrNotFound)})
 		return 0, err
 	}
+	locked := true
+	release := func() {
+		if locked {
+			locked = false
+			unlock()
+		}
+	}
+	defer release()
 	started := false
 	fail := func(err error) (int, error) {
 		code := process.ExitCode(err)
@@ -176,14 +212,15 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 			if started {
 				c.State.Status = state.Exited
 			}
-			c.State.Running, c.State.Pid, c.State.MonitorPid = false, 0, 0
+			c.State.Running, c.State.Pid, c.State.PidStart, c.State.MonitorPid, c.State.MonitorStart = false, 0, 0, 0, 0
 			c.State.FinishedAt = time.Now().UTC()
 			return nil
 		})
 		tell(message{Error: err.Error(), Code: code})
 		if c.Config.AutoRemove {
-			e.Remove(c, true)
+			e.removeLocked(c) // we hold the lock: never started, nothing to kill
 		}
+		release()
 		return code, uerr
 	}
 
@@ -244,13 +281,17 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 		}
 	}
 	opts := stdio.options()
+	var running state.State
 	opts.Created = func(pid int) error {
 		ep, err := plan.Attach(context.Background(), id, pid, netDir, names...)
 		if err != nil {
 			return err
 		}
+		if running, err = runningState(pid); err != nil {
+			return err
+		}
 		return e.Containers.Update(id, func(c *state.Container) error {
-			c.State = state.State{Status: state.Running, Running: true, Pid: pid, MonitorPid: os.Getpid(), StartedAt: time.Now().UTC()}
+			c.State = running
 			if ep != nil {
 				c.Config.IPAddress, c.Config.Gateway = ep.IP.String(), ep.Gateway.String()
 				for i := range c.Config.Ports {
@@ -280,7 +321,8 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 		ctr.Wait()
 		return fail(errors.Join(err, plan.Release(id)))
 	}
-	tell(message{Pid: ctr.Pid()})
+	release() // recorded running: stop, kill and rm may come
+	tell(message{Pid: running.Pid, PidStart: running.PidStart})
 	// From here on the monitor only copies output and waits, for as long
 	// as the container runs: give back the memory the set-up used.
 	debug.FreeOSMemory()
@@ -293,8 +335,19 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 	result, werr := ctr.WaitThen(func() { rerr = plan.Release(id) })
 	stdio.wait() // the last output into the log before the exit is recorded
 	code := result.Status.ExitCode()
+	// The exit is recorded (and a --rm container removed) under the
+	// container's lock, which nobody holds while waiting for us: a start
+	// or rm sees the container running or exited with all released, never
+	// half-way.
+	unlockExit, lerr := e.Containers.Lock(id)
+	if lerr != nil {
+		tell(message{Exited: &code})
+		return code, errors.Join(rerr, lerr)
+	}
+	defer unlockExit()
 	uerr := e.Containers.Update(id, func(c *state.Container) error {
-		c.State.Status, c.State.Running, c.State.Pid, c.State.MonitorPid = state.Exited, false, 0, 0
+		c.State.Status, c.State.Running, c.State.Pid, c.State.PidStart = state.Exited, false, 0, 0
+		c.State.MonitorPid, c.State.MonitorStart = 0, 0
 		c.State.ExitCode, c.State.OOMKilled, c.State.FinishedAt = code, result.OOMKilled, time.Now().UTC()
 		if werr != nil {
 			c.State.Error = werr.Error()
@@ -303,7 +356,9 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 	})
 	tell(message{Exited: &code})
 	if c.Config.AutoRemove {
-		return code, e.Remove(c, true)
+		if c, err := e.Containers.Get(id); err == nil {
+			return code, e.removeLocked(c)
+		}
 	}
 	return code, errors.Join(rerr, uerr)
 }

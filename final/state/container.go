@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"minidocker/step01-process/process"
 	"minidocker/step03-rootfs-layers/rootfs"
 )
 
@@ -114,18 +115,44 @@ type State struct {
 	Status  Status
 	Running bool
 	// Pid is the container's init process on the host; MonitorPid is the
-	// process that copies its output and waits for it.
-	Pid        int `json:",omitempty"`
-	MonitorPid int `json:",omitempty"`
-	ExitCode   int
-	OOMKilled  bool
-	StartedAt  time.Time
-	FinishedAt time.Time
+	// process that copies its output and waits for it. A PID is reused once
+	// its process is gone: each comes with the start time of its process
+	// (clock ticks after boot, /proc/PID/stat field 22), and a PID whose
+	// process started at another time is not ours (see Init, Monitor).
+	Pid          int    `json:",omitempty"`
+	PidStart     uint64 `json:",omitempty"`
+	MonitorPid   int    `json:",omitempty"`
+	MonitorStart uint64 `json:",omitempty"`
+	ExitCode     int
+	OOMKilled    bool
+	StartedAt    time.Time
+	FinishedAt   time.Time
 	// Error is why the container failed to start, if it did.
 	Error string `json:",omitempty"`
 	// CgroupPaths are the container's cgroup directories by controller,
 	// kept so that rm -f can remove them after the monitor was killed.
 	CgroupPaths map[string]string `json:",omitempty"`
+	// Removing is the rm -f that is killing the container, while it waits
+	// for the exit: start refuses the container meanwhile, as Docker's
+	// RemovalInProgress does. It is the remover's identity, so that a
+	// remover that died leaves no container stuck.
+	Removing *process.Identity `json:",omitempty"`
+}
+
+// Init is the identity of the container's init process (zero when none).
+func (s *State) Init() process.Identity {
+	return process.Identity{Pid: s.Pid, StartTime: s.PidStart}
+}
+
+// Monitor is the identity of the container's monitor (zero when none).
+func (s *State) Monitor() process.Identity {
+	return process.Identity{Pid: s.MonitorPid, StartTime: s.MonitorStart}
+}
+
+// BeingRemoved reports whether an rm that still runs is removing the
+// container.
+func (s *State) BeingRemoved() bool {
+	return s.Removing != nil && s.Removing.Alive()
 }
 
 // ValidNameChars is docker's rule for names, as its error message shows it.

@@ -14,6 +14,7 @@
 //	    config.json          ID, Name, Created, Config: what run was given
 //	    state.json           Status, Pid, ExitCode, StartedAt...: what it is doing
 //	    <id>-json.log        the log (written by the monitor, see jsonlog)
+//	    .lock                the container's own lock (Lock): start, stop, rm
 //
 // A container is found by its full ID, its name ("web" or "/web"), or any
 // unique prefix of its ID, in that order, as docker does. Names are unique:

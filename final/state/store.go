@@ -73,6 +73,41 @@ func (s *Store) lock() (func(), error) {
 	return unlock, nil
 }
 
+// Lock takes the container's own lock: an exclusive flock(2) on the file
+// .lock in its directory. The engine holds it across whatever must see one
+// state from start to end: a start (from the state check until the
+// container is recorded running, or failed), stop, kill, rm, and the
+// monitor's recording of the exit. It is not the store's lock (which guards
+// each single write, for every container): a container being started does
+// not stop "ps" or another container.
+//
+// A waiter may get the lock after the holder removed the container (the
+// lock file went with the directory): Lock then checks that the directory
+// is still there, and returns an error wrapping ErrNotFound when not. The
+// directory only leaves through Remove, which its caller does with this
+// lock held. Call unlock to release it.
+func (s *Store) Lock(id string) (unlock func(), err error) {
+	if len(id) != 64 || !isHex(id) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	path := filepath.Join(s.Dir(id), lockName)
+	unlock, err = flock.Lock(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock container %s: %w", id, err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		unlock()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+		}
+		return nil, fmt.Errorf("lock container %s: %w", id, err)
+	}
+	return unlock, nil
+}
+
 // Create stores a new container: it sets c.ID to a new random ID, c.Name to
 // a generated name when empty, c.Created to now when zero, c.State.Status
 // to Created when empty and c.Config.LogPath to Dir(ID)/<ID>-json.log when
@@ -391,7 +426,8 @@ func (s *Store) checkRename(c *Container) error {
 }
 
 // Remove deletes the container with the full ID id and its directory,
-// whatever is in it: unmount its filesystems first. The container leaves
+// whatever is in it: unmount its filesystems first. Hold the container's
+// Lock while calling it, so that nothing starts the container meanwhile. The container leaves
 // the store at once (its name is free again) even if deleting the tree then
 // fails; the error names the directory that is left.
 func (s *Store) Remove(id string) error {
