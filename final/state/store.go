@@ -219,7 +219,8 @@ func (s *Store) scan() (ids []string, names map[string]string, err error) {
 	return ids, names, nil
 }
 
-// ids lists the container directories; sweep removes stale .tmp- ones.
+// ids lists the container directories; sweep removes stale .tmp- and
+// .removing- ones.
 func (s *Store) ids(sweep bool) ([]string, error) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -230,7 +231,10 @@ func (s *Store) ids(sweep bool) ([]string, error) {
 		switch name := e.Name(); {
 		case e.IsDir() && len(name) == 64 && isHex(name):
 			ids = append(ids, name)
-		case sweep && strings.HasPrefix(name, tmpPrefix):
+		case sweep && (strings.HasPrefix(name, tmpPrefix) || strings.HasPrefix(name, removePrefix)):
+			// A Create or a Remove that was killed half-way. (A Remove in
+			// progress deletes its .removing- tree without the lock; two
+			// deletions of one tree are harmless.)
 			os.RemoveAll(filepath.Join(s.dir, name))
 		}
 	}

@@ -467,7 +467,12 @@ func TestInspect(t *testing.T) {
     "Memory": 67108864,
     "NanoCpus": 500000000,
     "PidsLimit": 100,
-    "Init": true
+    "Init": true,
+    "Privileged": false,
+    "CapAdd": null,
+    "CapDrop": null,
+    "SecurityOpt": null,
+    "ReadonlyRootfs": false
   },
   "Mounts": [
     {
@@ -534,6 +539,23 @@ func TestOpenIsPrivate(t *testing.T) {
 			fi, err := os.Stat(d)
 			require.NoError(t, err)
 			require.Equal(t, os.FileMode(0o700), fi.Mode().Perm(), d)
+		}
+	}
+}
+
+// TestCreateSweepsLeftovers: what a killed Create (.tmp-) or Remove
+// (.removing-) left is gone after the next Create, which holds the lock.
+func TestCreateSweepsLeftovers(t *testing.T) {
+	s := openStore(t)
+	for _, name := range []string{tmpPrefix + "dead", removePrefix + strings.Repeat("a", 64)} {
+		require.NoError(t, os.MkdirAll(filepath.Join(s.dir, name, "rootfs", "etc"), 0o700))
+	}
+	require.NoError(t, s.Create(sampleContainer("web")))
+	entries, err := os.ReadDir(s.dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") && e.Name() != lockName {
+			t.Errorf("left over after Create: %s", e.Name())
 		}
 	}
 }
