@@ -1,6 +1,7 @@
 package privileges
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -8,32 +9,18 @@ import (
 )
 
 func TestCapabilities(t *testing.T) {
-	without := func(drop ...string) []string {
+	// minus is from without drop, in from's order.
+	minus := func(from []string, drop ...string) []string {
 		var out []string
-		for _, c := range DefaultCapabilities {
-			keep := true
-			for _, d := range drop {
-				keep = keep && c != d
-			}
-			if keep {
+		for _, c := range from {
+			if !slices.Contains(drop, c) {
 				out = append(out, c)
 			}
 		}
 		return out
 	}
-	allBut := func(drop ...string) []string {
-		var out []string
-		for _, c := range AllCapabilities() {
-			keep := true
-			for _, d := range drop {
-				keep = keep && c != d
-			}
-			if keep {
-				out = append(out, c)
-			}
-		}
-		return out
-	}
+	without := func(drop ...string) []string { return minus(DefaultCapabilities, drop...) }
+	allBut := func(drop ...string) []string { return minus(AllCapabilities(), drop...) }
 	tests := []struct {
 		name       string
 		add, drop  []string
