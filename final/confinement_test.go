@@ -46,8 +46,13 @@ func TestDefaultCredentials(t *testing.T) {
 	got = status("--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined")
 	require.Equal(t, "00000000a82425fb", got["CapEff"], "the 14 and SYS_ADMIN")
 	require.Equal(t, "0", got["Seccomp"])
+	// A non-root user has the bounding set, and nothing effective once it
+	// runs: execve by a non-root user keeps only ambient capabilities, and
+	// Docker sets none (moby#52830 proposes them for --cap-add).
 	got = status("-u", "nobody")
-	require.Equal(t, docker, got["CapBnd"], "a non-root user keeps the bounding set")
+	require.Equal(t, docker, got["CapBnd"])
+	require.Equal(t, "0000000000000000", got["CapEff"])
+	require.Equal(t, "0000000000000000", got["CapPrm"])
 
 	r := w.md("run", "--rm", "--cap-add", "FLY", "probe", "true")
 	require.Equal(t, 125, r.Code)
