@@ -49,6 +49,9 @@ func main() {
 			if err != nil {
 				return 0, fmt.Errorf(`invalid argument for "-e" flag: %w`, err)
 			}
+			if err := namespaces.ValidateHostname(*hostname); err != nil {
+				return 0, err
+			}
 			if len(ns) > 0 && os.Geteuid() != 0 {
 				return 0, errors.New("creating namespaces needs root: run it with sudo")
 			}

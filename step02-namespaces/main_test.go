@@ -34,6 +34,12 @@ func TestCLI(t *testing.T) {
 			wantStderr: "step02-namespaces: exec \"nope\": executable file not found in $PATH\n"},
 		{name: "bad --ns", args: []string{"run", "--ns", "uts,bogus", "--", "true"}, wantCode: 125,
 			wantStderr: "step02-namespaces: invalid argument \"uts,bogus\" for \"--ns\" flag: unknown namespace \"bogus\" (want some of uts,pid,mnt,ipc,net,cgroup)\n"},
+		{name: "bad --hostname", args: []string{"run", "--hostname", "a\nb", "--", "true"}, wantCode: 125,
+			wantStderr: "step02-namespaces: invalid hostname format: a\nb\n"},
+		{name: "confined by default", args: []string{"run", "--", "sh", "-c", "grep CapEff /proc/self/status"}, wantStdout: "CapEff:\t00000000a80425fb\n"},
+		{name: "--privileged", args: []string{"run", "--privileged", "--", "sh", "-c", "grep Seccomp: /proc/self/status"}, wantStdout: "Seccomp:\t0\n"},
+		{name: "unknown capability", args: []string{"run", "--cap-add", "FLY", "--", "true"}, wantCode: 125,
+			wantStderr: "step02-namespaces: unknown capability: \"CAP_FLY\"\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
