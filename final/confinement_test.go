@@ -156,3 +156,18 @@ func TestReadOnlyAndVolumeTargets(t *testing.T) {
 	}
 	require.Empty(t, strings.TrimSpace(w.ok("ps", "-aq")), "a refused run left a container")
 }
+
+// TestSeccompProfileFile: --security-opt seccomp=FILE is read by the CLI,
+// kept with the container, and applied: this profile refuses mkdir with
+// EACCES and allows everything else.
+func TestSeccompProfileFile(t *testing.T) {
+	w := newWorld(t)
+	profile := filepath.Join(t.TempDir(), "profile.json")
+	require.NoError(t, os.WriteFile(profile, []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}`), 0o644))
+	r := w.md("run", "--rm", "--network", "none", "--security-opt", "seccomp="+profile, "busybox", "sh", "-c", "mkdir /x; touch /y && echo touched")
+	require.Equal(t, "touched\n", r.Stdout)
+	require.Contains(t, r.Stderr, "Permission denied")
+	out := w.ok("run", "--rm", "--network", "none", "busybox", "sh", "-c", "mkdir /x && echo made")
+	require.Equal(t, "made\n", out, "without the profile mkdir works")
+}

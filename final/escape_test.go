@@ -154,3 +154,16 @@ func TestEscapes(t *testing.T) {
 		require.Equal(t, before[c], read(c), "%s changed on the host", c)
 	}
 }
+
+// TestNoPtraceOfAnotherContainer: a container cannot trace a process of
+// another one, even knowing its PID on the host (its PID namespace has no
+// such process), while it can trace a child of its own, so the probe works.
+func TestNoPtraceOfAnotherContainer(t *testing.T) {
+	w := newWorld(t)
+	w.registry.Push(t, "library/probe:latest", testkit.ProbeImage(t))
+	victim := strings.TrimSpace(w.ok("run", "-d", "--network", "none", "probe", "sleep", "60"))
+	pid := fmt.Sprint(int(w.state(victim)["Pid"].(float64)))
+	require.NotEqual(t, "0", pid)
+	out := w.ok("run", "--rm", "--network", "none", "probe", "sh", "-c", "/probe ptrace "+pid+"; /probe ptrace child")
+	require.Equal(t, "ptrace: ESRCH\nptrace: ok\n", out)
+}

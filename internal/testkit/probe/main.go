@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -227,6 +228,28 @@ var attempts = map[string]func(args []string) error{
 		c := byte('!')
 		_, _, e := unix.Syscall(unix.SYS_IOCTL, 0, unix.TIOCSTI, uintptr(unsafe.Pointer(&c)))
 		return errno(e)
+	},
+	// ptrace-attach to a process: "ptrace PID", or "ptrace child" for a
+	// child of our own (that one must work: ptrace itself is allowed).
+	"ptrace": func(args []string) error {
+		var pid int
+		if args[0] == "child" {
+			cmd := exec.Command("/bin/sleep", "5")
+			if err := cmd.Start(); err != nil {
+				return err
+			}
+			defer func() { cmd.Process.Kill(); cmd.Wait() }()
+			pid = cmd.Process.Pid
+		} else {
+			fmt.Sscan(args[0], &pid)
+		}
+		runtime.LockOSThread() // the tracer is a thread
+		if err := unix.PtraceAttach(pid); err != nil {
+			return err
+		}
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, unix.WALL, nil)
+		return unix.PtraceDetach(pid)
 	},
 	// read a descriptor we may have inherited: "fd N".
 	"fd": func(args []string) error {
