@@ -28,6 +28,7 @@ import (
 	"minidocker/step03-rootfs-layers/rootfs"
 	"minidocker/step04-cgroups/cgroups"
 	"minidocker/step04-cgroups/limits"
+	"minidocker/step06-networking/connect"
 )
 
 // message is what the monitor tells the CLI on the ready pipe, one JSON
@@ -224,44 +225,11 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 		return code, uerr
 	}
 
-	img, err := e.Images.Get(c.Config.ImageID)
+	spec, err := e.initSpec(c)
 	if err != nil {
 		return fail(err)
 	}
-	plan, err := e.plan(c)
-	if err != nil {
-		return fail(err)
-	}
-	dir := e.containerDir(id)
-	netDir := filepath.Join(dir, "net")
-	names := []string{c.Config.Hostname, c.Name}
-	netMounts, err := plan.Files(netDir, names...)
-	if err != nil {
-		return fail(err)
-	}
-	var mounts []rootfs.Mount
-	for _, m := range c.Config.Mounts {
-		mounts = append(mounts, rootfs.Mount{Source: m.Source, Destination: m.Destination, ReadOnly: !m.RW})
-	}
-	cfg, err := rootfs.Prepare(e.Images.Layers(), e.Images.Runnable(img), dir, image.Overrides{Args: []string{"true"}}, append(netMounts, mounts...))
-	if err != nil {
-		return fail(err)
-	}
-	cfg.Args = append(append([]string{}, c.Config.Entrypoint...), c.Config.Cmd...)
-	cfg.Env, cfg.Dir, cfg.User = c.Config.Env, c.Config.WorkingDir, c.Config.User
-	cfg.Hostname, cfg.Init, cfg.Namespaces = c.Config.Hostname, c.Config.Init, namespaces.Default
-	plan.Namespaces(&cfg)
-	if cfg.Privileges, err = e.privileges(c.Config.Privileged, c.Config.CapAdd, c.Config.CapDrop, c.Config.SecurityOpt); err != nil {
-		return fail(err)
-	}
-	// --privileged also lifts the masked and read-only paths (step 3) and
-	// the device rules (step 4); --read-only makes the root read-only.
-	err = rootfs.Configure(&cfg, func(r *rootfs.Config) {
-		r.Privileged, r.ReadOnly = c.Config.Privileged, c.Config.ReadonlyRootfs
-	})
-	if err != nil {
-		return fail(err)
-	}
+	cfg, plan, netDir, names := spec.cfg, spec.plan, spec.netDir, spec.names
 
 	logFile, err := os.OpenFile(c.Config.LogPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
 	if err != nil {
@@ -303,9 +271,7 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 			return nil
 		})
 	}
-	res := cgroups.Resources{Memory: c.Config.Memory, CPUQuota: c.Config.NanoCPUs / 1e4, PidsLimit: c.Config.PidsLimit,
-		Devices: cgroups.Devices{AllowAll: c.Config.Privileged}}
-	ctr, err := limits.Start(cfg, opts, cgroups.Config{ID: id, Resources: res})
+	ctr, err := limits.Start(cfg, opts, cgroups.Config{ID: id, Resources: spec.resources})
 	stdio.started()
 	if err != nil {
 		started = true
@@ -548,4 +514,62 @@ func isDevNull(f *os.File) bool {
 		return true
 	}
 	return a.Rdev == b.Rdev && a.Mode&syscall.S_IFMT == syscall.S_IFCHR
+}
+
+// initSpec is everything a start of c needs, built from its record in one
+// place: the init's configuration (the image's layers and the container's
+// own, the command, the network files and volumes, the namespaces, the
+// confinement), its network plan, and its cgroup resources. Whatever
+// starts a process in a container builds on it, so none can skip the
+// confinement.
+type initSpec struct {
+	cfg       namespaces.Config
+	plan      *connect.Plan
+	netDir    string
+	names     []string // the container's names in /etc/hosts
+	resources cgroups.Resources
+}
+
+func (e *Engine) initSpec(c *state.Container) (*initSpec, error) {
+	img, err := e.Images.Get(c.Config.ImageID)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := e.plan(c)
+	if err != nil {
+		return nil, err
+	}
+	dir := e.containerDir(c.ID)
+	s := &initSpec{plan: plan, netDir: filepath.Join(dir, "net"), names: []string{c.Config.Hostname, c.Name}}
+	netMounts, err := plan.Files(s.netDir, s.names...)
+	if err != nil {
+		return nil, err
+	}
+	var mounts []rootfs.Mount
+	for _, m := range c.Config.Mounts {
+		mounts = append(mounts, rootfs.Mount{Source: m.Source, Destination: m.Destination, ReadOnly: !m.RW})
+	}
+	cfg, err := rootfs.Prepare(e.Images.Layers(), e.Images.Runnable(img), dir, image.Overrides{Args: []string{"true"}}, append(netMounts, mounts...))
+	if err != nil {
+		return nil, err
+	}
+	cfg.Args = append(append([]string{}, c.Config.Entrypoint...), c.Config.Cmd...)
+	cfg.Env, cfg.Dir, cfg.User = c.Config.Env, c.Config.WorkingDir, c.Config.User
+	cfg.Hostname, cfg.Init, cfg.Namespaces = c.Config.Hostname, c.Config.Init, namespaces.Default
+	plan.Namespaces(&cfg)
+	if cfg.Privileges, err = e.privileges(c.Config.Privileged, c.Config.CapAdd, c.Config.CapDrop, c.Config.SecurityOpt); err != nil {
+		return nil, err
+	}
+	// --privileged also lifts the masked and read-only paths (step 3) and
+	// the device rules (step 4); --read-only makes the root read-only.
+	err = rootfs.Configure(&cfg, func(r *rootfs.Config) {
+		r.Privileged, r.ReadOnly = c.Config.Privileged, c.Config.ReadonlyRootfs
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.cfg = cfg
+	s.resources = cgroups.Resources{Memory: c.Config.Memory, CPUQuota: c.Config.NanoCPUs / 1e4, PidsLimit: c.Config.PidsLimit,
+		Devices: cgroups.Devices{AllowAll: c.Config.Privileged}}
+	return s, nil
 }
