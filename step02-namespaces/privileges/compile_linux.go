@@ -98,42 +98,34 @@ func assemble(p *specs.LinuxSeccomp) ([]byte, error) {
 		}
 	}
 	// Names allowed (or refused) without conditions go into a binary search
-	// (tree); only the few with argument checks (clone, personality,
-	// socket) stay in go-seccomp-bpf's linear program (cond).
+	// (tree); each call with argument checks (clone, personality, socket)
+	// gets a block of its own, assembled by go-seccomp-bpf, that the search
+	// jumps to. One block per call, not one for all: go-seccomp-bpf does not
+	// load the call's number again after a failed argument check, so in a
+	// shared block the next call's "jeq #nr" would compare an argument (a
+	// socket(56<<32|AF_VSOCK) then passed as a clone).
 	actionOf := map[int]seccompbpf.Action{} // syscall number -> action, unconditional
-	conditional := map[int]bool{}
+	blocks := map[int][]bpf.Instruction{}   // syscall number -> its block
 	for i := range groups {
 		a := groups[i].Action
 		for _, name := range groups[i].Names {
 			actionOf[info.SyscallNames[name]] = a
 		}
-		groups[i].Names = nil
-		groups[i].NamesWithCondtions = slices.DeleteFunc(groups[i].NamesWithCondtions,
-			func(n seccompbpf.NameWithConditions) bool { return unconditional[a][n.Name] })
+		byName := map[string][]seccompbpf.NameWithConditions{}
 		for _, n := range groups[i].NamesWithCondtions {
-			conditional[info.SyscallNames[n.Name]] = true
+			if !unconditional[a][n.Name] {
+				byName[n.Name] = append(byName[n.Name], n)
+			}
+		}
+		for name, rules := range byName {
+			block, err := conditionalBlock(a, def, rules)
+			if err != nil {
+				return nil, fmt.Errorf("seccomp: %s: %w", name, err)
+			}
+			blocks[info.SyscallNames[name]] = block
 		}
 	}
-	groups = slices.DeleteFunc(groups, func(g seccompbpf.SyscallGroup) bool {
-		return len(g.NamesWithCondtions) == 0
-	})
-	if len(groups) == 0 { // go-seccomp-bpf wants at least one group
-		groups = append(groups, seccompbpf.SyscallGroup{Action: def, Names: []string{"exit"}})
-	}
-	// go-seccomp-bpf's default action must be one of its named actions:
-	// assemble with ERRNO (EPERM) and put the real one into the last
-	// instruction, which is the default's return (the architecture check
-	// jumps there too).
-	policy := seccompbpf.Policy{DefaultAction: seccompbpf.ActionErrno, Syscalls: groups}
-	cond, err := policy.Assemble()
-	if err != nil {
-		return nil, fmt.Errorf("seccomp: assemble: %w", err)
-	}
-	if _, ok := cond[len(cond)-1].(bpf.RetConstant); !ok {
-		return nil, errors.New("seccomp: assemble: the program does not end in its default action")
-	}
-	cond[len(cond)-1] = bpf.RetConstant{Val: uint32(def)}
-	insts := tree(info, actionOf, conditional, def, cond)
+	insts := tree(info, actionOf, blocks, def)
 	raw, err := bpf.Assemble(insts)
 	if err != nil {
 		return nil, fmt.Errorf("seccomp: assemble: %w", err)
@@ -143,6 +135,31 @@ func assemble(p *specs.LinuxSeccomp) ([]byte, error) {
 		out = encodeInstruction(out, r)
 	}
 	return out, nil
+}
+
+// conditionalBlock assembles one call's argument rules (ORed; each one's
+// conditions ANDed) with go-seccomp-bpf: it checks the architecture and the
+// number again, then the arguments, and returns a on a match, def
+// otherwise. go-seccomp-bpf's default action must be one of its named
+// actions: it is assembled with ERRNO (EPERM) and the real one put into the
+// last instruction, the default's return. A block longer than 255
+// instructions would make go-seccomp-bpf copy that return into earlier
+// places for long jumps, where it would stay EPERM: refused.
+func conditionalBlock(a, def seccompbpf.Action, rules []seccompbpf.NameWithConditions) ([]bpf.Instruction, error) {
+	policy := seccompbpf.Policy{DefaultAction: seccompbpf.ActionErrno,
+		Syscalls: []seccompbpf.SyscallGroup{{Action: a, NamesWithCondtions: rules}}}
+	block, err := policy.Assemble()
+	if err != nil {
+		return nil, fmt.Errorf("assemble: %w", err)
+	}
+	if len(block) > 255 {
+		return nil, fmt.Errorf("%d instructions of argument rules: too many for one call", len(block))
+	}
+	if _, ok := block[len(block)-1].(bpf.RetConstant); !ok {
+		return nil, errors.New("assemble: the block does not end in its default action")
+	}
+	block[len(block)-1] = bpf.RetConstant{Val: uint32(def)}
+	return block, nil
 }
 
 // tree lays out the program: the architecture check, the call's number,
@@ -157,39 +174,39 @@ func assemble(p *specs.LinuxSeccomp) ([]byte, error) {
 // calls it may allow without running it again. With ~300 comparisons in a
 // row that took 0.7 ms per container; a search over the ~80 runs
 // (0-60 are all allowed, for one) takes ~10 comparisons a call.
-func tree(info *arch.Info, actionOf map[int]seccompbpf.Action, conditional map[int]bool, def seccompbpf.Action, cond []bpf.Instruction) []bpf.Instruction {
-	// A leaf is a return, or a jump to the conditional rules ("cond"),
-	// resolved once the search's length is known.
+func tree(info *arch.Info, actionOf map[int]seccompbpf.Action, blocks map[int][]bpf.Instruction, def seccompbpf.Action) []bpf.Instruction {
+	// A leaf is a return, or a jump to a call's block (block >= 0: its
+	// number), resolved once the search's length is known.
 	type ins struct {
 		bpf.Instruction
-		toCond bool
+		block int
 	}
-	answer := func(nr int) (seccompbpf.Action, bool) {
-		if conditional[nr] {
-			return 0, true
+	answer := func(nr int) (seccompbpf.Action, int) {
+		if _, ok := blocks[nr]; ok {
+			return 0, nr
 		}
 		if a, ok := actionOf[nr]; ok {
-			return a, false
+			return a, -1
 		}
-		return def, false
+		return def, -1
 	}
 	type run struct {
 		from   int // the first number of the run
 		action seccompbpf.Action
-		toCond bool
+		block  int
 	}
 	top := 0
 	for nr := range actionOf {
 		top = max(top, nr)
 	}
-	for nr := range conditional {
+	for nr := range blocks {
 		top = max(top, nr)
 	}
 	var runs []run
 	for nr := 0; nr <= top+1; nr++ {
-		a, c := answer(nr)
-		if len(runs) == 0 || runs[len(runs)-1].action != a || runs[len(runs)-1].toCond != c {
-			runs = append(runs, run{from: nr, action: a, toCond: c})
+		a, b := answer(nr)
+		if len(runs) == 0 || runs[len(runs)-1].action != a || runs[len(runs)-1].block != b {
+			runs = append(runs, run{from: nr, action: a, block: b})
 		}
 	}
 	// search returns the search over runs[lo:hi]: "jge" on the first number
@@ -198,19 +215,19 @@ func tree(info *arch.Info, actionOf map[int]seccompbpf.Action, conditional map[i
 	var search func(lo, hi int) []ins
 	search = func(lo, hi int) []ins {
 		if hi-lo == 1 {
-			if runs[lo].toCond {
-				return []ins{{Instruction: bpf.Jump{}, toCond: true}}
+			if runs[lo].block >= 0 {
+				return []ins{{Instruction: bpf.Jump{}, block: runs[lo].block}}
 			}
-			return []ins{{Instruction: bpf.RetConstant{Val: uint32(runs[lo].action)}}}
+			return []ins{{Instruction: bpf.RetConstant{Val: uint32(runs[lo].action)}, block: -1}}
 		}
 		mid := (lo + hi) / 2
 		left, right := search(lo, mid), search(mid, hi)
 		var out []ins
 		if len(left) <= 255 {
-			out = append(out, ins{Instruction: bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: uint32(runs[mid].from), SkipTrue: uint8(len(left))}})
+			out = append(out, ins{Instruction: bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: uint32(runs[mid].from), SkipTrue: uint8(len(left))}, block: -1})
 		} else { // jt is 8 bits: a "ja" for longer jumps
-			out = append(out, ins{Instruction: bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: uint32(runs[mid].from), SkipFalse: 1}},
-				ins{Instruction: bpf.Jump{Skip: uint32(len(left))}})
+			out = append(out, ins{Instruction: bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: uint32(runs[mid].from), SkipFalse: 1}, block: -1},
+				ins{Instruction: bpf.Jump{Skip: uint32(len(left))}, block: -1})
 		}
 		return append(append(out, left...), right...)
 	}
@@ -218,29 +235,43 @@ func tree(info *arch.Info, actionOf map[int]seccompbpf.Action, conditional map[i
 	// The architecture (struct seccomp_data.arch, offset 4): another one
 	// gets the default; then the call's number (offset 0).
 	prog := []ins{
-		{Instruction: bpf.LoadAbsolute{Off: 4, Size: 4}},
-		{Instruction: bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(info.ID), SkipTrue: 1}},
-		{Instruction: bpf.RetConstant{Val: uint32(def)}},
-		{Instruction: bpf.LoadAbsolute{Off: 0, Size: 4}},
+		{Instruction: bpf.LoadAbsolute{Off: 4, Size: 4}, block: -1},
+		{Instruction: bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(info.ID), SkipTrue: 1}, block: -1},
+		{Instruction: bpf.RetConstant{Val: uint32(def)}, block: -1},
+		{Instruction: bpf.LoadAbsolute{Off: 0, Size: 4}, block: -1},
 	}
 	if info.ID == arch.X86_64.ID {
 		// The x32 ABI shares x86_64's architecture value; its numbers have
 		// bit 30 set. Refuse them all, with ENOSYS.
 		prog = append(prog,
-			ins{Instruction: bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: uint32(arch.X32.SeccompMask), SkipFalse: 1}},
-			ins{Instruction: bpf.RetConstant{Val: uint32(seccompbpf.ActionErrno) | uint32(unix.ENOSYS)}})
+			ins{Instruction: bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: uint32(arch.X32.SeccompMask), SkipFalse: 1}, block: -1},
+			ins{Instruction: bpf.RetConstant{Val: uint32(seccompbpf.ActionErrno) | uint32(unix.ENOSYS)}, block: -1})
 	}
 	prog = append(prog, search(0, len(runs))...)
-	condAt := len(prog)
-	out := make([]bpf.Instruction, 0, len(prog)+len(cond))
+	// The blocks, in the order of their numbers, after the search.
+	var nrs []int
+	for nr := range blocks {
+		nrs = append(nrs, nr)
+	}
+	slices.Sort(nrs)
+	at := map[int]int{}
+	n := len(prog)
+	for _, nr := range nrs {
+		at[nr] = n
+		n += len(blocks[nr])
+	}
+	out := make([]bpf.Instruction, 0, n)
 	for i, p := range prog {
-		if p.toCond {
-			out = append(out, bpf.Jump{Skip: uint32(condAt - i - 1)})
+		if p.block >= 0 {
+			out = append(out, bpf.Jump{Skip: uint32(at[p.block] - i - 1)})
 		} else {
 			out = append(out, p.Instruction)
 		}
 	}
-	return append(out, cond...)
+	for _, nr := range nrs {
+		out = append(out, blocks[nr]...)
+	}
+	return out
 }
 
 // action is the kernel's return value for a profile's action.

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/elastic/go-seccomp-bpf/arch"
+	"github.com/moby/profiles/seccomp"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
@@ -103,6 +105,12 @@ func TestDefaultProfile(t *testing.T) {
 		{name: "personality(other)", call: "personality", args: []uint64{0x0400000}, want: eperm, wantAdmin: eperm},
 		{name: "socket(AF_INET)", call: "socket", args: []uint64{unix.AF_INET}, want: allow, wantAdmin: allow},
 		{name: "socket(AF_VSOCK)", call: "socket", args: []uint64{unix.AF_VSOCK}, want: eperm, wantAdmin: eperm},
+		// The kernel reads socket's and personality's int argument from
+		// the low half: a high half of 56 (clone's number) must not make
+		// the filter mistake the argument for the call.
+		{name: "socket(56<<32|AF_VSOCK)", call: "socket", args: []uint64{56<<32 | unix.AF_VSOCK}, want: eperm, wantAdmin: eperm},
+		{name: "personality(56<<32|ADDR_NO_RANDOMIZE)", call: "personality", args: []uint64{56<<32 | 0x0040000}, want: eperm, wantAdmin: eperm},
+		{name: "socket(56<<32|AF_ALG)", call: "socket", args: []uint64{56<<32 | unix.AF_ALG}, want: eperm, wantAdmin: eperm},
 		{name: "another architecture (i386's read)", arch: 0x40000003, call: "read", want: eperm, wantAdmin: eperm},
 	}
 	for _, tt := range tests {
@@ -164,6 +172,8 @@ func TestFilterInKernel(t *testing.T) {
 		}
 		var out []string
 		out = append(out, "unshare="+errName(unix.Unshare(unix.CLONE_NEWUTS)))
+		_, _, e0 := unix.Syscall(unix.SYS_SOCKET, 56<<32|unix.AF_VSOCK, unix.SOCK_STREAM, 0)
+		out = append(out, "socket(56<<32|AF_VSOCK)="+errName(errnoErr(e0)))
 		_, _, e := unix.Syscall(unix.SYS_KEYCTL, 0, 0, 0)
 		out = append(out, "keyctl="+errName(errnoErr(e)))
 		_, err = os.Getwd()
@@ -177,7 +187,7 @@ func TestFilterInKernel(t *testing.T) {
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
-	if want := "unshare=EPERM keyctl=EPERM getcwd=ok"; !strings.Contains(string(out), want) {
+	if want := "unshare=EPERM socket(56<<32|AF_VSOCK)=EPERM keyctl=EPERM getcwd=ok"; !strings.Contains(string(out), want) {
 		t.Fatalf("child said %q, want %q", out, want)
 	}
 }
@@ -204,6 +214,58 @@ func BenchmarkCompileDefault(b *testing.B) {
 	for b.Loop() {
 		if _, err := Compile(nil, DefaultCapabilities); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestEveryCallNumber checks the search against the profile itself for
+// every call number the architecture has: a call the resolved profile
+// allows (or refuses with an errno) without conditions gets that answer,
+// any other call without rules the default, EPERM.
+func TestEveryCallNumber(t *testing.T) {
+	info, err := arch.GetInfo("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, caps := range [][]string{DefaultCapabilities, AllCapabilities(), nil} {
+		prog, err := Compile(nil, caps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: caps}}}
+		p, err := seccomp.GetDefaultProfile(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]uint32{}
+		ruled := map[string]bool{}
+		for _, r := range p.Syscalls {
+			a, err := action(r.Action, r.ErrnoRet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range r.Names {
+				if len(r.Args) > 0 {
+					ruled[n] = true
+				} else if _, ok := want[n]; !ok {
+					want[n] = uint32(a)
+				}
+			}
+		}
+		for nr := 0; nr < 1100; nr++ {
+			name, known := info.SyscallNumbers[nr]
+			if known && ruled[name] {
+				if _, ok := want[name]; !ok {
+					continue // only argument rules: TestDefaultProfile covers them
+				}
+			}
+			exp, ok := want[name]
+			if !known || !ok {
+				exp = eperm
+			}
+			if got := run(t, prog, uint32(info.ID), nr); got != exp {
+				t.Errorf("%d caps: call %d (%s) = %#x, want %#x", len(caps), nr, name, got, exp)
+			}
 		}
 	}
 }
