@@ -408,8 +408,17 @@ func (s *Started) Signal(sig syscall.Signal) error { return s.Init.Signal(sig) }
 // one that is gone) and sends sig to the init. Call it with the lock held;
 // the pidfds keep naming those two processes after it is released.
 func signalLocked(c *state.Container, sig syscall.Signal) (init, mon *process.Handle, err error) {
-	init, _ = c.State.Init().Open()
-	mon, _ = c.State.Monitor().Open()
+	// Only "gone" means gone: any other failure (no pidfd_open before
+	// Linux 5.3, out of descriptors) must not pass for a stopped container.
+	init, err = c.State.Init().Open()
+	if err != nil && !errors.Is(err, process.ErrGone) {
+		return nil, nil, fmt.Errorf("signal container %s: %w", c.ShortID(), err)
+	}
+	mon, err = c.State.Monitor().Open()
+	if err != nil && !errors.Is(err, process.ErrGone) {
+		closeHandles(init)
+		return nil, nil, fmt.Errorf("signal container %s: monitor: %w", c.ShortID(), err)
+	}
 	if init != nil {
 		if err := init.Signal(sig); err != nil && !errors.Is(err, process.ErrGone) {
 			return init, mon, fmt.Errorf("signal container %s: %w", c.ShortID(), err)

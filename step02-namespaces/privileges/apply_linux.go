@@ -151,14 +151,15 @@ func LoadSeccomp(prog []byte) error {
 var lastCap = -1
 
 // LastCap is the highest capability number this kernel knows
-// (/proc/sys/kernel/cap_last_cap).
+// (/proc/sys/kernel/cap_last_cap). It may be higher than any name this
+// package knows: a newer kernel's capability must still be dropped.
 func LastCap() int {
 	if lastCap >= 0 {
 		return lastCap
 	}
 	lastCap = len(capNames) - 1
 	if b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap"); err == nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n < lastCap {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n >= 0 && n < 64 {
 			lastCap = n
 		}
 	}

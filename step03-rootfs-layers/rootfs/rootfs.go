@@ -137,12 +137,24 @@ func ParseVolume(spec string) (Mount, error) {
 	if m.Destination == "/" {
 		return Mount{}, fmt.Errorf("invalid volume specification: '%s': cannot mount over /", spec)
 	}
-	for _, kernel := range []string{"/proc", "/sys"} {
-		if m.Destination == kernel || strings.HasPrefix(m.Destination, kernel+"/") {
-			return Mount{}, fmt.Errorf("invalid volume specification: '%s': cannot mount over %s", spec, kernel)
-		}
+	if kernel, ok := underKernelFS(m.Destination); ok {
+		return Mount{}, fmt.Errorf("invalid volume specification: '%s': cannot mount over %s", spec, kernel)
 	}
 	return m, nil
+}
+
+// underKernelFS reports whether dest (absolute, clean) is /proc, /sys or
+// below one of them, and which: a volume there would cover the kernel's
+// view the masks and read-only paths protect. The init checks it again on
+// the target resolved through the image's symlinks (an image may hold
+// /data -> /proc/sys).
+func underKernelFS(dest string) (string, bool) {
+	for _, kernel := range []string{"/proc", "/sys"} {
+		if dest == kernel || strings.HasPrefix(dest, kernel+"/") {
+			return kernel, true
+		}
+	}
+	return "", false
 }
 
 // ForContainer lays out a container's own directories under dir (its

@@ -427,6 +427,9 @@ func bindVolume(root *os.Root, m Mount) error {
 	if err != nil {
 		return fmt.Errorf("mount target: %w", err)
 	}
+	if kernel, ok := underKernelFS("/" + name); ok {
+		return fmt.Errorf("mount target %s resolves to /%s: cannot mount over %s", m.Destination, name, kernel)
+	}
 	target, err := at(root, name, fi.IsDir())
 	if err != nil {
 		return fmt.Errorf("mount target: %w", err)

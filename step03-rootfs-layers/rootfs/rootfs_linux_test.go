@@ -223,6 +223,18 @@ func TestVolumeTargetThroughSymlinks(t *testing.T) {
 	}
 }
 
+// TestVolumeTargetIntoKernelFS: a target that only resolves to /proc or
+// /sys through an image's symlink is refused as ParseVolume refuses the
+// path itself.
+func TestVolumeTargetIntoKernelFS(t *testing.T) {
+	testkit.RequireRoot(t)
+	root := busyboxDir(t)
+	require.NoError(t, os.Symlink("/proc/sys", filepath.Join(root, "kern")))
+	_, _, _, err := runIn(t, Config{Root: root, Mounts: []Mount{{Source: t.TempDir(), Destination: "/kern/x"}}}, "true")
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "mount target /kern/x resolves to /proc/sys/x: cannot mount over /proc")
+}
+
 func TestUserFromImage(t *testing.T) {
 	testkit.RequireRoot(t)
 	root := busyboxDir(t)
