@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,29 +16,8 @@ import (
 	"minidocker/step02-namespaces/namespaces"
 )
 
-// busyboxDir makes a directory with /bin/busybox and its applets: the
-// smallest root filesystem that runs sh.
-func busyboxDir(t *testing.T) string {
-	t.Helper()
-	_, err := os.Stat("/bin/busybox")
-	testkit.RequireFeature(t, err == nil, "/bin/busybox (Debian's busybox-static)")
-	dir := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "bin"), 0o755))
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, "etc"), 0o755))
-	data, err := os.ReadFile("/bin/busybox")
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "bin/busybox"), data, 0o755))
-	out, err := exec.Command("/bin/busybox", "--list").Output()
-	require.NoError(t, err)
-	for _, applet := range strings.Fields(string(out)) {
-		if applet != "busybox" {
-			require.NoError(t, os.Symlink("busybox", filepath.Join(dir, "bin", applet)))
-		}
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "etc/passwd"),
-		[]byte("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n"), 0o644))
-	return dir
-}
+// busyboxDir is the smallest root filesystem that runs sh.
+func busyboxDir(t *testing.T) string { return testkit.BusyboxRoot(t) }
 
 // runIn runs script with sh in a container whose root is cfg.
 func runIn(t *testing.T, cfg Config, script string) (stdout, stderr string, code int, err error) {

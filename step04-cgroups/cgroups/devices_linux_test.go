@@ -132,14 +132,8 @@ func devicesHelper(node string) int {
 // as limits.Start does on a v1 host.
 func runContainer(t *testing.T, m Manager, script string) string {
 	t.Helper()
-	_, err := os.Stat("/bin/busybox")
-	testkit.RequireFeature(t, err == nil, "/bin/busybox (Debian's busybox-static)")
-	root := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(root, "bin"), 0o755))
+	root := testkit.BusyboxRoot(t)
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "tmp"), 0o1777))
-	data, err := os.ReadFile("/bin/busybox")
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(root, "bin/busybox"), data, 0o755))
 	raw, err := json.Marshal(rootfs.Config{Root: root})
 	require.NoError(t, err)
 	var out, errb strings.Builder
