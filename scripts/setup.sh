@@ -13,6 +13,7 @@ packages=(
 	iproute2        # ip, for the lesson commands and the leak check
 	curl            # the demo fetches the page served by a container
 	ca-certificates
+	docker.io       # tests compare minidocker's confinement with the real Docker's (never left running)
 )
 if [ "${1:-}" = bench ]; then
 	packages+=(hyperfine runc crun umoci)
@@ -35,7 +36,20 @@ fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# A package's service must not start because we installed it: Debian's
+# docker.io would start dockerd with a docker0 bridge on 172.17.0.0/16 (the
+# range minidocker0 uses). policy-rc.d tells the maintainer scripts no; and
+# where systemd runs, the units we brought are disabled again. Tests start
+# the engines they need themselves, with roots of their own.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [[ " ${missing[*]} " == *" docker.io "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+	systemctl disable --now docker.service docker.socket containerd.service >/dev/null 2>&1 || true
+fi
 # Debian starts the registry as a service on :5000 when systemd runs; tests
 # start their own on a free port, so the packaged one is not needed.
 echo "setup: done"
