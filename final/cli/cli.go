@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"minidocker/final/engine"
-	"minidocker/final/state"
 	"minidocker/internal/stepcli"
 	"minidocker/step01-process/process"
 )
@@ -63,37 +62,11 @@ func Main(args []string) int {
 	if err == nil {
 		return 0
 	}
-	code := 1
-	if ee, ok := errors.AsType[*exitError](err); ok {
-		code = ee.code
-		err = ee.err
-	}
-	if err != nil {
-		fmt.Fprintf(a.stderr, "Error: %v\n", message(err))
+	code, msg := exitStatus(err)
+	if msg != "" {
+		fmt.Fprintf(a.stderr, "Error: %s\n", msg)
 	}
 	return code
-}
-
-// message is an error as the docker CLI words it.
-func message(err error) string {
-	var conflict *state.ConflictError
-	switch {
-	case errors.As(err, &conflict):
-		return fmt.Sprintf("Conflict. The container name %q is already in use by container %q. You have to remove (or rename) that container to be able to reuse that name.", "/"+conflict.Name, conflict.ID)
-	}
-	return err.Error()
-}
-
-// noSuchContainer is docker's message for a container argument that matches
-// nothing.
-func noSuchContainer(arg string, err error) error {
-	if errors.Is(err, state.ErrNotFound) {
-		return fmt.Errorf("No such container: %s", arg)
-	}
-	if errors.Is(err, state.ErrAmbiguous) {
-		return fmt.Errorf("multiple IDs found with provided prefix: %s", arg)
-	}
-	return err
 }
 
 func (a *app) command() *cobra.Command {
@@ -169,7 +142,7 @@ func (a *app) eachArg(args []string, fn func(arg string) error) error {
 	failed := false
 	for _, arg := range args {
 		if err := fn(arg); err != nil {
-			fmt.Fprintf(a.stderr, "Error: %v\n", message(err))
+			fmt.Fprintf(a.stderr, "Error: %s\n", message(err))
 			failed = true
 		}
 	}

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -14,10 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"minidocker/final/engine"
-	"minidocker/final/jsonlog"
 	"minidocker/final/state"
 	"minidocker/internal/units"
-	"minidocker/step05-pull/store"
 	"minidocker/step06-networking/portmap"
 )
 
@@ -32,7 +28,7 @@ func (a *app) psCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			list, err := e.Containers.List()
+			list, err := e.List(all)
 			if err != nil {
 				return err
 			}
@@ -42,16 +38,6 @@ func (a *app) psCmd() *cobra.Command {
 				fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
 			}
 			for _, ctr := range list {
-				ctr, err := e.Refresh(ctr) // the truth, if its monitor was killed
-				if errors.Is(err, state.ErrNotFound) {
-					continue // removed since the listing
-				}
-				if err != nil {
-					return err
-				}
-				if !all && !ctr.State.Running {
-					continue
-				}
 				id := ctr.ShortID()
 				if noTrunc {
 					id = ctr.ID
@@ -107,29 +93,17 @@ func ports(c *state.Container) string {
 	return portmap.Format(ms)
 }
 
-// container finds a container argument: name, full ID or unique prefix.
-func (a *app) container(e *engine.Engine, arg string) (*state.Container, error) {
-	c, err := e.Containers.Get(arg)
-	if err != nil {
-		return nil, noSuchContainer(arg, err)
-	}
-	return c, nil
-}
-
-// eachContainer is docker stop/start/rm's loop: each argument names a
-// container; fn acts on it, and its name is printed when fn succeeded.
-func (a *app) eachContainer(args []string, fn func(e *engine.Engine, ctr *state.Container) error) error {
+// eachContainer is docker stop/start/kill/rm's loop: each argument names a
+// container; fn acts on it through the engine, and the argument is printed
+// when that is done.
+func (a *app) eachContainer(args []string, fn func(e *engine.Engine, arg string) error) error {
 	e, err := a.engine()
 	if err != nil {
 		return err
 	}
 	return a.eachArg(args, func(arg string) error {
-		ctr, err := a.container(e, arg)
-		if err != nil {
+		if err := fn(e, arg); !done(err) {
 			return err
-		}
-		if err := fn(e, ctr); err != nil {
-			return noSuchContainer(arg, err) // removed meanwhile
 		}
 		a.println(arg)
 		return nil
@@ -144,8 +118,8 @@ func (a *app) stopCmd() *cobra.Command {
 		Long:  "Send the container's stop signal (the image's STOPSIGNAL, or SIGTERM), and SIGKILL after the grace period.",
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return a.eachContainer(args, func(e *engine.Engine, ctr *state.Container) error {
-				return e.Stop(ctr, time.Duration(seconds)*time.Second)
+			return a.eachContainer(args, func(e *engine.Engine, arg string) error {
+				return e.Stop(arg, time.Duration(seconds)*time.Second)
 			})
 		},
 	}
@@ -160,18 +134,9 @@ func (a *app) startCmd() *cobra.Command {
 		Long:  "Start a stopped container again, in the background, with the same filesystem (its writes are kept).",
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return a.eachContainer(args, func(e *engine.Engine, ctr *state.Container) error {
-				if engine.Alive(ctr) {
-					return nil // docker start of a running container does nothing
-				}
-				// The monitor checks again under the container's lock: a
-				// start at the same time finds the container running.
-				s, err := e.Start(ctr.ID, false)
-				if err != nil {
-					return err
-				}
-				s.Detach()
-				return nil
+			return a.eachContainer(args, func(e *engine.Engine, arg string) error {
+				_, err := e.Start(arg, false)
+				return err
 			})
 		},
 	}
@@ -189,11 +154,8 @@ func (a *app) killCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.eachContainer(args, func(e *engine.Engine, ctr *state.Container) error {
-				if err := e.Signal(ctr, sig); err != nil {
-					return fmt.Errorf("cannot kill container: %s: %w", ctr.Name, err)
-				}
-				return nil
+			return a.eachContainer(args, func(e *engine.Engine, arg string) error {
+				return e.Kill(arg, sig)
 			})
 		},
 	}
@@ -208,8 +170,8 @@ func (a *app) rmCmd() *cobra.Command {
 		Short: "Remove one or more containers",
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return a.eachContainer(args, func(e *engine.Engine, ctr *state.Container) error {
-				return e.Remove(ctr, force)
+			return a.eachContainer(args, func(e *engine.Engine, arg string) error {
+				return e.RemoveContainer(arg, force)
 			})
 		},
 	}
@@ -231,55 +193,9 @@ func (a *app) logsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctr, err := a.container(e, args[0])
-			if err != nil {
-				return err
-			}
-			opts := jsonlog.ReadOptions{Tail: jsonlog.TailAll, Timestamps: timestamps}
-			if tail != "all" {
-				n, err := strconv.Atoi(tail)
-				if err != nil || n < 0 {
-					return fmt.Errorf("invalid value for \"tail\": %q", tail)
-				}
-				opts.Tail = n
-			}
-			if !follow {
-				f, err := os.Open(ctr.Config.LogPath)
-				if errors.Is(err, os.ErrNotExist) {
-					return nil // never started
-				}
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				return jsonlog.Read(f, opts, a.stdout, a.stderr)
-			}
-			if _, err := os.Stat(ctr.Config.LogPath); errors.Is(err, os.ErrNotExist) {
-				return nil
-			}
-			// Follow until the container stops (its monitor has then
-			// written everything), or we are interrupted.
-			done := make(chan struct{})
-			ctx, cancel := context.WithCancel(a.ctx)
-			defer cancel()
-			go func() {
-				defer close(done)
-				for ctx.Err() == nil {
-					cur, err := e.Containers.Get(ctr.ID)
-					if err != nil {
-						return
-					}
-					if cur, err = e.Refresh(cur); err != nil || !cur.State.Running {
-						return
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
-			}()
-			err = jsonlog.Follow(ctx, ctr.Config.LogPath, opts, a.stdout, a.stderr, done)
-			if errors.Is(err, context.Canceled) {
-				return nil
-			}
-			return err
+			// With -f, until the container stops or we are interrupted.
+			o := engine.LogsOptions{Follow: follow, Timestamps: timestamps, Tail: tail}
+			return e.Logs(a.ctx, args[0], o, a.stdout, a.stderr)
 		},
 	}
 	c.Flags().BoolVarP(&follow, "follow", "f", false, "Follow log output")
@@ -298,30 +214,15 @@ func (a *app) inspectCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var out []any
+			out := []any{}
 			var errs []string
 			for _, arg := range args {
-				ctr, err := e.Containers.Get(arg)
-				if err == nil {
-					if ctr, err = e.Refresh(ctr); err != nil {
-						return err
-					}
-					out = append(out, ctr.Inspect())
-					continue
-				}
-				img, ierr := e.Images.Get(arg)
-				if ierr == nil {
-					out = append(out, inspectImage(img))
-					continue
-				}
-				if errors.Is(err, state.ErrNotFound) && errors.Is(ierr, store.ErrNotFound) {
-					errs = append(errs, "No such object: "+arg)
-				} else {
+				v, err := e.Inspect(arg)
+				if err != nil {
 					errs = append(errs, message(err))
+					continue
 				}
-			}
-			if out == nil {
-				out = []any{}
+				out = append(out, v)
 			}
 			if err := a.printJSON(out); err != nil {
 				return err

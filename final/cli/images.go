@@ -3,14 +3,47 @@ package cli
 import (
 	"encoding/json"
 	goflag "flag"
+	"fmt"
+	"io"
+	"os"
 	"time"
 
-	"github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 
+	"minidocker/final/engine"
 	"minidocker/step05-pull/fetch"
-	"minidocker/step05-pull/store"
+	"minidocker/step05-pull/progress"
+	"minidocker/step05-pull/reference"
 )
+
+// pullOptions are the registry flags as the engine takes them.
+func pullOptions(f *fetch.Flags) engine.PullOptions {
+	return engine.PullOptions{Platform: f.Platform, Mirror: f.Mirror, Insecure: f.Insecure, Trace: f.Trace}
+}
+
+// pullPrinter draws a pull's progress on w as docker pull does: bars on a
+// terminal, one line per change otherwise.
+func pullPrinter(w io.Writer) *progress.Printer {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = progress.IsTerminal(f)
+	}
+	return progress.New(w, tty)
+}
+
+// missingPrinter is docker run's pull, on stderr: "Unable to find image
+// 'x' locally" first, when the engine starts a pull because the image is
+// not here.
+type missingPrinter struct {
+	*progress.Printer
+	w   io.Writer
+	arg string
+}
+
+func (p missingPrinter) Start(ref reference.Reference) {
+	fmt.Fprintf(p.w, "Unable to find image '%s' locally\n", p.arg)
+	p.Printer.Start(ref)
+}
 
 func (a *app) pullCmd() *cobra.Command {
 	var reg fetch.Flags
@@ -24,7 +57,7 @@ func (a *app) pullCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = reg.Pull(a.ctx, e.Images, args[0], a.stdout)
+			_, err = e.Pull(a.ctx, args[0], pullOptions(&reg), pullPrinter(a.stdout))
 			return err
 		},
 	}
@@ -45,7 +78,7 @@ func (a *app) imagesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			list, err := e.Images.Images()
+			list, err := e.Images()
 			if err != nil {
 				return err
 			}
@@ -69,20 +102,8 @@ func (a *app) rmiCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			list, err := e.Containers.List()
-			if err != nil {
-				return err
-			}
-			inUse := func(id digest.Digest) string {
-				for _, c := range list {
-					if c.Config.ImageID == id.String() {
-						return c.ShortID()
-					}
-				}
-				return ""
-			}
 			return a.eachArg(args, func(arg string) error {
-				lines, err := e.Images.Remove(arg, force, inUse)
+				lines, err := e.RemoveImage(arg, force)
 				for _, l := range lines {
 					a.println(l)
 				}
@@ -92,27 +113,6 @@ func (a *app) rmiCmd() *cobra.Command {
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "Force removal of the image")
 	return c
-}
-
-// imageInspect is docker image inspect's JSON, the part we have.
-type imageInspect struct {
-	ID           string `json:"Id"`
-	RepoTags     []string
-	RepoDigests  []string
-	Created      time.Time
-	Config       any
-	Architecture string
-	Os           string
-	Size         int64
-	RootFS       any
-}
-
-func inspectImage(img *store.Image) imageInspect {
-	return imageInspect{
-		ID: img.ID.String(), RepoTags: img.RepoTags, RepoDigests: img.RepoDigests,
-		Created: img.Created, Config: img.Config.Config, Architecture: img.Config.Architecture,
-		Os: img.Config.OS, Size: img.Size, RootFS: img.Config.RootFS,
-	}
 }
 
 func (a *app) printJSON(v any) error {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	goflag "flag"
 	"fmt"
 	"os"
@@ -9,7 +8,6 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 
 	"minidocker/final/engine"
@@ -19,6 +17,7 @@ import (
 	"minidocker/step04-cgroups/limits"
 	"minidocker/step05-pull/fetch"
 	"minidocker/step06-networking/connect"
+	"minidocker/step06-networking/portmap"
 )
 
 func (a *app) runCmd() *cobra.Command {
@@ -45,8 +44,7 @@ func (a *app) runCmd() *cobra.Command {
 			"output on the terminal and its exit code as ours, or with -d in the background, printing its ID.",
 		Args: minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			// Docker's code for our own errors, before the container runs.
-			fail := func(err error) error { return &exitError{code: process.ExitToolFailed, err: err} }
+			fail := runFailed
 			res, err := lim.Resources()
 			if err != nil {
 				return fail(err)
@@ -55,9 +53,13 @@ func (a *app) runCmd() *cobra.Command {
 			if err != nil {
 				return fail(err)
 			}
-			plan, err := netf.Plan(a.root)
-			if err != nil {
-				return fail(err)
+			var ports []portmap.Mapping
+			for _, spec := range netf.Publish {
+				ms, err := portmap.Parse(spec)
+				if err != nil {
+					return fail(err)
+				}
+				ports = append(ports, ms...)
 			}
 			// A seccomp profile's file is read here, as the docker CLI does:
 			// the container keeps its content.
@@ -66,19 +68,11 @@ func (a *app) runCmd() *cobra.Command {
 			if err != nil {
 				return fail(err)
 			}
-			e, err := a.engine()
-			if err != nil {
-				return fail(err)
-			}
-			img, err := reg.GetOrPull(a.ctx, e.Images, args[0], a.stderr)
-			if err != nil {
-				return fail(err)
-			}
 			o := engine.RunOptions{
-				Image: img, ImageRef: args[0], Name: name, Args: args[1:], Env: vars,
+				ImageRef: args[0], Name: name, Args: args[1:], Env: vars,
 				Dir: runf.Dir, User: runf.User, Hostname: runf.Hostname,
 				Tty: tty, OpenStdin: stdin, AutoRemove: autoRemove, Init: runf.Init,
-				Mounts: mounts, Network: netf.Network, Ports: plan.Ports,
+				Mounts: mounts, Network: netf.Network, Ports: ports, DNS: netf.DNS,
 				Memory: res.Memory, NanoCPUs: res.CPUQuota * 1e4, PidsLimit: res.PidsLimit,
 				Privileged: privileged, CapAdd: capAdd, CapDrop: capDrop,
 				SecurityOpt: secOpts, ReadonlyRootfs: readOnly,
@@ -86,16 +80,25 @@ func (a *app) runCmd() *cobra.Command {
 			if c.Flags().Changed("entrypoint") {
 				o.Entrypoint = &entrypoint
 			}
+			e, err := a.engine()
+			if err != nil {
+				return fail(err)
+			}
+			if err := e.Validate(o); err != nil {
+				return fail(err) // a bad --network fails before any pull
+			}
+			o.Image, err = e.PullIfMissing(a.ctx, args[0], pullOptions(&reg), missingPrinter{pullPrinter(a.stderr), a.stderr, args[0]})
+			if err != nil {
+				return fail(err)
+			}
 			ctr, err := e.Create(o)
 			if err != nil {
 				return fail(err)
 			}
 			if detach {
-				s, err := e.Start(ctr.ID, false)
-				if err != nil {
-					return startFailed(err)
+				if _, err := e.Start(ctr.ID, false); err != nil {
+					return fail(err)
 				}
-				s.Detach()
 				a.println(ctr.ID)
 				return nil
 			}
@@ -126,14 +129,6 @@ func (a *app) runCmd() *cobra.Command {
 	return c
 }
 
-// startFailed is a container that did not start: Docker's message and code.
-func startFailed(err error) error {
-	if se, ok := errors.AsType[*engine.StartError](err); ok {
-		return &exitError{code: se.Code, err: se}
-	}
-	return &exitError{code: process.ExitToolFailed, err: err}
-}
-
 // attached runs the container in the foreground: its monitor gets our
 // stdin, stdout and stderr; with -t our terminal is put in raw mode so that
 // every key goes to the container's pty, and window size changes follow.
@@ -153,14 +148,14 @@ func (a *app) attached(e *engine.Engine, id string, tty bool) error {
 	defer signal.Stop(sigs)
 	s, err := e.Start(id, true)
 	if err != nil {
-		return startFailed(err)
+		return runFailed(err)
 	}
 	go func() {
 		for sig := range sigs {
 			if sig == syscall.SIGWINCH {
-				unix.Kill(s.MonitorPid, unix.SIGWINCH) // it resizes the pty
+				s.Resize()
 			} else {
-				s.Signal(sig.(syscall.Signal)) // through a pidfd: never a reused PID
+				s.Signal(sig.(syscall.Signal))
 			}
 		}
 	}()

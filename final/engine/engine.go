@@ -59,6 +59,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"minidocker/final/errdefs"
 	"minidocker/final/state"
 	"minidocker/step01-process/process"
 	"minidocker/step02-namespaces/namespaces"
@@ -75,11 +76,15 @@ import (
 // __minidocker_monitor <root> <id>".
 const MonitorArg = "__minidocker_monitor"
 
-// Engine is the data root's containers and images.
+// Engine is the data root's containers and images. Its methods are every
+// operation a front end (the CLI, a daemon) performs; they return data and
+// errors of a kind (package errdefs), and print nothing. The stores are
+// not exported: nothing but the engine touches a container's files, locks
+// or processes.
 type Engine struct {
 	Root       string
-	Containers *state.Store
-	Images     *store.Store
+	containers *state.Store
+	images     *store.Store
 }
 
 // Open opens the stores under root.
@@ -92,7 +97,7 @@ func Open(root string) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{Root: root, Containers: cs, Images: is}, nil
+	return &Engine{Root: root, containers: cs, images: is}, nil
 }
 
 // RunOptions are docker run's options, parsed.
@@ -112,8 +117,9 @@ type RunOptions struct {
 	Mounts     []rootfs.Mount
 	Network    string // bridge, none, host
 	Ports      []portmap.Mapping
-	Memory     int64 // bytes
-	NanoCPUs   int64 // 1e9 per CPU
+	DNS        []string // --dns: the servers of the container's resolv.conf
+	Memory     int64    // bytes
+	NanoCPUs   int64    // 1e9 per CPU
 	PidsLimit  int64
 	// Confinement (Docker's defaults when zero): --privileged, --cap-add,
 	// --cap-drop, --security-opt as privileges.ParseSecurityOpts stores
@@ -124,21 +130,43 @@ type RunOptions struct {
 	ReadonlyRootfs  bool
 }
 
+// Validate checks what of o needs no image: the network mode, the
+// published ports and the DNS servers. Create checks it too; run calls it
+// first so that a bad --network fails before a pull.
+func (e *Engine) Validate(o RunOptions) error {
+	for _, s := range o.DNS {
+		if _, err := netip.ParseAddr(s); err != nil {
+			return errdefs.InvalidParameter(fmt.Errorf("%s is not an ip address", s))
+		}
+	}
+	if _, err := connect.NewPlan(e.Root, o.Network, "", netip.Prefix{}, o.Ports, o.DNS); err != nil {
+		return errdefs.InvalidParameter(err)
+	}
+	return nil
+}
+
 // Create stores a new container from o, without starting it: the image's
 // config with the options applied (Docker's rules for Entrypoint and Cmd),
-// and a name.
+// the network plan's choices (mode, ports, DNS), and a name. o.Image may be
+// nil: the image named o.ImageRef is used (NotFound when it is not here).
 func (e *Engine) Create(o RunOptions) (*state.Container, error) {
-	if _, err := connect.NewPlan(e.Root, o.Network, "", netip.Prefix{}, o.Ports, nil); err != nil {
+	if err := e.Validate(o); err != nil {
 		return nil, err
 	}
 	// Refuse bad capability names or profiles now, not when it starts.
 	if _, err := e.privileges(o.Privileged, o.CapAdd, o.CapDrop, o.SecurityOpt); err != nil {
-		return nil, err
+		return nil, errdefs.InvalidParameter(err)
 	}
-	img := e.Images.Runnable(o.Image)
+	if o.Image == nil {
+		var err error
+		if o.Image, err = e.image(o.ImageRef); err != nil {
+			return nil, err
+		}
+	}
+	img := e.images.Runnable(o.Image)
 	var ns namespaces.Config
 	if err := img.Apply(&ns, image.Overrides{Args: o.Args, Entrypoint: o.Entrypoint, Env: o.Env, Dir: o.Dir, User: o.User}); err != nil {
-		return nil, err
+		return nil, errdefs.InvalidParameter(err)
 	}
 	entrypoint := img.Config.Config.Entrypoint
 	if o.Entrypoint != nil {
@@ -156,7 +184,7 @@ func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 			Tty: o.Tty, OpenStdin: o.OpenStdin, StopSignal: img.Config.Config.StopSignal,
 			Init: o.Init, AutoRemove: o.AutoRemove,
 			Memory: o.Memory, NanoCPUs: o.NanoCPUs, PidsLimit: o.PidsLimit,
-			Network:    o.Network,
+			Network: o.Network, DNS: o.DNS,
 			Privileged: o.Privileged, CapAdd: o.CapAdd, CapDrop: o.CapDrop,
 			SecurityOpt: o.SecurityOpt, ReadonlyRootfs: o.ReadonlyRootfs,
 		},
@@ -171,11 +199,11 @@ func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 		}
 		c.Config.Ports = append(c.Config.Ports, b)
 	}
-	if err := e.Containers.Create(c); err != nil {
-		return nil, err
+	if err := e.containers.Create(c); err != nil {
+		return nil, createErr(err)
 	}
 	if c.Config.Hostname == "" {
-		err := e.Containers.Update(c.ID, func(c *state.Container) error {
+		err := e.containers.Update(c.ID, func(c *state.Container) error {
 			c.Config.Hostname = c.ShortID()
 			return nil
 		})
@@ -216,16 +244,16 @@ func (e *Engine) plan(c *state.Container) (*connect.Plan, error) {
 	if mode == "" {
 		mode = connect.Bridge
 	}
-	return connect.NewPlan(e.Root, mode, "", netip.Prefix{}, ports, nil)
+	return connect.NewPlan(e.Root, mode, "", netip.Prefix{}, ports, c.Config.DNS)
 }
 
-// Alive reports whether c's init process still runs. A running container
+// alive reports whether c's init process still runs. A running container
 // whose monitor died still runs; one whose init is gone does not, whatever
 // its state file says. "Still runs" means the PID recorded for the init
 // belongs to a process that started when the init did: a PID alone is
 // handed to the next process that starts once the init is gone, and
 // kill(pid, 0) would then call a stranger our container.
-func Alive(c *state.Container) bool {
+func alive(c *state.Container) bool {
 	return c.State.Running && c.State.Pid > 0 && c.State.Init().Alive()
 }
 
@@ -237,22 +265,22 @@ func monitorAlive(c *state.Container) bool {
 // needsReap: the state says running but neither the init nor the monitor
 // runs any more (both were SIGKILLed), so nobody will record the exit.
 func needsReap(c *state.Container) bool {
-	return c.State.Running && !Alive(c) && !monitorAlive(c)
+	return c.State.Running && !alive(c) && !monitorAlive(c)
 }
 
 // exitGrace is how long the monitor may take, once the init has exited, to
 // release the network and the cgroups and record the exit.
 const exitGrace = 10 * time.Second
 
-// Refresh repairs c if it says running but neither its init nor its
+// refresh repairs c if it says running but neither its init nor its
 // monitor runs any more (both were SIGKILLed): reap, under the container's
 // lock. It returns c as it is now (an error wrapping state.ErrNotFound if
 // it was removed meanwhile).
-func (e *Engine) Refresh(c *state.Container) (*state.Container, error) {
+func (e *Engine) refresh(c *state.Container) (*state.Container, error) {
 	if !needsReap(c) {
 		return c, nil
 	}
-	unlock, err := e.Containers.Lock(c.ID)
+	unlock, err := e.containers.Lock(c.ID)
 	if err != nil {
 		return c, err
 	}
@@ -263,14 +291,14 @@ func (e *Engine) Refresh(c *state.Container) (*state.Container, error) {
 // reload reads the container again and reaps it if needed. Call it with
 // the container's lock held.
 func (e *Engine) reload(id string) (*state.Container, error) {
-	c, err := e.Containers.Get(id)
+	c, err := e.containers.Get(id)
 	if err != nil || !needsReap(c) {
 		return c, err
 	}
 	if err := e.reap(c, 255); err != nil {
 		return c, err
 	}
-	return e.Containers.Get(id)
+	return e.containers.Get(id)
 }
 
 // reap does what a dead monitor could not: removes the container's cgroups
@@ -291,7 +319,7 @@ func (e *Engine) reap(c *state.Container, code int) error {
 	if plan, err := e.plan(c); err == nil {
 		errs = append(errs, plan.Release(c.ID))
 	}
-	errs = append(errs, e.Containers.Update(c.ID, func(c *state.Container) error {
+	errs = append(errs, e.containers.Update(c.ID, func(c *state.Container) error {
 		if c.State.Running {
 			c.State.Status, c.State.Running, c.State.Pid, c.State.PidStart = state.Exited, false, 0, 0
 			c.State.ExitCode, c.State.FinishedAt = code, time.Now().UTC()
@@ -335,7 +363,7 @@ func (e *NotRunningError) Is(target error) bool { return target == ErrNotRunning
 
 // ErrRemoving is docker start's refusal of a container that an rm -f is
 // removing.
-var ErrRemoving = errors.New("container is marked for removal and cannot be started")
+var ErrRemoving = errdefs.Conflict(errors.New("container is marked for removal and cannot be started"))
 
 // errAlreadyRunning tells the monitor that the container it was to start
 // already runs: docker start then does nothing, successfully.
@@ -349,7 +377,7 @@ var errAlreadyRunning = errors.New("container is already running")
 // waited for, without the lock, which that monitor needs.
 func (e *Engine) lockForStart(id string) (c *state.Container, unlock func(), err error) {
 	for {
-		unlock, err := e.Containers.Lock(id)
+		unlock, err := e.containers.Lock(id)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -363,7 +391,7 @@ func (e *Engine) lockForStart(id string) (c *state.Container, unlock func(), err
 			return c, nil, ErrRemoving
 		case !c.State.Running:
 			return c, unlock, nil
-		case Alive(c):
+		case alive(c):
 			unlock()
 			return c, nil, errAlreadyRunning
 		}
@@ -379,10 +407,10 @@ func (e *Engine) lockForStart(id string) (c *state.Container, unlock func(), err
 	}
 }
 
-// Signal sends sig to the container's init (PID 1 inside), through a pidfd
+// signal sends sig to the container's init (PID 1 inside), through a pidfd
 // opened on the recorded identity: a reused PID is never signalled.
-func (e *Engine) Signal(c *state.Container, sig syscall.Signal) error {
-	unlock, err := e.Containers.Lock(c.ID)
+func (e *Engine) signal(c *state.Container, sig syscall.Signal) error {
+	unlock, err := e.containers.Lock(c.ID)
 	if err != nil {
 		return err
 	}
@@ -390,19 +418,15 @@ func (e *Engine) Signal(c *state.Container, sig syscall.Signal) error {
 	if c, err = e.reload(c.ID); err != nil {
 		return err
 	}
-	if !Alive(c) {
-		return &NotRunningError{ID: c.ID}
+	if !alive(c) {
+		return errdefs.Conflict(&NotRunningError{ID: c.ID})
 	}
 	err = c.State.Init().Signal(sig)
 	if errors.Is(err, process.ErrGone) {
-		return &NotRunningError{ID: c.ID}
+		return errdefs.Conflict(&NotRunningError{ID: c.ID})
 	}
 	return err
 }
-
-// Signal sends sig to the init of a container that this Start started, if
-// it still runs (docker run's signal proxy).
-func (s *Started) Signal(sig syscall.Signal) error { return s.Init.Signal(sig) }
 
 // signalLocked opens pidfds on the container's init and monitor (nil for
 // one that is gone) and sends sig to the init. Call it with the lock held;
@@ -447,47 +471,32 @@ func (e *Engine) waitStopped(id string, init, mon *process.Handle, timeout time.
 	if mon != nil && !mon.Wait(exitGrace) {
 		return true, fmt.Errorf("container %s: its monitor did not record the exit within %v", state.ShortID(id), exitGrace)
 	}
-	c, err := e.Containers.Get(id)
+	c, err := e.containers.Get(id)
 	if errors.Is(err, state.ErrNotFound) {
 		return true, nil // --rm: its monitor removed it
 	}
 	if err == nil {
-		_, err = e.Refresh(c)
+		_, err = e.refresh(c)
 	}
 	return true, err
 }
 
-// Stop sends the container's stop signal (the image's StopSignal, or
-// SIGTERM), and SIGKILL after timeout, as docker stop does. A container
-// that does not run is left as it is, successfully.
-func (e *Engine) Stop(c *state.Container, timeout time.Duration) error {
-	sig := syscall.SIGTERM
-	if c.Config.StopSignal != "" {
-		var err error
-		if sig, err = ParseSignal(c.Config.StopSignal); err != nil {
-			return err
-		}
-	}
-	return e.stop(c.ID, sig, timeout)
-}
-
-// Kill SIGKILLs the container and waits until it is recorded as exited.
-func (e *Engine) Kill(c *state.Container) error {
-	return e.stop(c.ID, syscall.SIGKILL, exitGrace)
-}
-
 // stop is Stop with the signal: the lock is held only to read the state
 // and send the signal, never while waiting (the monitor needs it to record
-// the exit).
+// the exit). A container that does not run is NotModified.
 func (e *Engine) stop(id string, sig syscall.Signal, timeout time.Duration) error {
-	unlock, err := e.Containers.Lock(id)
+	unlock, err := e.containers.Lock(id)
 	if err != nil {
 		return err
 	}
 	c, err := e.reload(id)
-	if err != nil || !c.State.Running {
+	if err != nil {
 		unlock()
 		return err
+	}
+	if !c.State.Running {
+		unlock()
+		return errdefs.NotModified(&NotRunningError{ID: id})
 	}
 	init, mon, err := signalLocked(c, sig)
 	unlock()
@@ -524,14 +533,14 @@ func (e *RunningError) Error() string {
 // Is makes errors.Is(err, ErrRunning) true.
 func (e *RunningError) Is(target error) bool { return target == ErrRunning }
 
-// Remove removes the container and everything it had on the host: with
+// remove removes the container and everything it had on the host: with
 // force a running one is killed first. Removal wins over a concurrent
 // start: rm -f marks the container as being removed (with its own
 // identity) before it kills it, and start refuses such a container until
 // it is gone.
-func (e *Engine) Remove(c *state.Container, force bool) error {
+func (e *Engine) remove(c *state.Container, force bool) error {
 	id := c.ID
-	unlock, err := e.Containers.Lock(id)
+	unlock, err := e.containers.Lock(id)
 	if err != nil {
 		return err
 	}
@@ -541,16 +550,16 @@ func (e *Engine) Remove(c *state.Container, force bool) error {
 	}
 	if c.State.BeingRemoved() {
 		unlock()
-		return fmt.Errorf("removal of container %s is already in progress", c.Name)
+		return errdefs.Conflict(fmt.Errorf("removal of container %s is already in progress", c.Name))
 	}
 	if c.State.Running {
 		if !force {
 			unlock()
-			return &RunningError{ID: id}
+			return errdefs.Conflict(&RunningError{ID: id})
 		}
 		me, err := process.Identify(os.Getpid())
 		if err == nil {
-			err = e.Containers.Update(id, func(c *state.Container) error {
+			err = e.containers.Update(id, func(c *state.Container) error {
 				c.State.Removing = &me
 				return nil
 			})
@@ -572,7 +581,7 @@ func (e *Engine) Remove(c *state.Container, force bool) error {
 		if err != nil {
 			return err
 		}
-		if unlock, err = e.Containers.Lock(id); errors.Is(err, state.ErrNotFound) {
+		if unlock, err = e.containers.Lock(id); errors.Is(err, state.ErrNotFound) {
 			return nil // --rm: its monitor removed it
 		} else if err != nil {
 			return err
@@ -601,7 +610,7 @@ func (e *Engine) removeLocked(c *state.Container) error {
 	if plan, err := e.plan(c); err == nil {
 		errs = append(errs, plan.Release(c.ID))
 	}
-	errs = append(errs, e.Containers.Remove(c.ID))
+	errs = append(errs, e.containers.Remove(c.ID))
 	return errors.Join(errs...)
 }
 
@@ -611,7 +620,7 @@ func ParseSignal(s string) (syscall.Signal, error) {
 	var n int
 	if _, err := fmt.Sscanf(s, "%d", &n); err == nil && fmt.Sprint(n) == s {
 		if n <= 0 || n > 64 {
-			return 0, fmt.Errorf("invalid signal: %s", s)
+			return 0, errdefs.InvalidParameter(fmt.Errorf("invalid signal: %s", s))
 		}
 		return syscall.Signal(n), nil
 	}
@@ -621,11 +630,11 @@ func ParseSignal(s string) (syscall.Signal, error) {
 	}
 	sig := unix.SignalNum(name)
 	if sig == 0 {
-		return 0, fmt.Errorf("invalid signal: %s", s)
+		return 0, errdefs.InvalidParameter(fmt.Errorf("invalid signal: %s", s))
 	}
 	return sig, nil
 }
 
 // containerDir is where the container's own files are (config, state,
 // log, its writable layer, its network files).
-func (e *Engine) containerDir(id string) string { return e.Containers.Dir(id) }
+func (e *Engine) containerDir(id string) string { return e.containers.Dir(id) }

@@ -20,6 +20,7 @@ import (
 	"github.com/creack/pty"
 	"golang.org/x/term"
 
+	"minidocker/final/errdefs"
 	"minidocker/final/jsonlog"
 	"minidocker/final/state"
 	"minidocker/step01-process/process"
@@ -42,7 +43,11 @@ type message struct {
 	Error    string `json:",omitempty"`
 	Code     int    `json:",omitempty"`
 	NotFound bool   `json:",omitempty"`
-	Exited   *int   `json:",omitempty"`
+	// Kind is the error's kind (errdefs.KindOf), so that it crosses the
+	// pipe: a start refused because an rm -f is removing the container is
+	// a Conflict.
+	Kind   errdefs.Kind `json:",omitempty"`
+	Exited *int         `json:",omitempty"`
 }
 
 // StartError is a container that could not start: the message and Docker's
@@ -56,9 +61,8 @@ func (e *StartError) Error() string { return e.Msg }
 
 // Started is a container whose monitor runs.
 type Started struct {
-	Pid        int              // the container's init
-	Init       process.Identity // the init's PID and start time
-	MonitorPid int
+	Pid  int              // the container's init
+	Init process.Identity // the init's PID and start time
 	// AlreadyRunning: the container ran before; nothing was started
 	// (docker start of a running container does nothing).
 	AlreadyRunning bool
@@ -67,12 +71,37 @@ type Started struct {
 	pipe           *os.File
 }
 
-// Start starts the container id through a new monitor. With attach the
-// monitor copies between the container and our stdin, stdout and stderr
-// (which it inherits); otherwise its stdio is /dev/null and the output only
-// goes to the log. Start returns once the container runs, or with a
-// *StartError.
-func (e *Engine) Start(id string, attach bool) (*Started, error) {
+// Start starts the container ref (a name, an ID or a unique prefix of one)
+// through a new monitor. With attach the monitor copies between the
+// container and our stdin, stdout and stderr (which it inherits), and the
+// caller waits (Started.Wait); otherwise its stdio is /dev/null, the output
+// only goes to the log, and the monitor goes on alone. Start returns once
+// the container runs, or with a *StartError (Docker's exit code: 125, 126,
+// 127). A detached start of a container that runs already does nothing and
+// returns an ErrNotModified error; an attached one fails with 125.
+func (e *Engine) Start(ref string, attach bool) (*Started, error) {
+	c, err := e.container(ref)
+	if err != nil {
+		return nil, err
+	}
+	if !attach && alive(c) {
+		return nil, errdefs.NotModified(fmt.Errorf("container %s is already running", c.ID))
+	}
+	s, err := e.start(c.ID, attach)
+	if err != nil {
+		return nil, containerErr(ref, err)
+	}
+	if !attach {
+		s.detach()
+		if s.AlreadyRunning {
+			// The monitor found it running, under the lock.
+			return nil, errdefs.NotModified(fmt.Errorf("container %s is already running", c.ID))
+		}
+	}
+	return s, nil
+}
+
+func (e *Engine) start(id string, attach bool) (*Started, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -96,7 +125,7 @@ func (e *Engine) Start(id string, attach bool) (*Started, error) {
 		return nil, fmt.Errorf("start monitor: %w", err)
 	}
 	w.Close()
-	s := &Started{MonitorPid: cmd.Process.Pid, cmd: cmd, ready: bufio.NewReader(r), pipe: r}
+	s := &Started{cmd: cmd, ready: bufio.NewReader(r), pipe: r}
 	m, err := s.next()
 	if err != nil {
 		cmd.Wait()
@@ -109,7 +138,11 @@ func (e *Engine) Start(id string, attach bool) (*Started, error) {
 		if m.NotFound {
 			return nil, fmt.Errorf("%w: %s", state.ErrNotFound, id)
 		}
-		return nil, &StartError{Msg: m.Error, Code: m.Code}
+		var err error = &StartError{Msg: m.Error, Code: m.Code}
+		if m.Kind == errdefs.ConflictKind {
+			err = errdefs.Conflict(err)
+		}
+		return nil, err
 	}
 	s.Pid, s.Init = m.Pid, process.Identity{Pid: m.Pid, StartTime: m.PidStart}
 	if m.Already {
@@ -132,14 +165,23 @@ func (s *Started) next() (message, error) {
 	return m, json.Unmarshal(line, &m)
 }
 
-// Detach lets the monitor go on alone.
-func (s *Started) Detach() {
+// detach lets the monitor go on alone.
+func (s *Started) detach() {
 	if s.AlreadyRunning {
 		return // its monitor is not ours
 	}
 	s.pipe.Close()
 	s.cmd.Process.Release()
 }
+
+// Signal sends sig to the init of the container this Start started, if it
+// still runs (docker run's signal proxy), through a pidfd on its identity.
+func (s *Started) Signal(sig syscall.Signal) error { return s.Init.Signal(sig) }
+
+// Resize tells the monitor of a -t container that the terminal it
+// inherited changed size: it resizes the container's pty to match. The
+// monitor is our child, not yet waited for, so its PID is still its own.
+func (s *Started) Resize() error { return s.cmd.Process.Signal(syscall.SIGWINCH) }
 
 // Wait waits for the container to exit and returns its exit code, which
 // the monitor sends before it removes a --rm container.
@@ -191,7 +233,7 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 		return 0, nil
 	}
 	if err != nil {
-		tell(message{Error: err.Error(), Code: process.ExitToolFailed, NotFound: errors.Is(err, state.ErrNotFound)})
+		tell(message{Error: err.Error(), Code: process.ExitToolFailed, NotFound: errors.Is(err, state.ErrNotFound), Kind: errdefs.KindOf(err)})
 		return 0, err
 	}
 	locked := true
@@ -208,7 +250,7 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 		if ie, ok := errors.AsType[*namespaces.InitError](err); ok && ie.Code != 0 {
 			code = ie.Code
 		}
-		uerr := e.Containers.Update(id, func(c *state.Container) error {
+		uerr := e.containers.Update(id, func(c *state.Container) error {
 			c.State.Error, c.State.ExitCode = err.Error(), code
 			if started {
 				c.State.Status = state.Exited
@@ -258,7 +300,7 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 		if running, err = runningState(pid); err != nil {
 			return err
 		}
-		return e.Containers.Update(id, func(c *state.Container) error {
+		return e.containers.Update(id, func(c *state.Container) error {
 			c.State = running
 			if ep != nil {
 				c.Config.IPAddress, c.Config.Gateway = ep.IP.String(), ep.Gateway.String()
@@ -278,7 +320,7 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 		stdio.wait()
 		return fail(errors.Join(err, plan.Release(id)))
 	}
-	e.Containers.Update(id, func(c *state.Container) error {
+	e.containers.Update(id, func(c *state.Container) error {
 		c.State.CgroupPaths = ctr.CgroupPaths()
 		return nil
 	})
@@ -305,13 +347,13 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 	// container's lock, which nobody holds while waiting for us: a start
 	// or rm sees the container running or exited with all released, never
 	// half-way.
-	unlockExit, lerr := e.Containers.Lock(id)
+	unlockExit, lerr := e.containers.Lock(id)
 	if lerr != nil {
 		tell(message{Exited: &code})
 		return code, errors.Join(rerr, lerr)
 	}
 	defer unlockExit()
-	uerr := e.Containers.Update(id, func(c *state.Container) error {
+	uerr := e.containers.Update(id, func(c *state.Container) error {
 		c.State.Status, c.State.Running, c.State.Pid, c.State.PidStart = state.Exited, false, 0, 0
 		c.State.MonitorPid, c.State.MonitorStart = 0, 0
 		c.State.ExitCode, c.State.OOMKilled, c.State.FinishedAt = code, result.OOMKilled, time.Now().UTC()
@@ -322,7 +364,7 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 	})
 	tell(message{Exited: &code})
 	if c.Config.AutoRemove {
-		if c, err := e.Containers.Get(id); err == nil {
+		if c, err := e.containers.Get(id); err == nil {
 			return code, e.removeLocked(c)
 		}
 	}
@@ -531,7 +573,7 @@ type initSpec struct {
 }
 
 func (e *Engine) initSpec(c *state.Container) (*initSpec, error) {
-	img, err := e.Images.Get(c.Config.ImageID)
+	img, err := e.images.Get(c.Config.ImageID)
 	if err != nil {
 		return nil, err
 	}
@@ -549,7 +591,7 @@ func (e *Engine) initSpec(c *state.Container) (*initSpec, error) {
 	for _, m := range c.Config.Mounts {
 		mounts = append(mounts, rootfs.Mount{Source: m.Source, Destination: m.Destination, ReadOnly: !m.RW})
 	}
-	cfg, err := rootfs.Prepare(e.Images.Layers(), e.Images.Runnable(img), dir, image.Overrides{Args: []string{"true"}}, append(netMounts, mounts...))
+	cfg, err := rootfs.Prepare(e.images.Layers(), e.images.Runnable(img), dir, image.Overrides{Args: []string{"true"}}, append(netMounts, mounts...))
 	if err != nil {
 		return nil, err
 	}

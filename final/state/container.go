@@ -79,6 +79,9 @@ type Config struct {
 	IPAddress string        `json:",omitempty"`
 	Gateway   string        `json:",omitempty"`
 	Ports     []PortBinding `json:",omitempty"`
+	// DNS are the servers of the container's resolv.conf (--dns); none:
+	// the host's, minus loopback ones.
+	DNS []string `json:",omitempty"`
 
 	// Confinement: --privileged, --cap-add, --cap-drop, --security-opt
 	// (no-new-privileges, seccomp=<the profile's JSON> or unconfined) and

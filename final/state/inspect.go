@@ -44,6 +44,7 @@ type InspectState struct {
 // minidocker supports.
 type InspectHostConfig struct {
 	NetworkMode    string
+	Dns            []string
 	PortBindings   PortMap
 	AutoRemove     bool
 	Memory         int64
@@ -124,6 +125,7 @@ func (c *Container) Inspect() Inspect {
 		Name:    "/" + c.Name,
 		HostConfig: InspectHostConfig{
 			NetworkMode:    cfg.Network,
+			Dns:            append([]string{}, cfg.DNS...),
 			PortBindings:   PortMap{},
 			AutoRemove:     cfg.AutoRemove,
 			Memory:         cfg.Memory,

@@ -455,6 +455,7 @@ func TestInspect(t *testing.T) {
   "Name": "/web",
   "HostConfig": {
     "NetworkMode": "bridge",
+    "Dns": [],
     "PortBindings": {
       "80/tcp": [
         {
