@@ -16,9 +16,14 @@ import (
 	"minidocker/step05-pull/reference"
 )
 
-// pullOptions are the registry flags as the engine takes them.
-func pullOptions(f *fetch.Flags) engine.PullOptions {
-	return engine.PullOptions{Platform: f.Platform, Mirror: f.Mirror, Insecure: f.Insecure, Trace: f.Trace}
+// pullOptions are the registry flags as the engine takes them; --trace
+// prints on our stderr.
+func (a *app) pullOptions(f *fetch.Flags) engine.PullOptions {
+	o := engine.PullOptions{Platform: f.Platform, Mirror: f.Mirror, Insecure: f.Insecure}
+	if f.Trace {
+		o.Trace = a.stderr
+	}
+	return o
 }
 
 // pullPrinter draws a pull's progress on w as docker pull does: bars on a
@@ -57,7 +62,7 @@ func (a *app) pullCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = e.Pull(a.ctx, args[0], pullOptions(&reg), pullPrinter(a.stdout))
+			_, err = e.Pull(a.ctx, args[0], a.pullOptions(&reg), pullPrinter(a.stdout))
 			return err
 		},
 	}

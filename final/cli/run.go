@@ -87,7 +87,7 @@ func (a *app) runCmd() *cobra.Command {
 			if err := e.Validate(o); err != nil {
 				return fail(err) // a bad --network fails before any pull
 			}
-			o.Image, err = e.PullIfMissing(a.ctx, args[0], pullOptions(&reg), missingPrinter{pullPrinter(a.stderr), a.stderr, args[0]})
+			o.Image, err = e.PullIfMissing(a.ctx, args[0], a.pullOptions(&reg), missingPrinter{pullPrinter(a.stderr), a.stderr, args[0]})
 			if err != nil {
 				return fail(err)
 			}

@@ -22,7 +22,6 @@ import (
 	"minidocker/final/jsonlog"
 	"minidocker/final/state"
 	"minidocker/step01-process/process"
-	"minidocker/step05-pull/fetch"
 	"minidocker/step05-pull/reference"
 	"minidocker/step05-pull/registry"
 	"minidocker/step05-pull/store"
@@ -88,10 +87,10 @@ func (e *Engine) image(ref string) (*store.Image, error) {
 
 // PullOptions are how to reach registries.
 type PullOptions struct {
-	Platform string   // os/arch[/variant]; "" for this host's
-	Mirror   string   // a registry mirror URL for docker.io images
-	Insecure []string // hosts that may be plain HTTP
-	Trace    bool     // print the HTTP exchange on stderr
+	Platform string    // os/arch[/variant]; "" for this host's
+	Mirror   string    // a registry mirror URL for docker.io images
+	Insecure []string  // hosts that may be plain HTTP
+	Trace    io.Writer // where to print the HTTP exchange (tokens redacted); nil: nowhere
 }
 
 // PullProgress receives a pull's events: the CLI draws them as docker pull
@@ -110,8 +109,17 @@ func (e *Engine) Pull(ctx context.Context, ref string, o PullOptions, progress P
 	if err != nil {
 		return nil, errdefs.InvalidParameter(err)
 	}
-	f := fetch.Flags{Platform: o.Platform, Mirror: o.Mirror, Insecure: o.Insecure, Trace: o.Trace}
-	client, err := f.Client()
+	opts := []registry.Option{registry.WithInsecure(o.Insecure...)}
+	if o.Platform != "" {
+		opts = append(opts, registry.WithPlatform(o.Platform))
+	}
+	if o.Mirror != "" {
+		opts = append(opts, registry.WithMirror(o.Mirror))
+	}
+	if o.Trace != nil {
+		opts = append(opts, registry.WithTrace(o.Trace))
+	}
+	client, err := registry.New(opts...)
 	if err != nil {
 		return nil, errdefs.InvalidParameter(err)
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -49,8 +50,12 @@ func requireKind(t *testing.T, err error, status int, text string) {
 func TestPullIfMissing(t *testing.T) {
 	e, opts := newEngine(t)
 	var r recorder
-	img, err := e.PullIfMissing(context.Background(), "busybox", opts, &r)
+	var trace bytes.Buffer
+	traced := opts
+	traced.Trace = &trace
+	img, err := e.PullIfMissing(context.Background(), "busybox", traced, &r)
 	require.NoError(t, err)
+	require.Contains(t, trace.String(), "GET ", "--trace's writer got the HTTP exchange")
 	require.Equal(t, 1, r.starts, "a missing image is pulled")
 	require.Equal(t, 1, r.dones)
 	require.NotZero(t, r.events, "the layers' progress reached the callback")
@@ -115,18 +120,23 @@ func TestErrorKinds(t *testing.T) {
 	_, err = ParseSignal("SIGNOPE")
 	requireKind(t, err, http.StatusBadRequest, "invalid signal: SIGNOPE")
 
-	// Containers until one's ID starts as web's does: that one hex digit
-	// is then an ambiguous prefix (16 digits: at most 17 tries).
+	// Containers until two IDs start with the same hex digit (16 digits:
+	// within 17 containers, web included): that digit is then an
+	// ambiguous prefix.
 	var others []string
-	for len(others) < 17 {
+	seen := map[byte]bool{c.ID[0]: true}
+	var shared string
+	for shared == "" {
 		c2, err := e.Create(RunOptions{ImageRef: "busybox", Network: "none"})
 		require.NoError(t, err)
 		others = append(others, c2.ID)
-		if c2.ID[0] == c.ID[0] {
-			break
+		if seen[c2.ID[0]] {
+			shared = c2.ID[:1]
 		}
+		seen[c2.ID[0]] = true
+		require.LessOrEqual(t, len(others), 16)
 	}
-	requireKind(t, e.RemoveContainer(c.ID[:1], false), http.StatusBadRequest, "multiple IDs found with provided prefix: "+c.ID[:1])
+	requireKind(t, e.RemoveContainer(shared, false), http.StatusBadRequest, "multiple IDs found with provided prefix: "+shared)
 
 	code, err := e.Wait(context.Background(), "web")
 	require.NoError(t, err, "a created container is not running: Wait returns at once")

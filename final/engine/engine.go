@@ -1,9 +1,23 @@
 // Package engine is minidocker's container lifecycle: create, start (through
 // a monitor process per container), stop, remove, and the repairs that make
-// "ps -a" and "rm -f" right after anything was SIGKILLed. The CLI (package
-// cli) is only the commands and their output; the steps' packages do the
-// work: images (step 5), filesystem (step 3), cgroups (step 4), network
-// (step 6), namespaces and init (step 2).
+// "ps -a" and "rm -f" right after anything was SIGKILLed. The steps'
+// packages do the work: images (step 5), filesystem (step 3), cgroups
+// (step 4), network (step 6), namespaces and init (step 2).
+//
+// # The only door
+//
+// Every operation of a front end is one method here (api.go): Pull,
+// PullIfMissing, Images, RemoveImage, Create, Start (attached or not),
+// Wait, Stop, Kill, Logs, List, Inspect, InspectContainer, InspectImage,
+// RemoveContainer, Search. They take the user's references (a name, an ID
+// or a prefix), return data, never print, and return errors worded as
+// dockerd words them and marked with their kind (package errdefs: not
+// found, conflict, invalid parameter, not modified, unavailable). The CLI
+// (package cli) only parses flags, calls them and prints, turning the
+// kinds into exit codes in one place; a daemon would turn them into HTTP
+// statuses (errdefs.HTTPStatus). The stores are not exported: only the
+// engine reads a container's files, takes its lock or signals its
+// processes.
 //
 // # No daemon: the monitor
 //
