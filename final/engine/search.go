@@ -27,7 +27,8 @@ type SearchResult struct {
 // index, or with HOST[:PORT]/TERM that registry's repositories whose name
 // contains TERM (the distribution API has no search, only GET
 // /v2/_catalog; plain HTTP only for localhost and 127.0.0.0/8). A registry
-// that does not answer is Unavailable.
+// that does not answer is Unavailable. It uses no data root: a zero Engine
+// may search.
 func (e *Engine) Search(ctx context.Context, term string, limit int) ([]SearchResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
