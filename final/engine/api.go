@@ -136,15 +136,7 @@ func (e *Engine) Pull(ctx context.Context, ref string, o PullOptions, progress P
 		return nil, err
 	}
 	if progress != nil {
-		// "Digest:" is what the tag points at (the index of a
-		// multi-platform image), as the repo digest "name@sha256:…" keeps it.
-		dgst := img.ID
-		for _, rd := range img.RepoDigests {
-			if n, d, ok := strings.Cut(rd, "@"); ok && n == r.Familiar() {
-				dgst = digest.Digest(d)
-			}
-		}
-		progress.Done(dgst, r, fresh)
+		progress.Done(img.PulledDigest(r), r, fresh)
 	}
 	return img, nil
 }

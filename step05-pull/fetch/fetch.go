@@ -14,8 +14,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/opencontainers/go-digest"
-
 	"minidocker/internal/units"
 	"minidocker/step05-pull/progress"
 	"minidocker/step05-pull/reference"
@@ -82,15 +80,7 @@ func (r *Flags) Pull(ctx context.Context, s *store.Store, arg string, out io.Wri
 	if err != nil {
 		return nil, err
 	}
-	// "Digest:" is what the tag points at (the index of a multi-platform
-	// image), as the repo digest "name@sha256:…" keeps it.
-	dgst := img.ID
-	for _, rd := range img.RepoDigests {
-		if n, d, ok := strings.Cut(rd, "@"); ok && n == ref.Familiar() {
-			dgst = digest.Digest(d)
-		}
-	}
-	p.Done(dgst, ref, fresh)
+	p.Done(img.PulledDigest(ref), ref, fresh)
 	return img, nil
 }
 

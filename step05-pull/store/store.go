@@ -52,6 +52,18 @@ type Image struct {
 	Size        int64     // the unpacked layers, summed
 }
 
+// PulledDigest is what docker pull prints as "Digest:" for ref: the digest
+// the name pointed at when it was pulled (a multi-platform image's index),
+// from the repo digest "name@sha256:…"; the image ID when none is kept.
+func (img *Image) PulledDigest(ref reference.Reference) digest.Digest {
+	for _, rd := range img.RepoDigests {
+		if n, d, ok := strings.Cut(rd, "@"); ok && n == ref.Familiar() {
+			return digest.Digest(d)
+		}
+	}
+	return img.ID
+}
+
 // index is repositories.json.
 type index struct {
 	// Refs are the names: "docker.io/library/busybox:latest" (or
