@@ -21,8 +21,9 @@ func dialConsole(path string) (*net.UnixConn, error) {
 	return c, nil
 }
 
-// setupConsole makes the container's terminal and sends its master on conn.
-func setupConsole(conn *net.UnixConn) error {
+// setupConsole makes the container's terminal, of rows x cols when both are
+// set, and sends its master on conn.
+func setupConsole(conn *net.UnixConn, rows, cols uint16) error {
 	defer conn.Close()
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -35,6 +36,13 @@ func setupConsole(conn *net.UnixConn) error {
 	n, err := unix.IoctlGetInt(int(master.Fd()), unix.TIOCGPTN) // ptsname
 	if err != nil {
 		return fmt.Errorf("console: ptsname: %w", err)
+	}
+	if rows > 0 && cols > 0 {
+		// Before the command runs: it may ask for its size first thing.
+		ws := &unix.Winsize{Row: rows, Col: cols}
+		if err := unix.IoctlSetWinsize(int(master.Fd()), unix.TIOCSWINSZ, ws); err != nil {
+			return fmt.Errorf("console: set size: %w", err)
+		}
 	}
 	slavePath := fmt.Sprintf("/dev/pts/%d", n)
 	slave, err := os.OpenFile(slavePath, os.O_RDWR|unix.O_NOCTTY, 0)

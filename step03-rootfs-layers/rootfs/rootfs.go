@@ -46,6 +46,10 @@ type Config struct {
 	Privileged bool `json:"privileged,omitempty"`
 	// ConsoleSocket, when set, gives the container a terminal (SetConsole).
 	ConsoleSocket string `json:"consoleSocket,omitempty"`
+	// ConsoleRows and ConsoleCols, when both set, are the terminal's size,
+	// set before the command starts (runc's process.consoleSize).
+	ConsoleRows uint16 `json:"consoleRows,omitempty"`
+	ConsoleCols uint16 `json:"consoleCols,omitempty"`
 }
 
 // Mount is one bind mount of a host file or directory into the container.

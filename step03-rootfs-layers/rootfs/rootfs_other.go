@@ -21,7 +21,7 @@ func dialConsole(path string) (*net.UnixConn, error) {
 	return nil, errors.ErrUnsupported
 }
 
-func setupConsole(*net.UnixConn) error { return errors.ErrUnsupported }
+func setupConsole(*net.UnixConn, uint16, uint16) error { return errors.ErrUnsupported }
 
 // ReceiveConsole is only implemented on Linux.
 func ReceiveConsole(*net.UnixListener) (*os.File, error) { return nil, errors.ErrUnsupported }

@@ -25,7 +25,7 @@ var Stage = namespaces.Stage{
 			return err
 		}
 		if console != nil {
-			return setupConsole(console)
+			return setupConsole(console, cfg.ConsoleRows, cfg.ConsoleCols)
 		}
 		return nil
 	},
@@ -41,12 +41,17 @@ var Stage = namespaces.Stage{
 // the container has a devpts of its own (newinstance), where N does not
 // exist, so tty(1), ttyname(3) and programs that reopen their terminal
 // fail. runc does the same with its --console-socket.
-func SetConsole(cfg *namespaces.Config, socket string) error {
+//
+// rows and cols (0: leave it 0x0) are the terminal's size: the init sets it
+// before it sends the master, so the command never sees a 0x0 terminal
+// (busybox's "stty size" fails on one). Whoever holds the master resizes it
+// later (TIOCSWINSZ).
+func SetConsole(cfg *namespaces.Config, socket string, rows, cols uint16) error {
 	var c Config
 	if err := json.Unmarshal(cfg.Stages[StageName], &c); err != nil {
 		return err
 	}
-	c.ConsoleSocket = socket
+	c.ConsoleSocket, c.ConsoleRows, c.ConsoleCols = socket, rows, cols
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return err
