@@ -22,8 +22,8 @@ func main() {
 	// must not reach a monitor or a container: mark them close-on-exec.
 	process.CloseExecFrom(3)
 	// A container's monitor: this binary started again by run or start.
-	if len(os.Args) == 4 && os.Args[1] == engine.MonitorArg {
-		os.Exit(engine.Monitor(os.Args[2], os.Args[3]))
+	if len(os.Args) >= 4 && os.Args[1] == engine.MonitorArg {
+		os.Exit(engine.Monitor(os.Args[2], os.Args[3], os.Args[4:]...))
 	}
 	os.Exit(cli.Main(os.Args[1:]))
 }

@@ -135,7 +135,7 @@ func (a *app) startCmd() *cobra.Command {
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return a.eachContainer(args, func(e *engine.Engine, arg string) error {
-				_, err := e.Start(arg, false)
+				_, err := e.Start(arg, nil)
 				return err
 			})
 		},

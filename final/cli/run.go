@@ -96,13 +96,13 @@ func (a *app) runCmd() *cobra.Command {
 				return fail(err)
 			}
 			if detach {
-				if _, err := e.Start(ctr.ID, false); err != nil {
+				if _, err := e.Start(ctr.ID, nil); err != nil {
 					return fail(err)
 				}
 				a.println(ctr.ID)
 				return nil
 			}
-			return a.attached(e, ctr.ID, tty)
+			return a.attached(e, ctr.ID, tty, stdin)
 		},
 	}
 	fs := c.Flags()
@@ -129,31 +129,42 @@ func (a *app) runCmd() *cobra.Command {
 	return c
 }
 
-// attached runs the container in the foreground: its monitor gets our
-// stdin, stdout and stderr; with -t our terminal is put in raw mode so that
-// every key goes to the container's pty, and window size changes follow.
-// Signals we get go to the container, as docker run's --sig-proxy does.
-// The container's exit code becomes ours.
-func (a *app) attached(e *engine.Engine, id string, tty bool) error {
-	if tty && term.IsTerminal(int(os.Stdin.Fd())) {
-		old, err := term.MakeRaw(int(os.Stdin.Fd()))
+// attached runs the container in the foreground, as a client of its
+// monitor's control socket (the engine's Start with attach options): our
+// stdin (with -i), stdout and stderr are copied through it. With -t our
+// terminal is put in raw mode so that every key goes to the container's
+// pty; its size goes with the attach, before the command starts, and each
+// SIGWINCH sends the new one. Other signals we get go to the container, as
+// docker run's --sig-proxy does. The container's exit code becomes ours.
+func (a *app) attached(e *engine.Engine, id string, tty, stdin bool) error {
+	in := int(os.Stdin.Fd())
+	o := engine.AttachOptions{Stdout: a.stdout, Stderr: a.stderr, StdinOnce: true}
+	if stdin {
+		o.Stdin = os.Stdin
+	}
+	terminal := tty && term.IsTerminal(in)
+	if terminal {
+		o.Size = termSize(in)
+		old, err := term.MakeRaw(in)
 		if err != nil {
 			return &exitError{code: process.ExitToolFailed, err: err}
 		}
-		defer term.Restore(int(os.Stdin.Fd()), old)
+		defer term.Restore(in, old)
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
 		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
 	defer signal.Stop(sigs)
-	s, err := e.Start(id, true)
+	s, err := e.Start(id, &o)
 	if err != nil {
 		return runFailed(err)
 	}
 	go func() {
 		for sig := range sigs {
 			if sig == syscall.SIGWINCH {
-				s.Resize()
+				if size := termSize(in); terminal && size != nil {
+					s.Attachment.Resize(*size)
+				}
 			} else {
 				s.Signal(sig.(syscall.Signal))
 			}
@@ -170,3 +181,12 @@ func (a *app) attached(e *engine.Engine, id string, tty bool) error {
 }
 
 func (a *app) println(args ...any) { fmt.Fprintln(a.stdout, args...) }
+
+// termSize is the size of the terminal on fd, nil if it has none.
+func termSize(fd int) *engine.Size {
+	cols, rows, err := term.GetSize(fd)
+	if err != nil || rows <= 0 || cols <= 0 {
+		return nil
+	}
+	return &engine.Size{Rows: uint16(rows), Cols: uint16(cols)}
+}

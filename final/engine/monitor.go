@@ -17,9 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/creack/pty"
-	"golang.org/x/term"
-
 	"minidocker/final/errdefs"
 	"minidocker/final/jsonlog"
 	"minidocker/final/state"
@@ -32,22 +29,23 @@ import (
 	"minidocker/step06-networking/connect"
 )
 
-// message is what the monitor tells the CLI on the ready pipe, one JSON
-// line each: first that the container runs (Pid, PidStart; Already when it
-// ran before this start) or why it could not start (Error, Code; NotFound);
-// later its exit code (Exited).
+// message is what the monitor tells the engine that started it on the
+// ready pipe, one JSON line each: that its control socket listens
+// (Listening), then that the container runs (Pid, PidStart; Already when it
+// ran before this start) or why it could not start (Error, Code;
+// NotFound). The exit code goes through the control socket.
 type message struct {
-	Pid      int    `json:",omitempty"`
-	PidStart uint64 `json:",omitempty"`
-	Already  bool   `json:",omitempty"`
-	Error    string `json:",omitempty"`
-	Code     int    `json:",omitempty"`
-	NotFound bool   `json:",omitempty"`
+	Listening bool   `json:",omitempty"`
+	Pid       int    `json:",omitempty"`
+	PidStart  uint64 `json:",omitempty"`
+	Already   bool   `json:",omitempty"`
+	Error     string `json:",omitempty"`
+	Code      int    `json:",omitempty"`
+	NotFound  bool   `json:",omitempty"`
 	// Kind is the error's kind (errdefs.KindOf), so that it crosses the
 	// pipe: a start refused because an rm -f is removing the container is
 	// a Conflict.
-	Kind   errdefs.Kind `json:",omitempty"`
-	Exited *int         `json:",omitempty"`
+	Kind errdefs.Kind `json:",omitempty"`
 }
 
 // StartError is a container that could not start: the message and Docker's
@@ -66,32 +64,37 @@ type Started struct {
 	// AlreadyRunning: the container ran before; nothing was started
 	// (docker start of a running container does nothing).
 	AlreadyRunning bool
-	cmd            *exec.Cmd
-	ready          *bufio.Reader
-	pipe           *os.File
+	// Attachment is the caller's attach, with attach options: it was made
+	// before the container's command started, so no output is missed.
+	Attachment *Attachment
+	cmd        *exec.Cmd
+	ready      *bufio.Reader
+	pipe       *os.File
 }
 
 // Start starts the container ref (a name, an ID or a unique prefix of one)
-// through a new monitor. With attach the monitor copies between the
-// container and our stdin, stdout and stderr (which it inherits), and the
-// caller waits (Started.Wait); otherwise its stdio is /dev/null, the output
-// only goes to the log, and the monitor goes on alone. Start returns once
-// the container runs, or with a *StartError (Docker's exit code: 125, 126,
-// 127). A detached start of a container that runs already does nothing and
+// through a new monitor, whose stdio is /dev/null: it outlives us and
+// needs nothing of ours. With attach (docker run in the foreground), Start
+// attaches to the container's streams through the monitor's control
+// socket before the command starts (with attach.Size as the pty's size),
+// and the caller waits (Started.Wait); otherwise the output only goes to
+// the log and the monitor goes on alone. Start returns once the container
+// runs, or with a *StartError (Docker's exit code: 125, 126, 127). A
+// detached start of a container that runs already does nothing and
 // returns an ErrNotModified error; an attached one fails with 125.
-func (e *Engine) Start(ref string, attach bool) (*Started, error) {
+func (e *Engine) Start(ref string, attach *AttachOptions) (*Started, error) {
 	c, err := e.container(ref)
 	if err != nil {
 		return nil, err
 	}
-	if !attach && alive(c) {
+	if attach == nil && alive(c) {
 		return nil, errdefs.NotModified(fmt.Errorf("container %s is already running", c.ID))
 	}
 	s, err := e.start(c.ID, attach)
 	if err != nil {
 		return nil, containerErr(ref, err)
 	}
-	if !attach {
+	if attach == nil {
 		s.detach()
 		if s.AlreadyRunning {
 			// The monitor found it running, under the lock.
@@ -101,7 +104,7 @@ func (e *Engine) Start(ref string, attach bool) (*Started, error) {
 	return s, nil
 }
 
-func (e *Engine) start(id string, attach bool) (*Started, error) {
+func (e *Engine) start(id string, attach *AttachOptions) (*Started, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -111,15 +114,16 @@ func (e *Engine) start(id string, attach bool) (*Started, error) {
 		return nil, err
 	}
 	defer w.Close()
-	cmd := exec.Command(exe, MonitorArg, e.Root, id)
+	args := []string{MonitorArg, e.Root, id}
+	if attach != nil {
+		args = append(args, monitorAttachArg)
+	}
+	cmd := exec.Command(exe, args...)
 	cmd.Dir = "/"
 	cmd.ExtraFiles = []*os.File{w}
 	// A session of its own: no terminal's SIGHUP or Ctrl-C reaches it, and
 	// it outlives us.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if attach {
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	}
 	if err := cmd.Start(); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("start monitor: %w", err)
@@ -127,12 +131,29 @@ func (e *Engine) start(id string, attach bool) (*Started, error) {
 	w.Close()
 	s := &Started{cmd: cmd, ready: bufio.NewReader(r), pipe: r}
 	m, err := s.next()
+	if err == nil && m.Listening {
+		if attach != nil {
+			// The monitor waits for us before it starts the command.
+			if s.Attachment, err = e.attach(id, *attach); err != nil {
+				err = fmt.Errorf("attach: %w", err)
+			}
+		}
+		if err == nil {
+			m, err = s.next()
+		}
+	}
+	if err != nil && s.Attachment != nil {
+		s.Attachment.Close()
+	}
 	if err != nil {
 		cmd.Wait()
 		r.Close()
 		return nil, fmt.Errorf("start container %s: the monitor exited (%v): %w", id, cmd.ProcessState, err)
 	}
 	if m.Error != "" {
+		if s.Attachment != nil {
+			s.Attachment.Close()
+		}
 		cmd.Wait()
 		r.Close()
 		if m.NotFound {
@@ -149,7 +170,7 @@ func (e *Engine) start(id string, attach bool) (*Started, error) {
 		s.AlreadyRunning = true
 		cmd.Wait()
 		r.Close()
-		if attach {
+		if attach != nil {
 			return nil, &StartError{Msg: fmt.Sprintf("container %s is already running", id), Code: process.ExitToolFailed}
 		}
 	}
@@ -178,27 +199,35 @@ func (s *Started) detach() {
 // still runs (docker run's signal proxy), through a pidfd on its identity.
 func (s *Started) Signal(sig syscall.Signal) error { return s.Init.Signal(sig) }
 
-// Resize tells the monitor of a -t container that the terminal it
-// inherited changed size: it resizes the container's pty to match. The
-// monitor is our child, not yet waited for, so its PID is still its own.
-func (s *Started) Resize() error { return s.cmd.Process.Signal(syscall.SIGWINCH) }
-
-// Wait waits for the container to exit and returns its exit code, which
-// the monitor sends before it removes a --rm container.
+// Wait waits, after an attached Start, for the container's output to be
+// copied and for its exit, and returns its exit code: its monitor reports
+// it through the control socket once the exit is recorded and a --rm
+// container removed, and then exits.
 func (s *Started) Wait() (int, error) {
 	defer s.pipe.Close()
-	m, err := s.next()
-	werr := s.cmd.Wait()
-	if err != nil || m.Exited == nil {
-		return 0, fmt.Errorf("the container's monitor died (%v) before it reported the exit", werr)
+	if s.Attachment == nil {
+		return 0, errors.New("wait: the start was not attached")
 	}
-	return *m.Exited, nil
+	code, err := s.Attachment.Wait()
+	werr := s.cmd.Wait()
+	if err != nil {
+		return 0, fmt.Errorf("%w (monitor: %v)", err, werr)
+	}
+	return code, nil
 }
+
+// monitorAttachArg, after a monitor's root and ID, tells it that a client
+// (docker run in the foreground) attaches before the command starts.
+const monitorAttachArg = "attach"
+
+// firstAttachTimeout is how long a monitor started for an attached run
+// waits for that client before it starts the command without it.
+const firstAttachTimeout = 10 * time.Second
 
 // Monitor is the monitor process of container id (see the package
 // comment): it runs the container to the end and returns the monitor's
 // exit code.
-func Monitor(root, id string) int {
+func Monitor(root, id string, args ...string) int {
 	// A write to a CLI that went away must fail with EPIPE, not kill us.
 	// (Notify, not Ignore: an ignored signal stays ignored across exec,
 	// and the container would inherit it.)
@@ -215,7 +244,7 @@ func Monitor(root, id string) int {
 		tell(message{Error: err.Error(), Code: process.ExitToolFailed})
 		return 1
 	}
-	code, err := e.monitor(id, tell)
+	code, err := e.monitor(id, len(args) > 0 && args[0] == monitorAttachArg, tell)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "minidocker monitor %s: %v\n", id, err)
 		return 1
@@ -224,7 +253,7 @@ func Monitor(root, id string) int {
 	return 0
 }
 
-func (e *Engine) monitor(id string, tell func(message)) (int, error) {
+func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, error) {
 	// The container's lock, from the state check until it is recorded
 	// running or failed: a second start waits here, then finds it running.
 	c, unlock, err := e.lockForStart(id)
@@ -245,6 +274,7 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 	}
 	defer release()
 	started := false
+	var ctl *control
 	fail := func(err error) (int, error) {
 		code := process.ExitCode(err)
 		if ie, ok := errors.AsType[*namespaces.InitError](err); ok && ie.Code != 0 {
@@ -260,6 +290,9 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 			return nil
 		})
 		tell(message{Error: err.Error(), Code: code})
+		if ctl != nil {
+			ctl.exit(nil)
+		}
 		if c.Config.AutoRemove {
 			e.removeLocked(c) // we hold the lock: never started, nothing to kill
 		}
@@ -279,14 +312,29 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 	}
 	defer logFile.Close()
 	logger := jsonlog.New(logFile, nil)
-	stdio, err := newStdio(c, logger)
+	// The control socket, before the container starts: a client may attach
+	// from its first byte of output.
+	if ctl, err = listenControl(e.containerDir(id), c.Config.Tty); err != nil {
+		return fail(err)
+	}
+	defer ctl.close()
+	stdio, err := newStdio(c, logger, ctl)
 	if err != nil {
 		return fail(err)
 	}
 	defer stdio.close()
+	tell(message{Listening: true})
+	var size *Size
+	if waitAttach {
+		size = ctl.waitFirst(firstAttachTimeout)
+	}
 
 	if stdio.consoleLn != nil {
-		if err := rootfs.SetConsole(&cfg, stdio.consoleLn.Addr().String()); err != nil {
+		var rows, cols uint16
+		if size != nil {
+			rows, cols = size.Rows, size.Cols
+		}
+		if err := rootfs.SetConsole(&cfg, stdio.consoleLn.Addr().String(), rows, cols); err != nil {
 			return fail(err)
 		}
 	}
@@ -335,13 +383,13 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 	// as the container runs: give back the memory the set-up used.
 	debug.FreeOSMemory()
 
-	stdio.resizeOnSignal()
 	// The network goes while the cgroups are destroyed: deleting a veth
 	// pair waits for the kernel (RCU grace periods), and so does rmdir of a
 	// v1 memory cgroup.
 	var rerr error
 	result, werr := ctr.WaitThen(func() { rerr = plan.Release(id) })
 	stdio.wait() // the last output into the log before the exit is recorded
+	ctl.endStreams()
 	code := result.Status.ExitCode()
 	// The exit is recorded (and a --rm container removed) under the
 	// container's lock, which nobody holds while waiting for us: a start
@@ -349,7 +397,7 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 	// half-way.
 	unlockExit, lerr := e.containers.Lock(id)
 	if lerr != nil {
-		tell(message{Exited: &code})
+		ctl.exit(&code)
 		return code, errors.Join(rerr, lerr)
 	}
 	defer unlockExit()
@@ -362,36 +410,36 @@ func (e *Engine) monitor(id string, tell func(message)) (int, error) {
 		}
 		return nil
 	})
-	tell(message{Exited: &code})
 	if c.Config.AutoRemove {
 		if c, err := e.containers.Get(id); err == nil {
-			return code, e.removeLocked(c)
+			uerr = errors.Join(uerr, e.removeLocked(c))
 		}
 	}
+	// Only now the waiting clients learn the exit: a --rm container is
+	// gone by then, as docker run --rm promises.
+	ctl.exit(&code)
 	return code, errors.Join(rerr, uerr)
 }
 
 // stdio is the container's stdin, stdout and stderr as the monitor wires
-// them: pipes (or a pty with -t) whose output goes into the log, and to
-// our own stdout/stderr, the CLI's, when it attached.
+// them: pipes (or a pty with -t) whose output goes into the log and to the
+// clients attached through the control socket, whose input goes to the
+// container's stdin.
 type stdio struct {
-	c                      *state.Container
-	logger                 *jsonlog.Logger
-	stdin, stdout, stderr  *os.File // the container's ends
-	ptmx                   *os.File // the pty master with -t
-	consoleLn              *net.UnixListener
-	consoleDir             string
-	copies                 sync.WaitGroup
-	closeAfterStart        []*os.File
-	attachedOut, attachedE io.Writer
+	c                     *state.Container
+	logger                *jsonlog.Logger
+	ctl                   *control
+	stdin, stdout, stderr *os.File // the container's ends
+	stdinW                *os.File // our end of its stdin pipe (-i without -t)
+	ptmx                  *os.File // the pty master with -t
+	consoleLn             *net.UnixListener
+	consoleDir            string
+	copies                sync.WaitGroup
+	closeAfterStart       []*os.File
 }
 
-func newStdio(c *state.Container, logger *jsonlog.Logger) (*stdio, error) {
-	s := &stdio{c: c, logger: logger}
-	// Our stdout is the CLI's terminal when it attached, /dev/null when not.
-	if !isDevNull(os.Stdout) {
-		s.attachedOut, s.attachedE = os.Stdout, os.Stderr
-	}
+func newStdio(c *state.Container, logger *jsonlog.Logger, ctl *control) (*stdio, error) {
+	s := &stdio{c: c, logger: logger, ctl: ctl}
 	if c.Config.Tty {
 		// The terminal is made inside the container (rootfs.SetConsole);
 		// its master comes back on this socket once the init has it.
@@ -412,35 +460,32 @@ func newStdio(c *state.Container, logger *jsonlog.Logger) (*stdio, error) {
 			return nil, err
 		}
 		s.closeAfterStart = append(s.closeAfterStart, w)
-		out := s.attachedOut
+		out := ctl.writer(streamStdout)
 		if stream == "stderr" {
-			s.stderr, out = w, s.attachedE
+			s.stderr, out = w, ctl.writer(streamStderr)
 		} else {
 			s.stdout = w
 		}
 		s.copy(r, stream, out)
 	}
 	if c.Config.OpenStdin {
-		// A pipe, never the CLI's own stdin: that may be the user's
+		// A pipe, never a client's own stdin: that may be the user's
 		// terminal, and a process holding a terminal can push keystrokes
-		// into it (TIOCSTI) or change its settings. We copy into the pipe,
-		// and close it at the end of our stdin: the container reads EOF.
+		// into it (TIOCSTI) or change its settings. The attached clients'
+		// input goes into the pipe; the end of a StdinOnce client's input
+		// (docker run -i's) closes it: the container reads EOF.
 		r, w, err := os.Pipe()
 		if err != nil {
 			return nil, err
 		}
-		s.stdin = r
+		s.stdin, s.stdinW = r, w
 		s.closeAfterStart = append(s.closeAfterStart, r)
-		go func() {
-			io.Copy(w, os.Stdin)
-			w.Close()
-		}()
 	}
+	ctl.setStdin(s.stdinW, nil)
 	return s, nil
 }
 
-// copy copies r into the log's stream and to out (which may be nil or go
-// away without stopping the copy).
+// copy copies r into the log's stream and to out, the attached clients.
 func (s *stdio) copy(r *os.File, stream string, out io.Writer) {
 	s.copies.Add(1)
 	go func() {
@@ -448,11 +493,7 @@ func (s *stdio) copy(r *os.File, stream string, out io.Writer) {
 		defer r.Close()
 		log := s.logger.Stream(stream)
 		defer log.Close()
-		var w io.Writer = log
-		if out != nil {
-			w = &tee{log: log, out: out}
-		}
-		io.Copy(w, r) // a pty master ends with EIO when the last slave closes
+		io.Copy(io.MultiWriter(log, out), r) // a pty master ends with EIO when the last slave closes
 	}()
 }
 
@@ -472,7 +513,7 @@ func (s *stdio) options() namespaces.Options {
 
 // console receives the pty master from the container's init (which sent it
 // before exec, so it is waiting when Start has returned), and starts the
-// copies between it and the log and the CLI's terminal.
+// copies between it and the log and the attached clients.
 func (s *stdio) console() error {
 	if s.consoleLn == nil {
 		return nil
@@ -483,15 +524,12 @@ func (s *stdio) console() error {
 		return err
 	}
 	s.ptmx = ptmx
-	if term.IsTerminal(int(os.Stdin.Fd())) {
-		if size, err := pty.GetsizeFull(os.Stdin); err == nil {
-			pty.Setsize(ptmx, size)
-		}
-	}
-	s.copy(ptmx, "stdout", s.attachedOut)
+	s.copy(ptmx, "stdout", s.ctl.writer(streamStdout))
+	var in *os.File
 	if s.c.Config.OpenStdin {
-		go func() { io.Copy(ptmx, os.Stdin) }()
+		in = ptmx
 	}
+	s.ctl.setStdin(in, ptmx)
 	return nil
 }
 
@@ -504,27 +542,13 @@ func (s *stdio) started() {
 	s.closeAfterStart = nil
 }
 
-// resizeOnSignal follows the CLI's terminal size: the CLI sends us SIGWINCH
-// when its window changes.
-func (s *stdio) resizeOnSignal() {
-	if s.ptmx == nil || !term.IsTerminal(int(os.Stdin.Fd())) {
-		return
-	}
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGWINCH)
-	go func() {
-		for range ch {
-			if size, err := pty.GetsizeFull(os.Stdin); err == nil {
-				pty.Setsize(s.ptmx, size)
-			}
-		}
-	}()
-}
-
 func (s *stdio) wait() { s.copies.Wait() }
 
 func (s *stdio) close() {
 	s.started()
+	if s.stdinW != nil {
+		s.stdinW.Close()
+	}
 	if s.ptmx != nil {
 		s.ptmx.Close()
 	}
@@ -532,30 +556,6 @@ func (s *stdio) close() {
 		s.consoleLn.Close()
 		os.RemoveAll(s.consoleDir)
 	}
-}
-
-// tee writes to the log and to out; once out fails (the CLI went away) it
-// only writes to the log.
-type tee struct {
-	log, out io.Writer
-	outDead  bool
-}
-
-func (t *tee) Write(p []byte) (int, error) {
-	if !t.outDead {
-		if _, err := t.out.Write(p); err != nil {
-			t.outDead = true
-		}
-	}
-	return t.log.Write(p)
-}
-
-func isDevNull(f *os.File) bool {
-	var a, b syscall.Stat_t
-	if syscall.Fstat(int(f.Fd()), &a) != nil || syscall.Stat("/dev/null", &b) != nil {
-		return true
-	}
-	return a.Rdev == b.Rdev && a.Mode&syscall.S_IFMT == syscall.S_IFCHR
 }
 
 // initSpec is everything a start of c needs, built from its record in one
