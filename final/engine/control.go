@@ -97,6 +97,7 @@ type control struct {
 	pty      *os.File        // the pty master with -t
 	stdinSet chan struct{}   // closed once both are known (the pty comes after the start)
 	closeIn  sync.Once
+	closeLn  sync.Once
 }
 
 // attached is one client's attach connection.
@@ -369,10 +370,13 @@ func (c *control) exit(code *int) {
 }
 
 // close stops listening and removes the socket file; clients still
-// connected keep their connections.
+// connected keep their connections. Only once: after the exit is recorded
+// and the lock released, another monitor may listen on that path.
 func (c *control) close() {
-	c.ln.Close()
-	os.Remove(c.path)
+	c.closeLn.Do(func() {
+		c.ln.Close()
+		os.Remove(c.path)
+	})
 	c.mu.Lock()
 	ended := c.ended
 	c.mu.Unlock()

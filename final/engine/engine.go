@@ -6,10 +6,10 @@
 //
 // # The only door
 //
-// Every operation of a front end is one method here (api.go): Pull,
-// PullIfMissing, Images, RemoveImage, Create, Start (attached or not),
-// Wait, Stop, Kill, Logs, List, Inspect, InspectContainer, InspectImage,
-// RemoveContainer, Search. They take the user's references (a name, an ID
+// Every operation of a front end is one method here (api.go, control.go):
+// Pull, PullIfMissing, Images, RemoveImage, Create, Start (attached or
+// not), Attach, Resize, Wait, Stop, Kill, Logs, List, Inspect,
+// InspectContainer, InspectImage, RemoveContainer, Search. They take the user's references (a name, an ID
 // or a prefix), return data, never print, and return errors worded as
 // dockerd words them and marked with their kind (package errdefs: not
 // found, conflict, invalid parameter, not modified, unavailable). The CLI
@@ -24,20 +24,46 @@
 // Docker's CLI asks a daemon; minidocker has none. Each container gets a
 // small process of its own instead, like containerd's shim or podman's
 // conmon: the monitor. It is this binary started again with MonitorArg,
-// in a session of its own (setsid), so it outlives the CLI that started it
-// and its terminal. It:
+// in a session of its own (setsid), with /dev/null for stdio, so it
+// outlives the CLI that started it and its terminal. It:
 //
 //  1. sets up the container (rootfs, network files) and starts it in its
 //     cgroups and namespaces (limits.Start), attaching the network once
 //     the init exists (connect.Plan.Attach);
 //  2. records Running, the PID and the chosen ports in the state, and tells
-//     the CLI on the "ready" pipe (fd 3) that the container runs, or why it
-//     could not start, with Docker's exit code;
-//  3. copies the container's stdout and stderr into the json-file log (and
-//     to the CLI's terminal when attached, and from it with -i);
+//     the engine that started it on the "ready" pipe (fd 3) that the
+//     container runs, or why it could not start, with Docker's exit code;
+//  3. copies the container's stdout and stderr into the json-file log and
+//     to the clients attached to its control socket, and their input to
+//     the container's stdin with -i;
 //  4. waits; records the exit code, OOMKilled and the finish time; removes
-//     the network and the cgroups; tells the CLI the exit code; removes the
-//     container with --rm; exits.
+//     the network and the cgroups; removes the container with --rm; tells
+//     the waiting clients the exit code; exits.
+//
+// # The control socket
+//
+// Before the container starts, the monitor listens on
+// containers/<id>/control.sock (mode 0600), removed when it exits. Front
+// ends never touch it: Attach, Resize and Start with attach options speak
+// it. A connection begins with one JSON line from the client, the hello:
+//
+//	{"attach": {"stdin": true, "stdout": true, "stderr": true, "stdinOnce": true}, "resize": {"rows": 24, "cols": 80}}
+//	{"resize": {"rows": 24, "cols": 80}}
+//	{"wait": true}
+//
+// (attach and wait on connections of their own). The monitor answers one
+// line, {"tty": true} or {} or {"error": "..."}. Then, for an attach, the
+// monitor sends the output: without a pty in Docker's stdcopy frames, an
+// 8-byte header [stream (1 stdout, 2 stderr), 0, 0, 0, length uint32
+// big-endian] and the payload, in one write; with a pty raw bytes. The
+// client's bytes are the container's stdin; its half-close (CloseWrite) is
+// their end, which closes the container's stdin with stdinOnce. At the end
+// of the output the monitor half-closes: the client reads EOF. Several
+// clients may attach; the log gets everything regardless. A resize sets the
+// pty's size. A wait gets {"exitCode": N} once the exit is recorded (and a
+// --rm container removed). A monitor started for a foreground run
+// (MonitorArg ... "attach") waits up to 10 s, before the command starts,
+// for that client's attach, whose size is the pty's from the start.
 //
 // Whoever finds a container "running" whose monitor and init are both
 // gone (both were SIGKILLed) repairs its state (reap): ps, stop and rm do.

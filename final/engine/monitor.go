@@ -228,7 +228,7 @@ const firstAttachTimeout = 10 * time.Second
 // comment): it runs the container to the end and returns the monitor's
 // exit code.
 func Monitor(root, id string, args ...string) int {
-	// A write to a CLI that went away must fail with EPIPE, not kill us.
+	// A write to a client that went away must fail with EPIPE, not kill us.
 	// (Notify, not Ignore: an ignored signal stays ignored across exec,
 	// and the container would inherit it.)
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
