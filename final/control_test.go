@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"minidocker/final/engine"
+	"minidocker/final/errdefs"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while a copy writes it.
@@ -190,4 +192,36 @@ func TestControlProtocol(t *testing.T) {
 	line, err := waitR.ReadString('\n')
 	require.NoError(t, err)
 	require.Equal(t, `{"exitCode":4}`+"\n", line)
+}
+
+// TestAttachWithoutMonitor: a container whose monitor was SIGKILLed runs
+// on, but nothing serves its streams any more: Attach says so (Unavailable)
+// rather than calling it stopped; a resize of a container without a pty is
+// a Conflict, and a stopped container's is too.
+func TestAttachWithoutMonitor(t *testing.T) {
+	w := newWorld(t)
+	id := strings.TrimSpace(w.ok("run", "-d", "busybox", "sleep", "1000"))
+	e, err := engine.Open(w.root)
+	require.NoError(t, err)
+	requireKindOf(t, e.Resize(id, engine.Size{Rows: 5, Cols: 5}), errdefs.ConflictKind, "no pty")
+
+	var st struct{ MonitorPid int }
+	data, err := os.ReadFile(filepath.Join(w.root, "containers", id, "state.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &st))
+	require.NoError(t, syscall.Kill(st.MonitorPid, syscall.SIGKILL))
+	eventually(t, "the monitor to die", func() bool { return syscall.Kill(st.MonitorPid, 0) != nil })
+	_, err = e.Attach(context.Background(), id, engine.AttachOptions{Stdout: io.Discard})
+	requireKindOf(t, err, errdefs.UnavailableKind, "its monitor is gone")
+
+	w.ok("rm", "-f", id)
+	_, err = e.Attach(context.Background(), id, engine.AttachOptions{Stdout: io.Discard})
+	requireKindOf(t, err, errdefs.NotFoundKind, "No such container")
+}
+
+func requireKindOf(t *testing.T, err error, kind errdefs.Kind, text string) {
+	t.Helper()
+	require.Error(t, err)
+	require.Equal(t, kind, errdefs.KindOf(err), "kind of %q", err)
+	require.Contains(t, err.Error(), text)
 }

@@ -426,7 +426,13 @@ func (e *Engine) dialControl(id string, h hello) (*net.UnixConn, *bufio.Reader, 
 	})
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
-			err = errdefs.Conflict(&NotRunningError{ID: id})
+			// No monitor listens: the container stopped, or its monitor
+			// was killed and it runs on, with nobody serving its streams.
+			if c, gerr := e.containers.Get(id); gerr == nil && alive(c) {
+				err = errdefs.Unavailable(fmt.Errorf("container %s: its monitor is gone: only its log has its output", state.ShortID(id)))
+			} else {
+				err = errdefs.Conflict(&NotRunningError{ID: id})
+			}
 		}
 		return nil, nil, reply{}, err
 	}
@@ -441,7 +447,10 @@ func (e *Engine) dialControl(id string, h hello) (*net.UnixConn, *bufio.Reader, 
 		}
 	}
 	if err == nil && r.Error != "" {
-		err = errors.New(r.Error)
+		// The monitor refuses what the request asks: a resize without a
+		// pty, an attach after the output ended.
+		conn.Close()
+		return nil, nil, r, errdefs.Conflict(errors.New(r.Error))
 	}
 	if err != nil {
 		conn.Close()
