@@ -53,7 +53,8 @@ func newWorld(t *testing.T) *world {
 	reg.Push(t, "library/busybox:latest", testkit.BusyboxImage(t))
 	reg.Push(t, "library/httpd:latest", testkit.HTTPDImage(t))
 	w := &world{t: t, bin: built, root: testkit.DataRoot(t, "final"), registry: reg}
-	w.env = []string{"MINIDOCKER_ROOT=" + w.root, "MINIDOCKER_REGISTRY_MIRROR=" + reg.URL()}
+	// DOCKER_HOST="": the engine in-process, whatever our environment says.
+	w.env = []string{"MINIDOCKER_ROOT=" + w.root, "MINIDOCKER_REGISTRY_MIRROR=" + reg.URL(), "DOCKER_HOST="}
 	t.Cleanup(func() {
 		for _, id := range strings.Fields(w.md("ps", "-aq", "--no-trunc").Stdout) {
 			if r := w.md("rm", "-f", id); r.Code != 0 {

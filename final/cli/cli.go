@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"minidocker/final/apiclient"
 	"minidocker/final/engine"
 	"minidocker/internal/stepcli"
 	"minidocker/step01-process/process"
@@ -42,13 +43,28 @@ func (e *exitError) Unwrap() error { return e.err }
 // app is what every command shares.
 type app struct {
 	root   string
+	host   string // -H, $DOCKER_HOST: a daemon to ask instead of the engine
 	stdout io.Writer
 	stderr io.Writer
 	ctx    context.Context
 }
 
-func (a *app) engine() (*engine.Engine, error) {
-	return engine.Open(a.root)
+// engine is what the commands call: the engine on the data root, in this
+// process; or with -H (or $DOCKER_HOST) an API client of the daemon there,
+// which implements the same interface.
+func (a *app) engine() (engine.Backend, error) {
+	if a.host != "" {
+		c, err := apiclient.New(a.host)
+		if err != nil {
+			return nil, &exitError{code: process.ExitToolFailed, err: err}
+		}
+		return c, nil
+	}
+	e, err := engine.Open(a.root)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // Main runs the command line args and returns the exit code.
@@ -77,6 +93,7 @@ func (a *app) command() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().StringVarP(&a.host, "host", "H", os.Getenv("DOCKER_HOST"), "the daemon to send the commands to, unix:///path ($DOCKER_HOST); default: none, the engine runs in this process")
 	root.PersistentFlags().StringVar(&a.root, "root", stepcli.DataRoot(), "the data directory for images and containers ($MINIDOCKER_ROOT)")
 	// Before any command uses it: a relative root is the caller's cwd's,
 	// and the monitor runs with cwd "/" (it must not hold a directory busy).

@@ -96,7 +96,7 @@ func ports(c *state.Container) string {
 // eachContainer is docker stop/start/kill/rm's loop: each argument names a
 // container; fn acts on it through the engine, and the argument is printed
 // when that is done.
-func (a *app) eachContainer(args []string, fn func(e *engine.Engine, arg string) error) error {
+func (a *app) eachContainer(args []string, fn func(e engine.Backend, arg string) error) error {
 	e, err := a.engine()
 	if err != nil {
 		return err
@@ -118,7 +118,7 @@ func (a *app) stopCmd() *cobra.Command {
 		Long:  "Send the container's stop signal (the image's STOPSIGNAL, or SIGTERM), and SIGKILL after the grace period.",
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return a.eachContainer(args, func(e *engine.Engine, arg string) error {
+			return a.eachContainer(args, func(e engine.Backend, arg string) error {
 				return e.Stop(arg, time.Duration(seconds)*time.Second)
 			})
 		},
@@ -134,9 +134,8 @@ func (a *app) startCmd() *cobra.Command {
 		Long:  "Start a stopped container again, in the background, with the same filesystem (its writes are kept).",
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return a.eachContainer(args, func(e *engine.Engine, arg string) error {
-				_, err := e.Start(arg, nil)
-				return err
+			return a.eachContainer(args, func(e engine.Backend, arg string) error {
+				return e.StartDetached(arg)
 			})
 		},
 	}
@@ -154,7 +153,7 @@ func (a *app) killCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.eachContainer(args, func(e *engine.Engine, arg string) error {
+			return a.eachContainer(args, func(e engine.Backend, arg string) error {
 				return e.Kill(arg, sig)
 			})
 		},
@@ -170,7 +169,7 @@ func (a *app) rmCmd() *cobra.Command {
 		Short: "Remove one or more containers",
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			return a.eachContainer(args, func(e *engine.Engine, arg string) error {
+			return a.eachContainer(args, func(e engine.Backend, arg string) error {
 				return e.RemoveContainer(arg, force)
 			})
 		},

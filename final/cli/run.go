@@ -96,7 +96,7 @@ func (a *app) runCmd() *cobra.Command {
 				return fail(err)
 			}
 			if detach {
-				if _, err := e.Start(ctr.ID, nil); err != nil {
+				if err := e.StartDetached(ctr.ID); err != nil {
 					return fail(err)
 				}
 				a.println(ctr.ID)
@@ -136,7 +136,7 @@ func (a *app) runCmd() *cobra.Command {
 // pty; its size goes with the attach, before the command starts, and each
 // SIGWINCH sends the new one. Other signals we get go to the container, as
 // docker run's --sig-proxy does. The container's exit code becomes ours.
-func (a *app) attached(e *engine.Engine, id string, tty, stdin bool) error {
+func (a *app) attached(e engine.Backend, id string, tty, stdin bool) error {
 	in := int(os.Stdin.Fd())
 	o := engine.AttachOptions{Stdout: a.stdout, Stderr: a.stderr, StdinOnce: true}
 	if stdin {
@@ -155,7 +155,7 @@ func (a *app) attached(e *engine.Engine, id string, tty, stdin bool) error {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
 		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
 	defer signal.Stop(sigs)
-	s, err := e.Start(id, &o)
+	s, err := e.StartAttached(id, o)
 	if err != nil {
 		return runFailed(err)
 	}
@@ -163,7 +163,7 @@ func (a *app) attached(e *engine.Engine, id string, tty, stdin bool) error {
 		for sig := range sigs {
 			if sig == syscall.SIGWINCH {
 				if size := termSize(in); terminal && size != nil {
-					s.Attachment.Resize(*size)
+					s.Resize(*size)
 				}
 			} else {
 				s.Signal(sig.(syscall.Signal))

@@ -19,8 +19,16 @@ func (a *app) searchCmd() *cobra.Command {
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			// Search needs no data root: a zero Engine, so that search
-			// works where the data root cannot be opened (not root).
-			var e engine.Engine
+			// works where the data root cannot be opened (not root); with
+			// -H the daemon searches.
+			var e engine.Backend = &engine.Engine{}
+			if a.host != "" {
+				c, err := a.engine()
+				if err != nil {
+					return err
+				}
+				e = c
+			}
 			results, err := e.Search(a.ctx, args[0], limit)
 			if err != nil {
 				return err

@@ -1,0 +1,585 @@
+// Package apiclient is minidocker's engine as a client of a daemon: the
+// same operations as package engine's (engine.Backend), each sent as
+// Docker Engine API requests over a unix socket, through the official Go
+// client (github.com/moby/moby/client). It is the "client" of the course
+// notes' picture, docker CLI -> socket -> daemon: `minidocker -H
+// unix:///var/run/docker.sock ps` lists what that daemon runs, whether it
+// is dockerd or minidocker's own.
+//
+// The client's answers become the engine's types (state.Container,
+// store.Image) and its errors the engine's kinds (errdefs), with the
+// daemon's words: the CLI prints the same messages and exits with the same
+// codes either way.
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"minidocker/final/engine"
+	"minidocker/final/errdefs"
+	"minidocker/final/state"
+	"minidocker/step05-pull/reference"
+	"minidocker/step05-pull/registry"
+	"minidocker/step05-pull/store"
+)
+
+// Client is engine.Backend through a daemon's Engine API.
+type Client struct {
+	api  *client.Client
+	host string
+	ctx  context.Context // for the calls that take none
+}
+
+var _ engine.Backend = (*Client)(nil)
+
+// New is a client of the daemon at host (unix:///path), which negotiates
+// the API version with it (dockerd 20.10 speaks 1.41).
+func New(host string) (*Client, error) {
+	if !strings.HasPrefix(host, "unix://") && !strings.HasPrefix(host, "tcp://") {
+		return nil, fmt.Errorf("invalid host %q: expected unix:///path or tcp://host:port", host)
+	}
+	api, err := client.New(client.WithHost(host), client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("host %s: %w", host, err)
+	}
+	return &Client{api: api, host: host, ctx: context.Background()}, nil
+}
+
+// daemonError is an error the daemon answered: its message as the engine
+// would have worded it, without the client's "Error response from daemon:
+// " (the CLI adds "Error: "), still wrapping the client's error.
+type daemonError struct {
+	msg string
+	err error
+}
+
+func (e *daemonError) Error() string { return e.msg }
+func (e *daemonError) Unwrap() error { return e.err }
+
+// kind turns the client's error into the engine's: the same kind
+// (containerd's errdefs, which the client uses, into ours), the daemon's
+// message.
+func kind(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := strings.TrimPrefix(err.Error(), "Error response from daemon: ")
+	e := &daemonError{msg: msg, err: err}
+	switch {
+	case cerrdefs.IsNotFound(err):
+		return errdefs.NotFound(e)
+	case cerrdefs.IsConflict(err):
+		return errdefs.Conflict(e)
+	case cerrdefs.IsInvalidArgument(err):
+		return errdefs.InvalidParameter(e)
+	case cerrdefs.IsNotModified(err):
+		return errdefs.NotModified(e)
+	case cerrdefs.IsUnavailable(err), client.IsErrConnectionFailed(err):
+		return errdefs.Unavailable(e)
+	}
+	return errdefs.System(e)
+}
+
+// ---- images ----
+
+// Pull is POST /images/create: the daemon pulls, with its own registry
+// settings (o.Mirror, o.Insecure and o.Trace are the daemon's business,
+// as with docker pull); its JSON progress messages become progress's
+// events.
+func (c *Client) Pull(ctx context.Context, ref string, o engine.PullOptions, progress engine.PullProgress) (*store.Image, error) {
+	r, err := reference.Parse(ref)
+	if err != nil {
+		return nil, errdefs.InvalidParameter(err)
+	}
+	var opts client.ImagePullOptions
+	if o.Platform != "" {
+		p, err := parsePlatform(o.Platform)
+		if err != nil {
+			return nil, errdefs.InvalidParameter(err)
+		}
+		opts.Platforms = []ocispec.Platform{p}
+	}
+	resp, err := c.api.ImagePull(ctx, r.String(), opts)
+	if err != nil {
+		return nil, kind(err)
+	}
+	defer resp.Close()
+	if progress != nil {
+		progress.Start(r)
+	}
+	var pulled digest.Digest
+	fresh := false
+	for m, err := range resp.JSONMessages(ctx) {
+		if err != nil {
+			return nil, kind(err)
+		}
+		if m.Error != nil {
+			// The stream's error has no status: a missing image is worded
+			// "manifest … not found" or "… not found".
+			e := &daemonError{msg: m.Error.Message, err: errors.New(m.Error.Message)}
+			if strings.Contains(m.Error.Message, "not found") {
+				return nil, errdefs.NotFound(e)
+			}
+			return nil, errdefs.System(e)
+		}
+		switch {
+		case strings.HasPrefix(m.Status, "Digest: "):
+			pulled = digest.Digest(strings.TrimPrefix(m.Status, "Digest: "))
+		case strings.HasPrefix(m.Status, "Status: Downloaded newer image"):
+			fresh = true
+		case layerStatus(m.Status) && m.ID != "" && progress != nil:
+			p := registry.Progress{ID: m.ID, Status: m.Status}
+			if strings.HasPrefix(m.Status, registry.StatusRetrying) {
+				p.Status = registry.StatusRetrying
+			}
+			if m.Progress != nil {
+				p.Current, p.Total = m.Progress.Current, m.Progress.Total
+			}
+			progress.Event(p)
+		}
+	}
+	img, err := c.image(ctx, r.String())
+	if err != nil {
+		return nil, err
+	}
+	if progress != nil {
+		if pulled == "" {
+			pulled = img.PulledDigest(r)
+		}
+		progress.Done(pulled, r, fresh)
+	}
+	return img, nil
+}
+
+// layerStatus: the layer events step 5's registry sends too; the others
+// ("Pulling from …", "Digest: …", "Status: …") progress.Printer prints
+// from Start and Done.
+func layerStatus(s string) bool {
+	for _, st := range []string{registry.StatusAlreadyExists, registry.StatusPullingFSLayer, registry.StatusWaiting,
+		registry.StatusDownloading, registry.StatusRetrying, registry.StatusVerifying, registry.StatusDownloadComplete,
+		registry.StatusExtracting, registry.StatusPullComplete} {
+		if strings.HasPrefix(s, st) {
+			return true
+		}
+	}
+	return false
+}
+
+func parsePlatform(s string) (ocispec.Platform, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) < 2 || len(parts) > 3 {
+		return ocispec.Platform{}, fmt.Errorf("invalid platform %q: expected os/arch[/variant]", s)
+	}
+	p := ocispec.Platform{OS: parts[0], Architecture: parts[1]}
+	if len(parts) == 3 {
+		p.Variant = parts[2]
+	}
+	return p, nil
+}
+
+// image is GET /images/{ref}/json, as the store's Image.
+func (c *Client) image(ctx context.Context, ref string) (*store.Image, error) {
+	res, err := c.api.ImageInspect(ctx, ref)
+	if err != nil {
+		return nil, kind(err)
+	}
+	img := &store.Image{
+		ID: digest.Digest(res.ID), RepoTags: res.RepoTags, RepoDigests: res.RepoDigests,
+		Config: ocispec.Image{Platform: ocispec.Platform{OS: res.Os, Architecture: res.Architecture}},
+	}
+	img.Size = res.Size
+	img.Created, _ = time.Parse(time.RFC3339Nano, res.Created)
+	return img, nil
+}
+
+// PullIfMissing is docker run's pull: the image when the daemon has it,
+// else Pull.
+func (c *Client) PullIfMissing(ctx context.Context, ref string, o engine.PullOptions, progress engine.PullProgress) (*store.Image, error) {
+	img, err := c.image(ctx, ref)
+	if errdefs.IsNotFound(err) {
+		return c.Pull(ctx, ref, o, progress)
+	}
+	return img, err
+}
+
+// Images is GET /images/json.
+func (c *Client) Images() ([]store.Image, error) {
+	res, err := c.api.ImageList(c.ctx, client.ImageListOptions{})
+	if err != nil {
+		return nil, kind(err)
+	}
+	var out []store.Image
+	for _, s := range res.Items {
+		out = append(out, store.Image{
+			ID: digest.Digest(s.ID), RepoTags: s.RepoTags, RepoDigests: s.RepoDigests,
+			Created: time.Unix(s.Created, 0), Size: s.Size,
+		})
+	}
+	return out, nil
+}
+
+// RemoveImage is DELETE /images/{ref}: the daemon's "Untagged: …" and
+// "Deleted: …" lines.
+func (c *Client) RemoveImage(ref string, force bool) ([]string, error) {
+	res, err := c.api.ImageRemove(c.ctx, ref, client.ImageRemoveOptions{Force: force})
+	if err != nil {
+		return nil, kind(err)
+	}
+	var lines []string
+	for _, d := range res.Items {
+		if d.Untagged != "" {
+			lines = append(lines, "Untagged: "+d.Untagged)
+		}
+		if d.Deleted != "" {
+			lines = append(lines, "Deleted: "+d.Deleted)
+		}
+	}
+	return lines, nil
+}
+
+// Search is GET /images/search: the daemon asks Docker Hub.
+func (c *Client) Search(ctx context.Context, term string, limit int) ([]engine.SearchResult, error) {
+	res, err := c.api.ImageSearch(ctx, term, client.ImageSearchOptions{Limit: limit})
+	if err != nil {
+		return nil, kind(err)
+	}
+	var out []engine.SearchResult
+	for _, r := range res.Items {
+		out = append(out, engine.SearchResult{Name: r.Name, Description: r.Description, StarCount: r.StarCount, IsOfficial: r.IsOfficial})
+	}
+	return out, nil
+}
+
+// ---- containers ----
+
+// Validate checks what it can without the daemon: the DNS servers. The
+// network mode and ports are the daemon's to check, at create.
+func (c *Client) Validate(o engine.RunOptions) error {
+	for _, s := range o.DNS {
+		if _, err := netip.ParseAddr(s); err != nil {
+			return errdefs.InvalidParameter(fmt.Errorf("%s is not an ip address", s))
+		}
+	}
+	return nil
+}
+
+// Create is POST /containers/create with docker run's options as Config
+// and HostConfig.
+func (c *Client) Create(o engine.RunOptions) (*state.Container, error) {
+	cfg := &container.Config{
+		Image: o.ImageRef, Cmd: o.Args, Env: o.Env, WorkingDir: o.Dir, User: o.User, Hostname: o.Hostname,
+		Tty: o.Tty, OpenStdin: o.OpenStdin, StdinOnce: o.OpenStdin,
+		AttachStdin: o.OpenStdin, AttachStdout: true, AttachStderr: true,
+	}
+	if o.Entrypoint != nil {
+		cfg.Entrypoint = []string{*o.Entrypoint}
+	}
+	hc := &container.HostConfig{
+		AutoRemove: o.AutoRemove, NetworkMode: container.NetworkMode(o.Network),
+		Privileged: o.Privileged, CapAdd: o.CapAdd, CapDrop: o.CapDrop, SecurityOpt: o.SecurityOpt,
+		ReadonlyRootfs: o.ReadonlyRootfs,
+	}
+	hc.Memory, hc.NanoCPUs = o.Memory, o.NanoCPUs
+	if o.PidsLimit != 0 {
+		hc.PidsLimit = &o.PidsLimit
+	}
+	if o.Init {
+		hc.Init = &o.Init
+	}
+	for _, m := range o.Mounts {
+		b := m.Source + ":" + m.Destination
+		if m.ReadOnly {
+			b += ":ro"
+		}
+		hc.Binds = append(hc.Binds, b)
+	}
+	for _, s := range o.DNS {
+		a, _ := netip.ParseAddr(s)
+		hc.DNS = append(hc.DNS, a)
+	}
+	for _, p := range o.Ports {
+		port, err := network.ParsePort(fmt.Sprintf("%d/%s", p.ContainerPort, p.Proto))
+		if err != nil {
+			return nil, errdefs.InvalidParameter(err)
+		}
+		if cfg.ExposedPorts == nil {
+			cfg.ExposedPorts, hc.PortBindings = network.PortSet{}, network.PortMap{}
+		}
+		cfg.ExposedPorts[port] = struct{}{}
+		hostPort := ""
+		if p.HostPort != 0 {
+			hostPort = strconv.Itoa(int(p.HostPort))
+		}
+		hc.PortBindings[port] = append(hc.PortBindings[port], network.PortBinding{HostIP: p.HostIP, HostPort: hostPort})
+	}
+	res, err := c.api.ContainerCreate(c.ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: o.Name})
+	if err != nil {
+		return nil, kind(err)
+	}
+	return &state.Container{ID: res.ID, Name: o.Name}, nil
+}
+
+// StartDetached is POST /containers/{id}/start; the daemon answers 304
+// for a running container, which the client takes as success.
+func (c *Client) StartDetached(ref string) error {
+	_, err := c.api.ContainerStart(c.ctx, ref, client.ContainerStartOptions{})
+	return startErr(err)
+}
+
+// startErr is a refused start as docker run reports it: 127 when the
+// command was not found, 126 when it could not be run, else 125.
+func startErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	err = kind(err)
+	if errdefs.IsNotFound(err) && strings.HasPrefix(err.Error(), "No such container") {
+		return err
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
+		return &engine.StartError{Msg: msg, Code: 127}
+	case strings.Contains(msg, "permission denied"):
+		return &engine.StartError{Msg: msg, Code: 126}
+	}
+	return err
+}
+
+// session is a foreground run through the daemon: the hijacked attach,
+// the wait, and the container's ID for resizes and signals.
+type session struct {
+	c      *Client
+	id     string
+	att    client.ContainerAttachResult
+	wait   client.ContainerWaitResult
+	cancel context.CancelFunc // ends the wait
+	done   chan struct{}
+	err    error
+}
+
+// StartAttached is docker run in the foreground as the docker CLI does
+// it: POST /containers/{id}/attach (hijacked: the connection becomes the
+// container's streams, in stdcopy frames without a pty), POST
+// /containers/{id}/wait (condition "removed" with --rm), then start, then
+// the pty's size (POST /containers/{id}/resize).
+func (c *Client) StartAttached(ref string, o engine.AttachOptions) (engine.Session, error) {
+	info, err := c.api.ContainerInspect(c.ctx, ref, client.ContainerInspectOptions{})
+	if err != nil {
+		return nil, kind(err)
+	}
+	ctr := info.Container
+	tty := ctr.Config != nil && ctr.Config.Tty
+	att, err := c.api.ContainerAttach(c.ctx, ctr.ID, client.ContainerAttachOptions{
+		Stream: true, Stdin: o.Stdin != nil, Stdout: o.Stdout != nil, Stderr: o.Stderr != nil,
+	})
+	if err != nil {
+		return nil, kind(err)
+	}
+	cond := container.WaitConditionNextExit
+	if ctr.HostConfig != nil && ctr.HostConfig.AutoRemove {
+		cond = container.WaitConditionRemoved
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	wait := c.api.ContainerWait(ctx, ctr.ID, client.ContainerWaitOptions{Condition: cond})
+	s := &session{c: c, id: ctr.ID, att: att, wait: wait, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		stdout, stderr := o.Stdout, o.Stderr
+		if stdout == nil {
+			stdout = io.Discard
+		}
+		if stderr == nil {
+			stderr = io.Discard
+		}
+		if tty {
+			_, s.err = io.Copy(stdout, att.Reader)
+		} else {
+			_, s.err = stdcopy.StdCopy(stdout, stderr, att.Reader)
+		}
+	}()
+	if err := startErr(c.StartDetached(ctr.ID)); err != nil && !errdefs.IsNotModified(err) {
+		att.Close()
+		cancel()
+		return nil, err
+	}
+	if o.Stdin != nil {
+		go func() {
+			io.Copy(att.Conn, o.Stdin)
+			att.CloseWrite() // the end of our input: with StdinOnce, the container's
+		}()
+	}
+	if o.Size != nil {
+		s.Resize(*o.Size)
+	}
+	return s, nil
+}
+
+// Wait waits for the end of the output, then for the daemon's exit code.
+func (s *session) Wait() (int, error) {
+	<-s.done
+	defer s.cancel()
+	defer s.att.Close()
+	select {
+	case r := <-s.wait.Result:
+		if r.Error != nil && r.Error.Message != "" {
+			return int(r.StatusCode), errors.New(r.Error.Message)
+		}
+		return int(r.StatusCode), s.err
+	case err := <-s.wait.Error:
+		return 0, kind(err)
+	}
+}
+
+// Resize is POST /containers/{id}/resize.
+func (s *session) Resize(sz engine.Size) error {
+	_, err := s.c.api.ContainerResize(s.c.ctx, s.id, client.ContainerResizeOptions{Height: uint(sz.Rows), Width: uint(sz.Cols)})
+	return kind(err)
+}
+
+// Signal is POST /containers/{id}/kill?signal=N.
+func (s *session) Signal(sig syscall.Signal) error { return s.c.Kill(s.id, sig) }
+
+// List is GET /containers/json, then each container's inspect: ps's
+// columns are computed from the times and the command, as in-process.
+func (c *Client) List(all bool) ([]*state.Container, error) {
+	res, err := c.api.ContainerList(c.ctx, client.ContainerListOptions{All: all})
+	if err != nil {
+		return nil, kind(err)
+	}
+	var out []*state.Container
+	for _, s := range res.Items {
+		info, err := c.api.ContainerInspect(c.ctx, s.ID, client.ContainerInspectOptions{})
+		if cerrdefs.IsNotFound(err) {
+			continue // removed since the listing
+		}
+		if err != nil {
+			return nil, kind(err)
+		}
+		out = append(out, fromInspect(info.Container))
+	}
+	return out, nil
+}
+
+// fromInspect is the daemon's container as the engine's record, the
+// fields ps shows.
+func fromInspect(in container.InspectResponse) *state.Container {
+	c := &state.Container{ID: in.ID, Name: strings.TrimPrefix(in.Name, "/")}
+	c.Created, _ = time.Parse(time.RFC3339Nano, in.Created)
+	c.Config.ImageID = in.Image
+	if in.Config != nil {
+		c.Config.Image = in.Config.Image
+		c.Config.Entrypoint = in.Config.Entrypoint
+		c.Config.Cmd = in.Config.Cmd
+		c.Config.Tty, c.Config.OpenStdin = in.Config.Tty, in.Config.OpenStdin
+	}
+	if st := in.State; st != nil {
+		c.State.Running = st.Running
+		c.State.Status = state.Status(st.Status)
+		c.State.Pid, c.State.ExitCode, c.State.OOMKilled, c.State.Error = st.Pid, st.ExitCode, st.OOMKilled, st.Error
+		c.State.StartedAt, _ = time.Parse(time.RFC3339Nano, st.StartedAt)
+		c.State.FinishedAt, _ = time.Parse(time.RFC3339Nano, st.FinishedAt)
+	}
+	if in.NetworkSettings != nil {
+		for port, bindings := range in.NetworkSettings.Ports {
+			for _, b := range bindings {
+				hp, _ := strconv.Atoi(b.HostPort)
+				hostIP := ""
+				if b.HostIP.IsValid() && !b.HostIP.IsUnspecified() {
+					hostIP = b.HostIP.String()
+				}
+				c.Config.Ports = append(c.Config.Ports, state.PortBinding{
+					HostIP: hostIP, HostPort: uint16(hp), ContainerPort: port.Num(), Protocol: string(port.Proto()),
+				})
+			}
+		}
+	}
+	return c
+}
+
+// Stop is POST /containers/{id}/stop?t=N.
+func (c *Client) Stop(ref string, timeout time.Duration) error {
+	secs := int(timeout / time.Second)
+	_, err := c.api.ContainerStop(c.ctx, ref, client.ContainerStopOptions{Timeout: &secs})
+	return kind(err)
+}
+
+// Kill is POST /containers/{id}/kill?signal=N.
+func (c *Client) Kill(ref string, sig syscall.Signal) error {
+	_, err := c.api.ContainerKill(c.ctx, ref, client.ContainerKillOptions{Signal: strconv.Itoa(int(sig))})
+	return kind(err)
+}
+
+// RemoveContainer is DELETE /containers/{id}?force=1.
+func (c *Client) RemoveContainer(ref string, force bool) error {
+	_, err := c.api.ContainerRemove(c.ctx, ref, client.ContainerRemoveOptions{Force: force})
+	return kind(err)
+}
+
+// Logs is GET /containers/{id}/logs: stdcopy frames, or raw bytes for a
+// container with a pty.
+func (c *Client) Logs(ctx context.Context, ref string, o engine.LogsOptions, stdout, stderr io.Writer) error {
+	info, err := c.api.ContainerInspect(ctx, ref, client.ContainerInspectOptions{})
+	if err != nil {
+		return kind(err)
+	}
+	tail := o.Tail
+	if tail == "" {
+		tail = "all"
+	}
+	rc, err := c.api.ContainerLogs(ctx, ref, client.ContainerLogsOptions{
+		ShowStdout: true, ShowStderr: true, Follow: o.Follow, Timestamps: o.Timestamps, Tail: tail,
+	})
+	if err != nil {
+		return kind(err)
+	}
+	defer rc.Close()
+	if info.Container.Config != nil && info.Container.Config.Tty {
+		_, err = io.Copy(stdout, rc)
+	} else {
+		_, err = stdcopy.StdCopy(stdout, stderr, rc)
+	}
+	if ctx.Err() != nil {
+		return nil // the caller went away: not a failure of the log
+	}
+	return err
+}
+
+// Inspect is the daemon's own JSON for the container ref, or else the
+// image; "No such object: x" when neither.
+func (c *Client) Inspect(ref string) (any, error) {
+	ctr, err := c.api.ContainerInspect(c.ctx, ref, client.ContainerInspectOptions{})
+	if err == nil {
+		return ctr.Raw, nil
+	}
+	if !cerrdefs.IsNotFound(err) {
+		return nil, kind(err)
+	}
+	var raw bytes.Buffer
+	_, ierr := c.api.ImageInspect(c.ctx, ref, client.ImageInspectWithRawResponse(&raw))
+	if ierr == nil {
+		return json.RawMessage(raw.Bytes()), nil
+	}
+	if cerrdefs.IsNotFound(ierr) {
+		return nil, errdefs.NotFound(&daemonError{msg: "No such object: " + ref, err: errors.Join(err, ierr)})
+	}
+	return nil, kind(ierr)
+}

@@ -1,0 +1,79 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"syscall"
+	"time"
+
+	"minidocker/final/state"
+	"minidocker/step05-pull/store"
+)
+
+// Backend is every operation the CLI performs, as one interface with two
+// implementations: *Engine, in this process on the data root, and
+// apiclient.Client, the same calls as Docker Engine API requests to a
+// daemon (minidocker -H unix:///path, or $DOCKER_HOST). The CLI parses
+// flags, calls these and prints; which one answers does not change its
+// output. Both return errors of the kinds of package errdefs, worded as
+// dockerd words them.
+type Backend interface {
+	Pull(ctx context.Context, ref string, o PullOptions, progress PullProgress) (*store.Image, error)
+	PullIfMissing(ctx context.Context, ref string, o PullOptions, progress PullProgress) (*store.Image, error)
+	Images() ([]store.Image, error)
+	RemoveImage(ref string, force bool) ([]string, error)
+	Validate(o RunOptions) error
+	Create(o RunOptions) (*state.Container, error)
+	// StartDetached is docker start: the container runs on alone; one
+	// that runs already is NotModified.
+	StartDetached(ref string) error
+	// StartAttached is docker run in the foreground: attached to the
+	// container's streams before its command starts.
+	StartAttached(ref string, o AttachOptions) (Session, error)
+	List(all bool) ([]*state.Container, error)
+	Stop(ref string, timeout time.Duration) error
+	Kill(ref string, sig syscall.Signal) error
+	RemoveContainer(ref string, force bool) error
+	Logs(ctx context.Context, ref string, o LogsOptions, stdout, stderr io.Writer) error
+	Inspect(ref string) (any, error)
+	Search(ctx context.Context, term string, limit int) ([]SearchResult, error)
+}
+
+// Session is a foreground run: its streams are being copied.
+type Session interface {
+	// Wait waits for the end of the output and the exit, and returns the
+	// exit code.
+	Wait() (int, error)
+	// Resize sets the container's pty size.
+	Resize(Size) error
+	// Signal sends sig to the container's init (docker run's --sig-proxy).
+	Signal(sig syscall.Signal) error
+}
+
+var (
+	_ Backend = (*Engine)(nil)
+	_ Session = (*Started)(nil)
+)
+
+// StartDetached is Start without attach options.
+func (e *Engine) StartDetached(ref string) error {
+	_, err := e.Start(ref, nil)
+	return err
+}
+
+// StartAttached is Start with attach options o.
+func (e *Engine) StartAttached(ref string, o AttachOptions) (Session, error) {
+	s, err := e.Start(ref, &o)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Resize resizes the pty of an attached start's container.
+func (s *Started) Resize(sz Size) error {
+	if s.Attachment == nil {
+		return nil
+	}
+	return s.Attachment.Resize(sz)
+}
