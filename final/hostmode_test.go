@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -61,8 +64,18 @@ func TestHostMode(t *testing.T) {
 	require.Equal(t, "hi\n", r.Stdout)
 	r = h("run", "--rm", "--network", "none", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3")
 	require.Equal(t, testkit.Result{Stdout: "out\n", Stderr: "err\n", Code: 3}, r)
-	r = h("run", "--rm", "-i", "--network", "none", "busybox", "cat")
+	// -i: our stdin through the hijacked connection, its end the
+	// container's (StdinOnce).
+	cmd := exec.Command(w.bin, "-H", host, "run", "--rm", "-i", "--network", "none", "busybox", "cat")
+	cmd.Env = append(os.Environ(), w.env...)
+	cmd.Stdin = strings.NewReader("through stdin\n")
+	got, err := cmd.Output()
+	require.NoError(t, err)
+	require.Equal(t, "through stdin\n", string(got))
+	// -t: raw bytes from the pty, as in-process.
+	r = h("run", "--rm", "-t", "--network", "none", "busybox", "echo", "hi")
 	require.Equal(t, 0, r.Code, r.Stderr)
+	require.Equal(t, w.ok("run", "--rm", "-t", "--network", "none", "busybox", "echo", "hi"), r.Stdout)
 	// A command that is not there: Docker's 127, as in-process.
 	r = h("run", "--rm", "--network", "none", "busybox", "nosuchcmd")
 	require.Equal(t, 127, r.Code, r.Stderr)
@@ -86,6 +99,15 @@ func TestHostMode(t *testing.T) {
 	eventually(t, "talker's exit", func() bool { return strings.Contains(hok("ps", "-a"), "Exited (0)") })
 	r = h("logs", "talker")
 	require.Equal(t, testkit.Result{Stdout: "one\n", Stderr: "two\n"}, r)
+	// logs -f ends when the container does.
+	hok("run", "-d", "--name", "slow", "--network", "none", "busybox", "sh", "-c", "echo a; sleep 1; echo b")
+	require.Equal(t, "a\nb\n", hok("logs", "-f", "slow"))
+	// inspect: the daemon's own JSON.
+	var info []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(hok("inspect", "web")), &info))
+	require.Len(t, info, 1)
+	require.Equal(t, "/web", info[0]["Name"])
+	require.Equal(t, id, info[0]["Id"])
 
 	// The same errors, messages and exit codes. (dockerd words a kill of
 	// nothing "Cannot kill container: x: No such container: x".)
@@ -108,7 +130,7 @@ func TestHostMode(t *testing.T) {
 
 	require.Equal(t, "web\n", hok("stop", "-t", "1", "web"))
 	require.Equal(t, "web\n", hok("stop", "web"), "stop of a stopped container is success (304)")
-	require.Equal(t, "web\ntalker\n", hok("rm", "web", "talker"))
+	require.Equal(t, "web\ntalker\nslow\n", hok("rm", "web", "talker", "slow"))
 	require.Empty(t, strings.TrimSpace(d.ok("ps", "-aq")))
 	w.ok("rm", "-f", "web")
 
