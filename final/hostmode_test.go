@@ -129,6 +129,11 @@ func TestHostMode(t *testing.T) {
 	require.Contains(t, r.Stderr, "Error: You cannot remove a running container "+id)
 
 	require.Equal(t, "web\n", hok("stop", "-t", "1", "web"))
+	require.Equal(t, "web\n", hok("start", "web"))
+	require.Equal(t, "web\n", hok("start", "web"), "start of a running container is success (304)")
+	require.Contains(t, hok("ps"), " web\n")
+	require.Equal(t, "web\n", hok("kill", "web"))
+	eventually(t, "web killed", func() bool { return strings.Contains(hok("ps", "-a"), "Exited (137)") })
 	require.Equal(t, "web\n", hok("stop", "web"), "stop of a stopped container is success (304)")
 	require.Equal(t, "web\ntalker\nslow\n", hok("rm", "web", "talker", "slow"))
 	require.Empty(t, strings.TrimSpace(d.ok("ps", "-aq")))

@@ -9,7 +9,10 @@
 // Every operation of a front end is one method here (api.go, control.go):
 // Pull, PullIfMissing, Images, RemoveImage, Create, Start (attached or
 // not), Attach, Resize, Wait, Stop, Kill, Logs, List, Inspect,
-// InspectContainer, InspectImage, RemoveContainer, Search. They take the user's references (a name, an ID
+// InspectContainer, InspectImage, RemoveContainer, Search; the CLI calls
+// them through the Backend interface (backend.go), which package apiclient
+// also implements with a daemon's Engine API (minidocker -H).
+// They take the user's references (a name, an ID
 // or a prefix), return data, never print, and return errors worded as
 // dockerd words them and marked with their kind (package errdefs: not
 // found, conflict, invalid parameter, not modified, unavailable). The CLI
