@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -72,6 +76,24 @@ func TestHostMode(t *testing.T) {
 	got, err := cmd.Output()
 	require.NoError(t, err)
 	require.Equal(t, "through stdin\n", string(got))
+	// A signal we get goes to the container (docker run's --sig-proxy):
+	// POST /containers/{id}/kill?signal=2.
+	cmd = exec.Command(w.bin, "-H", host, "run", "--rm", "--network", "none", "busybox", "sh", "-c", `trap "echo got INT; exit 5" INT; echo ready; while :; do sleep 0.1; done`)
+	cmd.Env = append(os.Environ(), w.env...)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	br := bufio.NewReader(stdout)
+	line, err := br.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "ready\n", line)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	timer := time.AfterFunc(10*time.Second, func() { cmd.Process.Kill() }) // the signal was lost: fail, not hang
+	defer timer.Stop()
+	rest, _ := io.ReadAll(br)
+	require.Equal(t, "got INT\n", string(rest))
+	require.Equal(t, 5, testkit.ExitCode(t, cmd.Wait()))
 	// -t: raw bytes from the pty, as in-process.
 	r = h("run", "--rm", "-t", "--network", "none", "busybox", "echo", "hi")
 	require.Equal(t, 0, r.Code, r.Stderr)
