@@ -108,6 +108,7 @@ func TestHostMode(t *testing.T) {
 	id := strings.TrimSpace(hok("run", "-d", "--name", "web", "--network", "none", "busybox", "sleep", "60"))
 	require.Regexp(t, `^[0-9a-f]{64}$`, id)
 	require.Equal(t, "web", strings.TrimSpace(d.ok("ps", "--format", "{{.Names}}")))
+	require.Equal(t, "false false", strings.TrimSpace(d.ok("inspect", "-f", "{{.Config.AttachStdout}} {{.Config.AttachStderr}}", "web")), "-d: nobody attaches, as docker run -d says")
 	w.ok("run", "-d", "--name", "web", "--network", "none", "busybox", "sleep", "60")
 	viaHost := strings.Split(strings.TrimSpace(hok("ps")), "\n")
 	local := strings.Split(strings.TrimSpace(w.ok("ps")), "\n")

@@ -286,8 +286,13 @@ func (c *Client) Validate(o engine.RunOptions) error {
 func (c *Client) Create(o engine.RunOptions) (*state.Container, error) {
 	cfg := &container.Config{
 		Image: o.ImageRef, Cmd: o.Args, Env: o.Env, WorkingDir: o.Dir, User: o.User, Hostname: o.Hostname,
-		Tty: o.Tty, OpenStdin: o.OpenStdin, StdinOnce: o.OpenStdin,
-		AttachStdin: o.OpenStdin, AttachStdout: true, AttachStderr: true,
+		Tty: o.Tty, OpenStdin: o.OpenStdin,
+	}
+	if !o.Detach {
+		// What docker run in the foreground says: it will attach (stdin
+		// with -i, closed at its end: StdinOnce).
+		cfg.AttachStdin, cfg.AttachStdout, cfg.AttachStderr = o.OpenStdin, true, true
+		cfg.StdinOnce = o.OpenStdin
 	}
 	if o.Entrypoint != nil {
 		cfg.Entrypoint = []string{*o.Entrypoint}

@@ -71,7 +71,7 @@ func (a *app) runCmd() *cobra.Command {
 			o := engine.RunOptions{
 				ImageRef: args[0], Name: name, Args: args[1:], Env: vars,
 				Dir: runf.Dir, User: runf.User, Hostname: runf.Hostname,
-				Tty: tty, OpenStdin: stdin, AutoRemove: autoRemove, Init: runf.Init,
+				Tty: tty, OpenStdin: stdin, AutoRemove: autoRemove, Init: runf.Init, Detach: detach,
 				Mounts: mounts, Network: netf.Network, Ports: ports, DNS: netf.DNS,
 				Memory: res.Memory, NanoCPUs: res.CPUQuota * 1e4, PidsLimit: res.PidsLimit,
 				Privileged: privileged, CapAdd: capAdd, CapDrop: capDrop,

@@ -171,6 +171,10 @@ type RunOptions struct {
 	CapAdd, CapDrop []string
 	SecurityOpt     []string
 	ReadonlyRootfs  bool
+	// Detach (-d): nobody will attach. The engine needs it not (Start
+	// says whether it attaches); an API client tells the daemon, as the
+	// docker CLI does, with Config.AttachStdout and AttachStderr false.
+	Detach bool
 }
 
 // Validate checks what of o needs no image: the network mode, the
