@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -215,26 +214,33 @@ func TestDaemonDockerRunTTY(t *testing.T) {
 	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 100})
 	require.NoError(t, err)
 	t.Cleanup(func() { ptmx.Close(); cmd.Process.Kill(); cmd.Wait() })
-	out := make(chan string, 100)
+	// The shell's prompt first: busybox sh flushes the terminal's input
+	// when it starts its line editor, so a line typed earlier may be lost.
+	var mu sync.Mutex
+	var seen strings.Builder
 	go func() {
-		sc := bufio.NewScanner(ptmx)
-		for sc.Scan() {
-			out <- sc.Text()
+		buf := make([]byte, 4096)
+		for {
+			n, err := ptmx.Read(buf)
+			mu.Lock()
+			seen.Write(buf[:n])
+			mu.Unlock()
+			if err != nil {
+				return
+			}
 		}
-		close(out)
 	}()
-	fmt.Fprint(ptmx, "echo size $(stty size) $(tty) $((6*7))\r")
-	want := regexp.MustCompile(`^size 30 100 /dev/pts/\d+ 42`)
-	deadline := time.After(15 * time.Second)
-	for found := false; !found; {
-		select {
-		case line, ok := <-out:
-			require.True(t, ok, "the terminal closed first")
-			found = want.MatchString(strings.TrimSpace(line))
-		case <-deadline:
-			t.Fatal("no answer through the pty")
+	screen := func() string { mu.Lock(); defer mu.Unlock(); return seen.String() }
+	waitFor := func(what string, re *regexp.Regexp) {
+		deadline := time.Now().Add(15 * time.Second)
+		for !re.MatchString(screen()) {
+			require.True(t, time.Now().Before(deadline), "no %s through the pty; the screen:\n%q", what, screen())
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	waitFor("prompt", regexp.MustCompile(`/ # `))
+	fmt.Fprint(ptmx, "echo size $(stty size) $(tty) $((6*7))\r")
+	waitFor("answer", regexp.MustCompile(`(?m)^size 30 100 /dev/pts/\d+ 42`))
 	fmt.Fprint(ptmx, "exit 5\r")
 	err = cmd.Wait()
 	require.Equal(t, 5, cmd.ProcessState.ExitCode(), "wait: %v", err)

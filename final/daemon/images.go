@@ -56,7 +56,7 @@ func (p *streamer) send(m jsonProgress) {
 }
 
 func (p *streamer) Start(ref reference.Reference) {
-	p.send(jsonProgress{Status: "Pulling from " + ref.Familiar(), ID: ref.Identifier()})
+	p.send(jsonProgress{Status: "Pulling from " + ref.Path(), ID: ref.Identifier()})
 }
 
 func (p *streamer) Event(e registry.Progress) {
