@@ -210,6 +210,18 @@ func TestDaemonDockerRunTTY(t *testing.T) {
 	w := newWorld(t)
 	d := startDaemon(t, w, filepath.Join(t.TempDir(), "d.sock"))
 	d.dockerOK("pull", "busybox")
+	// The pty has the terminal's size before the command starts: the
+	// create's HostConfig.ConsoleSize goes with the start (docker run's
+	// resize comes only after it).
+	for range 3 {
+		cmd := d.dockerCmd("run", "-it", "--rm", "busybox", "stty", "size")
+		ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 100})
+		require.NoError(t, err)
+		out, _ := io.ReadAll(ptmx) // EIO once the CLI exits
+		require.NoError(t, cmd.Wait())
+		ptmx.Close()
+		require.Equal(t, "30 100\r\n", string(out))
+	}
 	cmd := d.dockerCmd("run", "-it", "--rm", "busybox", "sh")
 	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 100})
 	require.NoError(t, err)

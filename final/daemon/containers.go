@@ -47,6 +47,7 @@ type createRequest struct {
 		CapDrop        []string
 		SecurityOpt    []string
 		ReadonlyRootfs bool
+		ConsoleSize    [2]uint // [rows, cols]: the client's terminal (API 1.42+)
 	}
 }
 
@@ -107,6 +108,13 @@ func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) error {
 	c, err := s.e.Create(o)
 	if err != nil {
 		return err
+	}
+	if req.Tty && hc.ConsoleSize[0] > 0 && hc.ConsoleSize[1] > 0 && hc.ConsoleSize[0] < 65536 && hc.ConsoleSize[1] < 65536 {
+		// Kept for the start: the pty has this size before the command
+		// starts (docker run's resize only comes after the start).
+		s.mu.Lock()
+		s.consoleSize[c.ID] = &engine.Size{Rows: uint16(hc.ConsoleSize[0]), Cols: uint16(hc.ConsoleSize[1])}
+		s.mu.Unlock()
 	}
 	return writeJSON(w, http.StatusCreated, map[string]any{"Id": c.ID, "Warnings": warnings})
 }
@@ -319,6 +327,8 @@ func (s *Server) containerStart(w http.ResponseWriter, r *http.Request) error {
 	delete(s.pending, in.ID)
 	waiters := s.waiters[in.ID]
 	delete(s.waiters, in.ID)
+	size := s.consoleSize[in.ID]
+	delete(s.consoleSize, in.ID)
 	s.mu.Unlock()
 	if p == nil && len(waiters) == 0 {
 		if _, err := s.e.Start(in.ID, nil); err != nil {
@@ -331,6 +341,7 @@ func (s *Server) containerStart(w http.ResponseWriter, r *http.Request) error {
 	if p != nil {
 		o = p.options
 	}
+	o.Size = size
 	started, err := s.e.Start(in.ID, &o)
 	if err != nil {
 		if p != nil {

@@ -55,6 +55,9 @@ type Server struct {
 	mu      sync.Mutex
 	pending map[string]*pendingAttach // attaches made before the start, by container ID
 	waiters map[string][]chan int     // next-exit/removed waits made before the start
+	// consoleSize is a -t container's HostConfig.ConsoleSize, from its
+	// create to its first start.
+	consoleSize map[string]*engine.Size
 }
 
 // New returns the API handler for e; pull is how it reaches registries.
@@ -63,7 +66,7 @@ func New(e *engine.Engine, pull engine.PullOptions, logger *log.Logger) *Server 
 		logger = log.New(io.Discard, "", 0)
 	}
 	s := &Server{e: e, pull: pull, mux: http.NewServeMux(), log: logger,
-		pending: map[string]*pendingAttach{}, waiters: map[string][]chan int{}}
+		pending: map[string]*pendingAttach{}, waiters: map[string][]chan int{}, consoleSize: map[string]*engine.Size{}}
 	s.routes()
 	return s
 }
@@ -114,6 +117,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Api-Version", APIVersion)
 	h.Set("Server", "Docker/"+Version+" (linux)")
 	h.Set("Ostype", "linux")
+	uri := r.URL.RequestURI()
 	if m := versioned.FindStringSubmatch(r.URL.Path); m != nil {
 		v := m[1]
 		if versionLess(APIVersion, v) {
@@ -134,7 +138,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errdefs.NotFound(errors.New("page not found")))
 		return
 	}
-	s.log.Printf("%s %s", r.Method, r.URL.RequestURI())
+	s.log.Printf("%s %s", r.Method, uri)
 	s.mux.ServeHTTP(w, r)
 }
 
