@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,7 @@ func TestDaemonGoClient(t *testing.T) {
 		Config: &container.Config{Image: "busybox", Cmd: []string{"sh", "-c", "cat; echo bye >&2; exit 7"},
 			OpenStdin: true, StdinOnce: true, AttachStdin: true, AttachStdout: true, AttachStderr: true}})
 	require.NoError(t, err)
+	catID := created.ID
 	_, err = cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: "cat", Config: &container.Config{Image: "busybox"}})
 	require.True(t, cerrdefs.IsConflict(err), "%v", err)
 	require.Contains(t, err.Error(), `The container name "/cat" is already in use`)
@@ -181,6 +183,35 @@ func TestDaemonGoClient(t *testing.T) {
 	case err := <-wait.Error:
 		t.Fatal(err)
 	}
+	// Filters: by name, by status, by ID prefix; limit.
+	list := func(query string) []string {
+		code, body, _ := status("GET", "/v1.43/containers/json?"+query, "")
+		require.Equal(t, 200, code, body)
+		return regexp.MustCompile(`"Names":\["/([a-z]+)"\]`).FindAllString(body, -1)
+	}
+	require.Len(t, list("all=1"), 2)
+	require.Equal(t, []string{`"Names":["/talker"]`}, list(`all=1&filters={"name":{"talk":true}}`))
+	require.Equal(t, []string{`"Names":["/cat"]`}, list(`filters={"status":["exited"],"id":["`+catID[:8]+`"]}`))
+	require.Len(t, list("limit=1"), 1)
+	require.Empty(t, list(""), "none runs")
+	code, body, _ = status("GET", `/containers/json?filters={"label":["x"]}`, "")
+	require.Equal(t, 400, code, body)
+
+	// removed, on a container that never starts: answered by its rm.
+	created, err = cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: "never", Config: &container.Config{Image: "busybox"}})
+	require.NoError(t, err)
+	wait = cli.ContainerWait(ctx, "never", client.ContainerWaitOptions{Condition: container.WaitConditionRemoved})
+	_, err = cli.ContainerRemove(ctx, "never", client.ContainerRemoveOptions{})
+	require.NoError(t, err)
+	select {
+	case res := <-wait.Result:
+		require.Equal(t, int64(0), res.StatusCode)
+	case err := <-wait.Error:
+		t.Fatal(err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("wait removed: no answer after the rm")
+	}
+
 	for _, n := range []string{"cat", "talker"} {
 		_, err = cli.ContainerRemove(ctx, n, client.ContainerRemoveOptions{})
 		require.NoError(t, err)

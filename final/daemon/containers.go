@@ -435,9 +435,33 @@ func (s *Server) containerResize(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) containerDelete(w http.ResponseWriter, r *http.Request) error {
-	if err := s.e.RemoveContainer(r.PathValue("id"), boolValue(r, "force")); err != nil {
+	in, err := s.e.InspectContainer(r.PathValue("id"))
+	if err != nil {
 		return err
 	}
+	if err := s.e.RemoveContainer(in.ID, boolValue(r, "force")); err != nil {
+		return err
+	}
+	s.forget(in.ID, in.State.ExitCode)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// forget drops what requests left for a container that will never start
+// again: an attach and waits made before a start (the waits get its last
+// exit code, as condition=removed wants), its console size.
+func (s *Server) forget(id string, code int) {
+	s.mu.Lock()
+	p, waiters := s.pending[id], s.waiters[id]
+	delete(s.pending, id)
+	delete(s.waiters, id)
+	delete(s.consoleSize, id)
+	s.mu.Unlock()
+	if p != nil {
+		p.finish()
+	}
+	for _, ch := range waiters {
+		ch <- code
+		close(ch)
+	}
 }
