@@ -10,9 +10,23 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
+
+// The daemon's own files: its socket, and the host's kernel release for
+// /version and /info. Everything about containers and images goes through
+// the engine (boundary_test.go holds the other files to that).
+
+// kernel is the host's kernel release.
+func kernel() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
 
 // Listen listens on the unix socket path with mode 0660 (group minidocker
 // when there is one), as dockerd does. A path another live daemon serves
