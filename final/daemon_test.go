@@ -150,6 +150,12 @@ func TestDaemonDockerCLI(t *testing.T) {
 	require.Equal(t, 3, r.Code, "stderr: %s", r.Stderr)
 	require.Equal(t, "out\n", r.Stdout)
 	require.Equal(t, "err\n", r.Stderr)
+	// A start that fails: docker's exit code from the message, and the
+	// wait made before the start gets the code too (no "Error waiting").
+	r = d.docker("run", "--rm", "busybox", "nosuchcmd")
+	require.Equal(t, 127, r.Code, "stderr: %s", r.Stderr)
+	require.Contains(t, r.Stderr, `exec "nosuchcmd": executable file not found in $PATH`)
+	require.NotContains(t, r.Stderr, "Error waiting")
 	// --rm removed them.
 	require.Equal(t, "", d.dockerOK("ps", "-aq"))
 
@@ -303,4 +309,45 @@ func TestDaemonRestartAndConcurrency(t *testing.T) {
 		require.Equal(t, fmt.Sprintf("run %d\n", i), r.Stdout)
 	}
 	require.Equal(t, "", d.dockerOK("ps", "-aq"))
+
+	// Detached ones at once: each its own address; their monitors, the
+	// daemon's children, are reaped when they exit (no zombie piles up).
+	ids := make([]string, n)
+	for i := range n {
+		wg.Go(func() {
+			b, _ := d.dockerCmd("run", "-d", "busybox", "sleep", "30").Output()
+			ids[i] = strings.TrimSpace(string(b))
+		})
+	}
+	wg.Wait()
+	ips := map[string]bool{}
+	for i, id := range ids {
+		require.Regexp(t, `^[0-9a-f]{64}$`, id, "run -d %d", i)
+		ip := strings.TrimSpace(d.dockerOK("inspect", "-f", "{{.NetworkSettings.IPAddress}}", id))
+		require.NotEmpty(t, ip)
+		require.False(t, ips[ip], "%s given twice", ip)
+		ips[ip] = true
+	}
+	d.dockerOK(append([]string{"rm", "-f"}, ids...)...)
+	eventually(t, "no zombie child of the daemon", func() bool { return zombies(d.cmd.Process.Pid) == 0 })
+}
+
+// zombies counts the exited, unreaped children of pid.
+func zombies(pid int) int {
+	n := 0
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		rest := string(b[strings.LastIndexByte(string(b), ')')+2:])
+		var state string
+		var ppid int
+		if _, err := fmt.Sscanf(rest, "%s %d", &state, &ppid); err == nil && ppid == pid && state == "Z" {
+			n++
+		}
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -347,7 +348,14 @@ func (s *Server) containerStart(w http.ResponseWriter, r *http.Request) error {
 		if p != nil {
 			p.fail(err)
 		}
+		// The waits get the exit code dockerd records for a start that
+		// failed: 127, 126, or 125.
+		code := 125
+		if se, ok := errors.AsType[*engine.StartError](err); ok {
+			code = se.Code
+		}
 		for _, ch := range waiters {
+			ch <- code
 			close(ch)
 		}
 		return err
