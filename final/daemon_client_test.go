@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -210,6 +211,16 @@ func TestDaemonGoClient(t *testing.T) {
 		t.Fatal(err)
 	case <-time.After(5 * time.Second):
 		t.Fatal("wait removed: no answer after the rm")
+	}
+
+	// Search: the registry's catalog, as minidocker search does.
+	host := strings.TrimPrefix(w.registry.URL(), "http://")
+	code, body, _ = status("GET", "/v1.43/images/search?term="+host+"/busy&limit=5", "")
+	require.Equal(t, 200, code, body)
+	require.Contains(t, body, `"name":"`+host+`/library/busybox"`)
+	require.NotContains(t, body, "httpd")
+	if _, err := exec.LookPath("docker"); err == nil {
+		require.Contains(t, d.dockerOK("search", host+"/library"), host+"/library/httpd")
 	}
 
 	for _, n := range []string{"cat", "talker"} {
