@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -139,6 +141,35 @@ func TestDaemonGoClient(t *testing.T) {
 	case err := <-wait.Error:
 		t.Fatal(err)
 	}
+
+	// An attach to a running -i container: our input reaches it, and our
+	// CloseWrite ends only our input, not the container's stdin.
+	_, err = cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: "echoer",
+		Config: &container.Config{Image: "busybox", Cmd: []string{"sh", "-c", "while read l; do echo got $l; done; echo stdin-closed"}, OpenStdin: true}})
+	require.NoError(t, err)
+	_, err = cli.ContainerStart(ctx, "echoer", client.ContainerStartOptions{})
+	require.NoError(t, err)
+	for round := range 2 {
+		att, err := cli.ContainerAttach(ctx, "echoer", client.ContainerAttachOptions{Stream: true, Stdin: true, Stdout: true})
+		require.NoError(t, err)
+		fmt.Fprintf(att.Conn, "r%d\n", round)
+		var got bytes.Buffer
+		for !strings.Contains(got.String(), fmt.Sprintf("got r%d\n", round)) {
+			var hdr [8]byte
+			_, err := io.ReadFull(att.Reader, hdr[:])
+			require.NoError(t, err, "round %d: %q", round, got.String())
+			require.Equal(t, byte(1), hdr[0])
+			_, err = io.CopyN(&got, att.Reader, int64(binary.BigEndian.Uint32(hdr[4:])))
+			require.NoError(t, err)
+		}
+		require.NoError(t, att.CloseWrite())
+		att.Close()
+	}
+	in, err := cli.ContainerInspect(ctx, "echoer", client.ContainerInspectOptions{})
+	require.NoError(t, err)
+	require.True(t, in.Container.State.Running, "a detaching client closed the container's stdin")
+	_, err = cli.ContainerRemove(ctx, "echoer", client.ContainerRemoveOptions{Force: true})
+	require.NoError(t, err)
 
 	// Logs follow: they end when the container exits.
 	created, err = cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: "talker",

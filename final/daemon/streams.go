@@ -245,7 +245,10 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) error {
 		conn.Close()
 		return nil
 	}
-	o := engine.AttachOptions{StdinOnce: in.Config.OpenStdin}
+	// Before the start it is docker run's attach: the end of its stdin is
+	// the container's (StdinOnce); a later attach (docker attach) only
+	// ends its own input.
+	o := engine.AttachOptions{StdinOnce: !in.State.Running && in.Config.OpenStdin}
 	if boolValue(r, "stdin") && in.Config.OpenStdin {
 		o.Stdin = connReader{brw.Reader}
 	}
