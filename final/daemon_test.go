@@ -186,6 +186,15 @@ func testDockerCLI(t *testing.T, bin string) {
 	require.NotContains(t, r.Stderr, "Error waiting")
 	// --rm removed them.
 	require.Equal(t, "", d.dockerOK("ps", "-aq"))
+	// docker start -a: the attach before the start again, on an exited
+	// container.
+	r = d.docker("run", "--name", "again", "busybox", "sh", "-c", "echo once; exit 2")
+	require.Equal(t, 2, r.Code, "stderr: %s", r.Stderr)
+	r = d.docker("start", "-a", "again")
+	require.Equal(t, 2, r.Code, "stderr: %s", r.Stderr)
+	require.Equal(t, "once\n", r.Stdout)
+	require.Equal(t, "once\nonce\n", d.dockerOK("logs", "again"))
+	d.dockerOK("rm", "again")
 
 	// The course notes' session: httpd published on a port, pulled by run.
 	site := t.TempDir()

@@ -224,9 +224,9 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) error {
 	if !boolValue(r, "stream") && !boolValue(r, "logs") {
 		return errdefs.InvalidParameter(errorString("Bad parameters: you must choose at least one stream"))
 	}
-	if !in.State.Running && in.State.Status != "created" {
-		return errdefs.Conflict(errorString("You cannot attach to a stopped container, start it first"))
-	}
+	// A container that does not run gets its attach at its next start
+	// (docker run, docker start -a), as dockerd does: the docker CLI's
+	// attach command refuses a stopped container by itself.
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		return fmt.Errorf("attach: hijack: %w", err)
