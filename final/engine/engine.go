@@ -17,14 +17,15 @@
 // dockerd words them and marked with their kind (package errdefs: not
 // found, conflict, invalid parameter, not modified, unavailable). The CLI
 // (package cli) only parses flags, calls them and prints, turning the
-// kinds into exit codes in one place; a daemon would turn them into HTTP
-// statuses (errdefs.HTTPStatus). The stores are not exported: only the
+// kinds into exit codes in one place; the daemon (package daemon) turns
+// them into HTTP statuses (errdefs.HTTPStatus). The stores are not exported: only the
 // engine reads a container's files, takes its lock or signals its
 // processes.
 //
 // # No daemon: the monitor
 //
-// Docker's CLI asks a daemon; minidocker has none. Each container gets a
+// Docker's CLI asks a daemon; minidocker needs none (minidocker daemon
+// serves the Engine API, but no container depends on it). Each container gets a
 // small process of its own instead, like containerd's shim or podman's
 // conmon: the monitor. It is this binary started again with MonitorArg,
 // in a session of its own (setsid), with /dev/null for stdio, so it

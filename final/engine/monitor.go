@@ -192,7 +192,9 @@ func (s *Started) detach() {
 		return // its monitor is not ours
 	}
 	s.pipe.Close()
-	s.cmd.Process.Release()
+	// Reaped when it exits: a long-lived caller (the daemon) would
+	// otherwise collect a zombie per detached start.
+	go s.cmd.Wait()
 }
 
 // Signal sends sig to the init of the container this Start started, if it

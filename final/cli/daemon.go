@@ -1,0 +1,54 @@
+package cli
+
+import (
+	goflag "flag"
+	"fmt"
+	"log"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"minidocker/final/daemon"
+	"minidocker/step05-pull/fetch"
+)
+
+// DefaultHost is where the daemon listens unless -H says otherwise.
+const DefaultHost = "unix:///var/run/minidocker.sock"
+
+func (a *app) daemonCmd() *cobra.Command {
+	var (
+		host string
+		reg  fetch.Flags
+	)
+	c := &cobra.Command{
+		Use:   "daemon [OPTIONS]",
+		Short: "Serve the Docker Engine API on a unix socket, for the docker CLI and the SDKs",
+		Long: "Serve the Docker Engine API on a unix socket (mode 0660), so that the docker CLI\n" +
+			"(DOCKER_HOST=unix:///var/run/minidocker.sock docker ps) and the SDKs drive minidocker.\n" +
+			"Same data root and engine as the other commands; containers belong to their monitors\n" +
+			"and outlive the daemon. SIGTERM or SIGINT stops it.",
+		Args: exactArgs(0),
+		RunE: func(c *cobra.Command, args []string) error {
+			path, ok := strings.CutPrefix(host, "unix://")
+			if !ok || path == "" {
+				return fmt.Errorf("-H %s: only unix:///path is served", host)
+			}
+			e, err := a.engine()
+			if err != nil {
+				return err
+			}
+			ln, err := daemon.Listen(path)
+			if err != nil {
+				return err
+			}
+			logger := log.New(a.stderr, "minidocker daemon: ", log.LstdFlags)
+			logger.Printf("API %s listening on %s (data root %s)", daemon.APIVersion, host, a.root)
+			return daemon.Serve(a.ctx, ln, daemon.New(e, a.pullOptions(&reg), logger), logger)
+		},
+	}
+	c.Flags().StringVarP(&host, "host", "H", DefaultHost, "the socket to serve: unix:///path")
+	gofs := goflag.NewFlagSet("", goflag.ContinueOnError)
+	reg.Register(gofs)
+	addGoFlags(c.Flags(), gofs, nil, "platform", "trace")
+	return c
+}
