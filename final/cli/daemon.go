@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"minidocker/final/daemon"
+	"minidocker/final/engine"
 	"minidocker/step05-pull/fetch"
 )
 
@@ -16,10 +17,7 @@ import (
 const DefaultHost = "unix:///var/run/minidocker.sock"
 
 func (a *app) daemonCmd() *cobra.Command {
-	var (
-		host string
-		reg  fetch.Flags
-	)
+	var reg fetch.Flags
 	c := &cobra.Command{
 		Use:   "daemon [OPTIONS]",
 		Short: "Serve the Docker Engine API on a unix socket, for the docker CLI and the SDKs",
@@ -29,11 +27,18 @@ func (a *app) daemonCmd() *cobra.Command {
 			"and outlive the daemon. SIGTERM or SIGINT stops it.",
 		Args: exactArgs(0),
 		RunE: func(c *cobra.Command, args []string) error {
+			// -H is the global flag: for the other commands the daemon to
+			// talk to, for this one the socket to serve (as dockerd's -H).
+			host := a.host
+			if host == "" {
+				host = DefaultHost
+			}
 			path, ok := strings.CutPrefix(host, "unix://")
 			if !ok || path == "" {
 				return fmt.Errorf("-H %s: only unix:///path is served", host)
 			}
-			e, err := a.engine()
+			// The daemon is the engine itself, whatever -H says.
+			e, err := engine.Open(a.root)
 			if err != nil {
 				return err
 			}
@@ -46,7 +51,6 @@ func (a *app) daemonCmd() *cobra.Command {
 			return daemon.Serve(a.ctx, ln, daemon.New(e, a.pullOptions(&reg), logger), logger)
 		},
 	}
-	c.Flags().StringVarP(&host, "host", "H", DefaultHost, "the socket to serve: unix:///path")
 	gofs := goflag.NewFlagSet("", goflag.ContinueOnError)
 	reg.Register(gofs)
 	addGoFlags(c.Flags(), gofs, nil, "platform", "trace")
