@@ -337,7 +337,7 @@ func TestDaemonRestartAndConcurrency(t *testing.T) {
 	d.dockerOK("rm", "done")
 	require.Equal(t, "", d.dockerOK("ps", "-aq"))
 
-	const n = 10
+	const n = 20 // the number
 	var wg sync.WaitGroup
 	results := make([]testkit.Result, n)
 	for i := range n {

@@ -2,9 +2,7 @@ package cli
 
 import (
 	goflag "flag"
-	"fmt"
 	"log"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -33,20 +31,16 @@ func (a *app) daemonCmd() *cobra.Command {
 			if host == "" {
 				host = DefaultHost
 			}
-			path, ok := strings.CutPrefix(host, "unix://")
-			if !ok || path == "" {
-				return fmt.Errorf("-H %s: only unix:///path is served", host)
-			}
 			// The daemon is the engine itself, whatever -H says.
 			e, err := engine.Open(a.root)
 			if err != nil {
 				return err
 			}
-			ln, err := daemon.Listen(path)
+			logger := log.New(a.stderr, "minidocker daemon: ", log.LstdFlags)
+			ln, err := daemon.ListenHost(host, logger)
 			if err != nil {
 				return err
 			}
-			logger := log.New(a.stderr, "minidocker daemon: ", log.LstdFlags)
 			logger.Printf("API %s listening on %s (data root %s)", daemon.APIVersion, host, a.root)
 			return daemon.Serve(a.ctx, ln, daemon.New(e, a.pullOptions(&reg), logger), logger)
 		},

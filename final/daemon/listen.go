@@ -60,11 +60,37 @@ func Listen(path string) (*net.UnixListener, error) {
 	return ln, nil
 }
 
+// InsecureTCPWarning is what dockerd prints when it serves TCP without TLS,
+// and so does minidocker: whoever reaches the port is root on this host.
+const InsecureTCPWarning = "Binding to IP address without --tlsverify is insecure and gives root access on this machine to everyone who has access to your network."
+
+// ListenHost listens where -H says: unix:///path (Listen), or, only when
+// asked for, tcp://HOST:PORT, with dockerd's loud warning (there is no TLS
+// here: keep it on 127.0.0.1).
+func ListenHost(host string, logger *log.Logger) (net.Listener, error) {
+	if path, ok := strings.CutPrefix(host, "unix://"); ok && path != "" {
+		return Listen(path)
+	}
+	if addr, ok := strings.CutPrefix(host, "tcp://"); ok && addr != "" {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", host, err)
+		}
+		logger.Printf("WARNING: %s", InsecureTCPWarning)
+		logger.Printf("WARNING: API is accessible on %s without encryption.", host)
+		return ln, nil
+	}
+	return nil, fmt.Errorf("-H %s: want unix:///path or tcp://HOST:PORT", host)
+}
+
 // Serve serves s on ln until ctx ends, then stops: the listener closes
-// (and its socket file goes), requests in flight get 2 s. Containers are
-// not touched: they belong to their monitors.
-func Serve(ctx context.Context, ln *net.UnixListener, s *Server, logger *log.Logger) error {
-	path := ln.Addr().String()
+// (and a unix socket's file goes), requests in flight get 2 s. Containers
+// are not touched: they belong to their monitors.
+func Serve(ctx context.Context, ln net.Listener, s *Server, logger *log.Logger) error {
+	path := ""
+	if u, ok := ln.(*net.UnixListener); ok {
+		path = u.Addr().String()
+	}
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, ErrorLog: logger}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -79,6 +105,8 @@ func Serve(ctx context.Context, ln *net.UnixListener, s *Server, logger *log.Log
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
 	}
-	os.Remove(path) // closing the listener unlinks it; be sure
+	if path != "" {
+		os.Remove(path) // closing the listener unlinks it; be sure
+	}
 	return nil
 }
