@@ -6,13 +6,11 @@ package cli
 import (
 	"context"
 	"errors"
-	goflag "flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -22,6 +20,7 @@ import (
 	"minidocker/final/engine"
 	"minidocker/internal/stepcli"
 	"minidocker/step01-process/process"
+	"minidocker/step05-pull/fetch"
 )
 
 // exitError carries an exit code other than 1 out of a command, with or
@@ -118,20 +117,19 @@ func (a *app) command() *cobra.Command {
 	return root
 }
 
-// addGoFlags adds a standard library flag set (the steps' flag types) to
-// a command's flags, leaving out the names in skip. A one-letter flag
-// named in long gets that long name too (-v, --volume), as docker's have.
-func addGoFlags(fs *pflag.FlagSet, gofs *goflag.FlagSet, long map[string]string, skip ...string) {
-	gofs.VisitAll(func(f *goflag.Flag) {
-		if slices.Contains(skip, f.Name) {
-			return
-		}
-		pf := pflag.PFlagFromGoFlag(f)
-		if name, ok := long[f.Name]; ok {
-			pf.Name = name
-		}
-		fs.AddFlag(pf)
-	})
+// registryFlags declares the flags of fetch.Flags, how to reach
+// registries: --registry-mirror and --insecure-registry, and with perPull
+// --platform and --trace, which belong to a command that pulls (the daemon
+// has neither).
+func registryFlags(fs *pflag.FlagSet, reg *fetch.Flags, perPull bool) {
+	if perPull {
+		fs.StringVar(&reg.Platform, "platform", "", "pull the image for `os/arch[/variant]` (default: this host's)")
+	}
+	fs.StringVar(&reg.Mirror, "registry-mirror", os.Getenv(fetch.MirrorEnv), "try this registry `URL` first for docker.io images (default $"+fetch.MirrorEnv+")")
+	fs.StringArrayVar(&reg.Insecure, "insecure-registry", nil, "allow plain HTTP to this `host[:port]` (repeatable; localhost and 127.0.0.0/8 always are)")
+	if perPull {
+		fs.BoolVar(&reg.Trace, "trace", false, "print every HTTP request and response (tokens redacted) on stderr")
+	}
 }
 
 // exactArgs, minArgs: docker's wording for a wrong number of arguments.

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	goflag "flag"
 	"log"
 
 	"github.com/spf13/cobra"
@@ -45,8 +44,6 @@ func (a *app) daemonCmd() *cobra.Command {
 			return daemon.Serve(a.ctx, ln, daemon.New(e, a.pullOptions(&reg), logger), logger)
 		},
 	}
-	gofs := goflag.NewFlagSet("", goflag.ContinueOnError)
-	reg.Register(gofs)
-	addGoFlags(c.Flags(), gofs, nil, "platform", "trace")
+	registryFlags(c.Flags(), &reg, false)
 	return c
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	goflag "flag"
 	"fmt"
 	"io"
 	"os"
@@ -66,9 +65,7 @@ func (a *app) pullCmd() *cobra.Command {
 			return err
 		},
 	}
-	gofs := goflag.NewFlagSet("", goflag.ContinueOnError)
-	reg.Register(gofs)
-	addGoFlags(c.Flags(), gofs, nil)
+	registryFlags(c.Flags(), &reg, true)
 	return c
 }
 

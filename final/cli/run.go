@@ -1,7 +1,6 @@
 package cli
 
 import (
-	goflag "flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -118,13 +117,26 @@ func (a *app) runCmd() *cobra.Command {
 	fs.StringSliceVar(&capAdd, "cap-add", nil, "Add Linux capabilities")
 	fs.StringSliceVar(&capDrop, "cap-drop", nil, "Drop Linux capabilities")
 	fs.StringArrayVar(&secOpts, "security-opt", nil, "Security Options")
-	gofs := goflag.NewFlagSet("", goflag.ContinueOnError)
-	runf.Register(gofs, "")
-	lim.Register(gofs)
-	reg.Register(gofs)
-	netf.Register(gofs)
-	addGoFlags(fs, gofs, map[string]string{"v": "volume", "e": "env", "w": "workdir", "p": "publish", "m": "memory"},
-		"root", "cgroup-parent", "bridge", "subnet", "cpu-shares", "user", "publish", "memory")
+	// The flags of the steps' libraries (rootfs, limits, connect, fetch),
+	// declared here with docker's long names; the libraries take the values.
+	fs.StringArrayVarP(&runf.Volumes, "volume", "v", nil, "bind mount a volume `SRC:DST[:ro]` (repeatable)")
+	fs.StringArrayVarP(&runf.Env, "env", "e", nil, "set an environment variable `KEY=VAL` (repeatable)")
+	fs.StringVarP(&runf.Dir, "workdir", "w", "", "working `DIR`ectory inside the container (default: the image's)")
+	fs.StringVar(&runf.Hostname, "hostname", "", "the container's host `name` (default: the short container ID)")
+	fs.BoolVar(&runf.Init, "init", false, "run a minimal init as PID 1")
+	fs.StringVarP(&lim.Memory, "memory", "m", "", "memory limit (`SIZE`: 64m, 1g, bytes)")
+	fs.StringVar(&lim.CPUs, "cpus", "", "number of CPUs (`N`, e.g. 0.5)")
+	fs.Int64Var(&lim.PidsLimit, "pids-limit", 0, "the most processes the container may have (`N`)")
+	registryFlags(fs, &reg, true)
+	fs.StringVar(&netf.Network, "network", connect.Bridge, "connect the container to a `network`: bridge, none or host")
+	fs.StringArrayVarP(&netf.Publish, "publish", "p", nil, "publish a container's port to the host: `[HOSTIP:][HOSTPORT:]PORT[/PROTO]` (repeatable)")
+	fs.Func("dns", "a DNS `server` for the container's resolv.conf (repeatable; default: the host's, minus loopback ones)", func(v string) error {
+		if err := connect.CheckDNS(v); err != nil {
+			return err
+		}
+		netf.DNS = append(netf.DNS, v)
+		return nil
+	})
 	fs.StringVarP(&runf.User, "user", "u", "", "Username or UID (format: <name|uid>[:<group|gid>])")
 	return c
 }

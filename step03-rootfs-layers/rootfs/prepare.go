@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,8 +42,10 @@ func Prepare(store *layers.Store, img *image.Image, dir string, o image.Override
 	return cfg, nil
 }
 
-// RunFlags are the docker-run-like flags that the demos of step 3 and
-// later share: each step adds its own on top.
+// RunFlags are the values of the docker-run-like flags that the demos of
+// step 3 and later share (-v, -e, -w, --user, --hostname, --init, --root).
+// The flags themselves live at the edges: each demo's main.go and final's
+// CLI declare them and fill this struct; Parse checks it.
 type RunFlags struct {
 	Env, Volumes []string
 	Dir          string
@@ -52,17 +53,6 @@ type RunFlags struct {
 	Hostname     string
 	Init         bool
 	Root         string
-}
-
-// Register adds the flags to fs; root is the default data directory.
-func (f *RunFlags) Register(fs *flag.FlagSet, root string) {
-	fs.Func("v", "bind mount a volume `SRC:DST[:ro]` (repeatable)", func(v string) error { f.Volumes = append(f.Volumes, v); return nil })
-	fs.Func("e", "set an environment variable `KEY=VAL` (repeatable)", func(v string) error { f.Env = append(f.Env, v); return nil })
-	fs.StringVar(&f.Dir, "w", "", "working `DIR`ectory inside the container (default: the image's)")
-	fs.StringVar(&f.User, "user", "", "run as `USER[:GROUP]` from the image's /etc/passwd (default: the image's)")
-	fs.StringVar(&f.Hostname, "hostname", "", "the container's host `name` (default: the short container ID)")
-	fs.BoolVar(&f.Init, "init", false, "run a minimal init as PID 1")
-	fs.StringVar(&f.Root, "root", root, "data `DIR`ectory for images, layers and containers")
 }
 
 // Parse checks -v, -e and --hostname, and that we are root, before

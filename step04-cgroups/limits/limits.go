@@ -8,7 +8,6 @@
 package limits
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -16,23 +15,14 @@ import (
 	"minidocker/step04-cgroups/cgroups"
 )
 
-// Flags are docker run's resource flags.
+// Flags are the values of docker run's resource flags (-m/--memory,
+// --cpus, --cpu-shares, --pids-limit, --cgroup-parent), as typed: the
+// caller declares the flags and fills them; Resources checks them.
 type Flags struct {
 	Memory, CPUs string
 	CPUShares    uint64
 	PidsLimit    int64
 	Parent       string
-}
-
-// Register adds -m/--memory, --cpus, --cpu-shares, --pids-limit and
-// --cgroup-parent to fs.
-func (f *Flags) Register(fs *flag.FlagSet) {
-	fs.StringVar(&f.Memory, "m", "", "memory limit (`SIZE`: 64m, 1g, bytes)")
-	fs.StringVar(&f.Memory, "memory", "", "memory limit (same as -m)")
-	fs.StringVar(&f.CPUs, "cpus", "", "number of CPUs (`N`, e.g. 0.5)")
-	fs.Uint64Var(&f.CPUShares, "cpu-shares", 0, "CPU shares, a relative `weight` (default 1024)")
-	fs.Int64Var(&f.PidsLimit, "pids-limit", 0, "the most processes the container may have (`N`)")
-	fs.StringVar(&f.Parent, "cgroup-parent", "", "create the container's cgroup beneath this `path` (\"a/b\": beneath our own cgroup, \"/a/b\": from the root)")
 }
 
 // Resources parses the flags with Docker's rules and messages:

@@ -6,7 +6,6 @@ package fetch
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,24 +24,14 @@ import (
 // "registry-mirrors" in daemon.json.
 const MirrorEnv = "MINIDOCKER_REGISTRY_MIRROR"
 
-// Flags are how to reach registries: every command that may pull.
+// Flags are how to reach registries: the values of the flags of every
+// command that may pull, which that command declares (Mirror defaults to
+// $MINIDOCKER_REGISTRY_MIRROR, MirrorEnv).
 type Flags struct {
 	Platform string   // --platform os/arch[/variant]
 	Mirror   string   // --registry-mirror URL, for docker.io
 	Insecure []string // --insecure-registry host[:port]
 	Trace    bool     // --trace: print the HTTP exchange on stderr
-}
-
-// Register adds --platform, --registry-mirror, --insecure-registry and
-// --trace to fs.
-func (r *Flags) Register(fs *flag.FlagSet) {
-	fs.StringVar(&r.Platform, "platform", "", "pull the image for `os/arch[/variant]` (default: this host's)")
-	fs.StringVar(&r.Mirror, "registry-mirror", os.Getenv(MirrorEnv), "try this registry `URL` first for docker.io images (default $"+MirrorEnv+")")
-	fs.Func("insecure-registry", "allow plain HTTP to this `host[:port]` (repeatable; localhost and 127.0.0.0/8 always are)", func(v string) error {
-		r.Insecure = append(r.Insecure, v)
-		return nil
-	})
-	fs.BoolVar(&r.Trace, "trace", false, "print every HTTP request and response (tokens redacted) on stderr")
 }
 
 // Client is a registry client with the flags' options.

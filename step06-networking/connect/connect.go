@@ -20,7 +20,6 @@ package connect
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -40,8 +39,11 @@ const (
 	Host   = "host"   // the host's own network namespace
 )
 
-// Flags are docker run's network flags, plus the bridge and its subnet
-// (dockerd's --bridge and --bip) so tests and learners can make their own.
+// Flags are the values of docker run's network flags (--network, -p, --dns),
+// plus the bridge and its subnet (dockerd's --bridge and --bip) so tests and
+// learners can make their own. The caller declares the flags (Network
+// defaults to Bridge, Bridge to network.DefaultBridge; check each --dns
+// with CheckDNS); Plan checks the rest.
 type Flags struct {
 	Network string
 	Publish []string
@@ -50,21 +52,12 @@ type Flags struct {
 	DNS     []string
 }
 
-// Register adds --network, -p/--publish, --dns, --bridge and --subnet to fs.
-func (f *Flags) Register(fs *flag.FlagSet) {
-	fs.StringVar(&f.Network, "network", Bridge, "connect the container to a `network`: bridge, none or host")
-	publish := func(v string) error { f.Publish = append(f.Publish, v); return nil }
-	fs.Func("p", "publish a container's port to the host: `[HOSTIP:][HOSTPORT:]PORT[/PROTO]` (repeatable)", publish)
-	fs.Func("publish", "same as -p", publish)
-	fs.Func("dns", "a DNS `server` for the container's resolv.conf (repeatable; default: the host's, minus loopback ones)", func(v string) error {
-		if _, err := netip.ParseAddr(v); err != nil {
-			return fmt.Errorf("%s is not an ip address", v)
-		}
-		f.DNS = append(f.DNS, v)
-		return nil
-	})
-	fs.StringVar(&f.Bridge, "bridge", network.DefaultBridge, "the bridge of the bridge network (`name`)")
-	fs.StringVar(&f.Subnet, "subnet", "", "the bridge network's `CIDR` (default: the bridge's, or the first free private /16)")
+// CheckDNS checks one --dns value, with Docker's message.
+func CheckDNS(v string) error {
+	if _, err := netip.ParseAddr(v); err != nil {
+		return fmt.Errorf("%s is not an ip address", v)
+	}
+	return nil
 }
 
 // Plan is what a container asked of the network, checked.

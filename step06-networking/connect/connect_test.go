@@ -1,11 +1,8 @@
 package connect
 
 import (
-	"flag"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -14,35 +11,26 @@ import (
 	"minidocker/step03-rootfs-layers/rootfs"
 )
 
-func parse(t *testing.T, args ...string) (*Flags, error) {
-	var f Flags
-	fs := flag.NewFlagSet("", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	f.Register(fs)
-	return &f, fs.Parse(args)
-}
-
 func TestPlan(t *testing.T) {
 	root := t.TempDir()
 	for _, tc := range []struct {
-		args    []string
+		name    string
+		f       Flags
 		mode    string
 		ports   int
 		wantErr string
 	}{
-		{args: nil, mode: Bridge},
-		{args: []string{"-p", "8080:80", "-p", "53/udp"}, mode: Bridge, ports: 2},
-		{args: []string{"--network", "none"}, mode: None},
-		{args: []string{"--network", "host"}, mode: Host},
-		{args: []string{"--network", "host", "-p", "80"}, wantErr: "published ports need the bridge network, not --network host"},
-		{args: []string{"--network", "overlay"}, wantErr: "network overlay not found"},
-		{args: []string{"-p", "99999:80"}, wantErr: "99999"},
-		{args: []string{"--subnet", "nope"}, wantErr: `invalid argument "nope" for "--subnet" flag`},
+		{name: "default", f: Flags{Network: Bridge}, mode: Bridge},
+		{name: "ports", f: Flags{Network: Bridge, Publish: []string{"8080:80", "53/udp"}}, mode: Bridge, ports: 2},
+		{name: "none", f: Flags{Network: None}, mode: None},
+		{name: "host", f: Flags{Network: Host}, mode: Host},
+		{name: "host ports", f: Flags{Network: Host, Publish: []string{"80"}}, wantErr: "published ports need the bridge network, not --network host"},
+		{name: "overlay", f: Flags{Network: "overlay"}, wantErr: "network overlay not found"},
+		{name: "bad port", f: Flags{Network: Bridge, Publish: []string{"99999:80"}}, wantErr: "99999"},
+		{name: "bad subnet", f: Flags{Network: Bridge, Subnet: "nope"}, wantErr: `invalid argument "nope" for "--subnet" flag`},
 	} {
-		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			f, err := parse(t, tc.args...)
-			require.NoError(t, err)
-			p, err := f.Plan(root)
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := tc.f.Plan(root)
 			if tc.wantErr != "" {
 				require.ErrorContains(t, err, tc.wantErr)
 				return
@@ -53,14 +41,13 @@ func TestPlan(t *testing.T) {
 			require.Equal(t, tc.mode == Bridge, p.Net != nil)
 		})
 	}
-	_, err := parse(t, "--dns", "not-an-ip")
-	require.ErrorContains(t, err, "not-an-ip is not an ip address")
+	require.NoError(t, CheckDNS("1.2.3.4"))
+	require.EqualError(t, CheckDNS("not-an-ip"), "not-an-ip is not an ip address")
 }
 
 func TestFilesAndNamespaces(t *testing.T) {
 	dir := t.TempDir()
-	f, err := parse(t, "--network", "none", "--dns", "9.9.9.9")
-	require.NoError(t, err)
+	f := Flags{Network: None, DNS: []string{"9.9.9.9"}}
 	p, err := f.Plan(t.TempDir())
 	require.NoError(t, err)
 	mounts, err := p.Files(dir, "abc123", "web")
@@ -89,8 +76,7 @@ func TestFilesAndNamespaces(t *testing.T) {
 // A name that would add lines to /etc/hosts is refused before any file is
 // written, whatever path it took to Files.
 func TestFilesRefusesBadNames(t *testing.T) {
-	f, err := parse(t, "--network", "none")
-	require.NoError(t, err)
+	f := Flags{Network: None}
 	p, err := f.Plan(t.TempDir())
 	require.NoError(t, err)
 	for _, names := range [][]string{
