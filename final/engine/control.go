@@ -70,7 +70,7 @@ const (
 // to /proc/self/fd/<fd>/control.sock, which the kernel resolves through the
 // open directory.
 func viaDir(dir string, do func(addr string) error) error {
-	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: dir, Err: err}
 	}

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command probe tries one thing a container must not be able to do, and
 // says how the kernel answered: "NAME: ok" when it worked, "NAME: EPERM"
 // (the errno's name) when it was refused. The escape tests run it inside
