@@ -100,13 +100,33 @@ func (d *daemon) dockerCmd(args ...string) *exec.Cmd {
 	return cmd
 }
 
+// dockerTimeout bounds one docker command: a hang fails the test with
+// both sides' goroutines instead of eating the suite's time.
+const dockerTimeout = 2 * time.Minute
+
 // docker runs the docker CLI against the daemon.
 func (d *daemon) docker(args ...string) testkit.Result {
 	d.t.Helper()
 	cmd := d.dockerCmd(args...)
-	var stdout, stderr strings.Builder
+	var stdout, stderr syncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	require.NoError(d.t, cmd.Start(), "docker %v", args)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(dockerTimeout):
+		// A hang: both Go programs print their goroutines on SIGQUIT, the
+		// daemon's into its log (printed at the cleanup).
+		d.cmd.Process.Signal(syscall.SIGQUIT)
+		cmd.Process.Signal(syscall.SIGQUIT)
+		time.Sleep(time.Second)
+		cmd.Process.Kill()
+		<-done
+		d.cmd.Wait()
+		d.t.Fatalf("docker %v: no answer in %v\nstdout: %s\nstderr: %s", args, dockerTimeout, stdout.String(), stderr.String())
+	}
 	code := 0
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)

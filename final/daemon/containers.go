@@ -340,6 +340,7 @@ func (s *Server) containerStart(w http.ResponseWriter, r *http.Request) error {
 	}
 	o := engine.AttachOptions{}
 	if p != nil {
+		<-p.answered
 		o = p.options
 	}
 	o.Size = size
@@ -364,6 +365,8 @@ func (s *Server) containerStart(w http.ResponseWriter, r *http.Request) error {
 		code, err := started.Wait()
 		if err != nil {
 			s.log.Printf("container %s: %v", in.ID, err)
+		} else {
+			s.log.Printf("container %s exited %d: attach %v, %d waits told", state.ShortID(in.ID), code, p != nil, len(waiters))
 		}
 		if p != nil {
 			p.finish()

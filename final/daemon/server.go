@@ -78,6 +78,9 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handle(pattern string, h handler) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
+			if errdefs.HTTPStatus(err) >= 500 {
+				s.log.Printf("%s %s: %v", r.Method, r.URL.Path, err)
+			}
 			writeError(w, err)
 		}
 	})

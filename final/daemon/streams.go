@@ -190,6 +190,9 @@ type pendingAttach struct {
 	conn    net.Conn
 	done    chan struct{}
 	once    sync.Once
+	// answered is closed once the 101 is on its way: a start that came
+	// from another client in between waits for it before any frame.
+	answered chan struct{}
 }
 
 func (p *pendingAttach) finish() {
@@ -236,15 +239,6 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) error {
 	if in.Config.Tty {
 		ctype = raw
 	}
-	if r.Header.Get("Upgrade") != "" {
-		fmt.Fprintf(brw, "HTTP/1.1 101 UPGRADED\r\nContent-Type: %s\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n", ctype)
-	} else {
-		fmt.Fprintf(brw, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", ctype)
-	}
-	if err := brw.Flush(); err != nil {
-		conn.Close()
-		return nil
-	}
 	// Before the start it is docker run's attach: the end of its stdin is
 	// the container's (StdinOnce); a later attach (docker attach) only
 	// ends its own input.
@@ -265,8 +259,10 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) error {
 			o.Stderr = f.stream(2)
 		}
 	}
-	p := &pendingAttach{options: o, conn: conn, done: make(chan struct{})}
+	p := &pendingAttach{options: o, conn: conn, done: make(chan struct{}), answered: make(chan struct{})}
 	if !in.State.Running {
+		// Registered before the answer below: the client sends its start
+		// as soon as it reads the 101, and the start must find us.
 		s.mu.Lock()
 		if old := s.pending[in.ID]; old != nil {
 			s.mu.Unlock()
@@ -275,6 +271,20 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) error {
 		}
 		s.pending[in.ID] = p
 		s.mu.Unlock()
+	}
+	if r.Header.Get("Upgrade") != "" {
+		fmt.Fprintf(brw, "HTTP/1.1 101 UPGRADED\r\nContent-Type: %s\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n", ctype)
+	} else {
+		fmt.Fprintf(brw, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n\r\n", ctype)
+	}
+	err = brw.Flush()
+	close(p.answered)
+	if err != nil {
+		s.dropPending(in.ID, p)
+		p.finish()
+		return nil
+	}
+	if !in.State.Running {
 		// The handler returns; the conn is ours until the start's end.
 		return nil
 	}
@@ -286,4 +296,13 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) error {
 	a.Wait()
 	p.finish()
 	return nil
+}
+
+// dropPending forgets p if it is still id's attach before the start.
+func (s *Server) dropPending(id string, p *pendingAttach) {
+	s.mu.Lock()
+	if s.pending[id] == p {
+		delete(s.pending, id)
+	}
+	s.mu.Unlock()
 }
