@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,7 +24,7 @@ import (
 
 	"minidocker/internal/testkit"
 	"minidocker/step01-process/process"
-	"minidocker/step06-networking/connect"
+	"minidocker/step06-networking/network"
 )
 
 // world is one test's minidocker: the built binary, a data root, and a
@@ -34,6 +36,9 @@ type world struct {
 	root     string
 	env      []string
 	registry *testkit.Registry
+	bridge   string       // the test's own bridge ($MINIDOCKER_BRIDGE)
+	subnet   netip.Prefix // and its subnet
+	execRoot string       // where its network book is ($MINIDOCKER_EXEC_ROOT)
 }
 
 var (
@@ -53,25 +58,78 @@ func newWorld(t *testing.T) *world {
 	reg.Push(t, "library/busybox:latest", testkit.BusyboxImage(t))
 	reg.Push(t, "library/httpd:latest", testkit.HTTPDImage(t))
 	w := &world{t: t, bin: built, root: testkit.DataRoot(t, "final"), registry: reg}
-	// DOCKER_HOST="": the engine in-process, whatever our environment says.
-	w.env = []string{"MINIDOCKER_ROOT=" + w.root, "MINIDOCKER_REGISTRY_MIRROR=" + reg.URL(), "DOCKER_HOST="}
+	// A bridge, subnet, nft table and network book (exec root) of the
+	// test's own: never the user's minidocker0. DOCKER_HOST="": the engine
+	// in-process, whatever our environment says.
+	w.bridge, w.subnet, w.execRoot = "mdkf"+randomHex(t, 4), freeSubnet(t), t.TempDir()
+	w.env = []string{"MINIDOCKER_ROOT=" + w.root, "MINIDOCKER_REGISTRY_MIRROR=" + reg.URL(), "DOCKER_HOST=",
+		"MINIDOCKER_BRIDGE=" + w.bridge, "MINIDOCKER_BRIDGE_SUBNET=" + w.subnet.String(), "MINIDOCKER_EXEC_ROOT=" + w.execRoot}
 	t.Cleanup(func() {
 		for _, id := range strings.Fields(w.md("ps", "-aq", "--no-trunc").Stdout) {
 			if r := w.md("rm", "-f", id); r.Code != 0 {
 				t.Errorf("rm -f %s: %s", id, r.Stderr)
 			}
 		}
-		// The default bridge, its table and rules: what make demo's
-		// clean-up also removes.
-		plan, err := connect.NewPlan(w.root, connect.Bridge, "", netip.Prefix{}, nil, nil)
-		if err == nil {
-			err = plan.Net.Teardown()
-		}
-		if err != nil {
+		// The test's bridge, its table and rules.
+		if err := w.network().Teardown(); err != nil {
 			t.Errorf("network teardown: %v", err)
 		}
 	})
 	return w
+}
+
+// network is the world's bridge network, as its containers' engine sees it.
+func (w *world) network() *network.Network {
+	n, err := network.New(network.Config{Bridge: w.bridge, Subnet: w.subnet, Table: w.bridge,
+		Root: filepath.Join(w.execRoot, "network", w.bridge)})
+	require.NoError(w.t, err)
+	return n
+}
+
+func randomHex(t *testing.T, n int) string {
+	b := make([]byte, n)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return hex.EncodeToString(b)
+}
+
+// subnets are the test subnets in use in this process.
+var subnets struct {
+	sync.Mutex
+	used map[netip.Prefix]bool
+}
+
+// freeSubnet is a /24 of 172.29.0.0/16 that no host route and no other
+// test of this process uses.
+func freeSubnet(t *testing.T) netip.Prefix {
+	t.Helper()
+	routes, err := network.HostRoutes()
+	require.NoError(t, err)
+	subnets.Lock()
+	defer subnets.Unlock()
+	if subnets.used == nil {
+		subnets.used = map[netip.Prefix]bool{}
+	}
+	b := make([]byte, 1)
+	rand.Read(b)
+	for i := range 256 {
+		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{172, 29, byte((int(b[0]) + i) % 256), 0}), 24)
+		if subnets.used[p] {
+			continue
+		}
+		if _, err := network.PickSubnet([]netip.Prefix{p}, routes); err != nil {
+			continue
+		}
+		subnets.used[p] = true
+		t.Cleanup(func() {
+			subnets.Lock()
+			defer subnets.Unlock()
+			delete(subnets.used, p)
+		})
+		return p
+	}
+	t.Fatal("no free /24 in 172.29.0.0/16 for the test's bridge")
+	return netip.Prefix{}
 }
 
 func (w *world) md(args ...string) testkit.Result {

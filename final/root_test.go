@@ -20,8 +20,8 @@ import (
 // runs with cwd "/", and resolved there the state would land in /rel/dir,
 // where the next ps, run from elsewhere, never looks.
 func TestRelativeRoot(t *testing.T) {
-	// Not newWorld: its clean-up tears down the default bridge, which this
-	// test (--network none) never makes and another test may be using.
+	// Not newWorld: it needs its own environment (no MINIDOCKER_ROOT), and
+	// no network (--network none).
 	testkit.RequireRoot(t)
 	buildOnce.Do(func() { built = testkit.Build(t, "minidocker/final") })
 	if _, err := os.Stat(built); err != nil {

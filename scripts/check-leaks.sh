@@ -3,9 +3,16 @@
 # bridge, a network namespace, a cgroup, an nft table or a process of ours.
 # It only looks; it changes nothing. (It never lists legacy iptables tables:
 # on this kernel merely listing one creates it.)
+#
+#   check-leaks.sh --save FILE   record what is there now (before the tests)
+#   check-leaks.sh --since FILE  fail on what is there now and was not then
+#   check-leaks.sh               fail on anything
+#
+# With --save/--since a user's own minidocker (its minidocker0, its running
+# containers) does not fail the run: only what appeared meanwhile does.
 set -uo pipefail
 
-leaks=$(
+list() {
 	{
 		grep -E 'minidocker|mdk|overlay' /proc/self/mountinfo | grep -v ' /var/lib/docker' | sed 's/^/mount: /'
 		ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(veth|mdk|minidocker)' | sed 's/^/link: /'
@@ -13,8 +20,21 @@ leaks=$(
 		find /sys/fs/cgroup -mindepth 1 -maxdepth 8 -type d \( -name 'minidocker*' -o -name 'mdk-*' \) 2>/dev/null | sed 's/^/cgroup: /'
 		if command -v nft >/dev/null; then nft list tables 2>/dev/null | grep -i -E 'minidocker|mdk' | sed 's/^/nft: /'; fi
 		pgrep -a -f '__minidocker' | sed 's/^/process: /'
-	} 2>/dev/null
-)
+	} 2>/dev/null | LC_ALL=C sort -u
+}
+
+case "${1:-}" in
+--save)
+	list >"$2"
+	exit 0
+	;;
+--since)
+	leaks=$(list | LC_ALL=C comm -13 "$2" -)
+	;;
+*)
+	leaks=$(list)
+	;;
+esac
 if [ -n "$leaks" ]; then
 	echo "check-leaks: FAIL: left behind on this machine:"
 	echo "$leaks"

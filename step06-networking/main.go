@@ -56,7 +56,7 @@ func main() {
 			if err != nil {
 				return 0, err
 			}
-			plan, err := netf.Plan(f.Root)
+			plan, err := netf.Plan()
 			if err != nil {
 				return 0, err
 			}
@@ -121,11 +121,10 @@ func main() {
 
 	var tf connect.Flags
 	tfs := flag.NewFlagSet("", flag.ContinueOnError)
-	root := tfs.String("root", stepcli.DataRoot(), "data `DIR`ectory")
 	connectFlags(tfs, &tf)
 	teardown := stepcli.Command{Name: name, Verb: "teardown", Usage: "teardown [--bridge NAME]", Flags: tfs, ArgsOptional: true,
 		Run: func([]string) (int, error) {
-			plan, err := tf.Plan(*root)
+			plan, err := tf.Plan()
 			if err != nil {
 				return 0, err
 			}

@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/nftables"
 	"github.com/stretchr/testify/require"
 	"github.com/vishvananda/netlink"
 
@@ -30,6 +29,7 @@ import (
 type fixture struct {
 	bin, root, image string
 	bridge, subnet   string
+	env              []string // the data root, and an exec root (the network books) of the test's own
 }
 
 func setup(t *testing.T) *fixture {
@@ -46,6 +46,7 @@ func setup(t *testing.T) *fixture {
 		bridge: "mdks" + hex.EncodeToString(b),
 		subnet: fmt.Sprintf("172.30.%d.0/24", b[0]),
 	}
+	f.env = []string{"MINIDOCKER_ROOT=" + f.root, "MINIDOCKER_EXEC_ROOT=" + t.TempDir()}
 	t.Cleanup(func() {
 		r := f.run(t, "teardown")
 		if r.Code != 0 {
@@ -54,7 +55,7 @@ func setup(t *testing.T) *fixture {
 		if _, err := netlink.LinkByName(f.bridge); err == nil {
 			t.Errorf("bridge %s left after teardown", f.bridge)
 		}
-		if tableExists(t, f.bridge) {
+		if testkit.NFTTableExists(t, f.bridge) {
 			t.Errorf("nft table %s left after teardown", f.bridge)
 		}
 	})
@@ -68,7 +69,7 @@ func (f *fixture) args(verb string, args ...string) []string {
 
 func (f *fixture) run(t *testing.T, verb string, args ...string) testkit.Result {
 	t.Helper()
-	return testkit.Run(t, f.bin, []string{"MINIDOCKER_ROOT=" + f.root}, f.args(verb, args...)...)
+	return testkit.Run(t, f.bin, f.env, f.args(verb, args...)...)
 }
 
 // background starts a container and returns its address on the bridge
@@ -77,7 +78,7 @@ func (f *fixture) run(t *testing.T, verb string, args ...string) testkit.Result 
 func (f *fixture) background(t *testing.T, args ...string) (netip.Addr, func() testkit.Result) {
 	t.Helper()
 	cmd := exec.Command(f.bin, f.args("run", args...)...)
-	cmd.Env = append(os.Environ(), "MINIDOCKER_ROOT="+f.root)
+	cmd.Env = append(os.Environ(), f.env...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	var stdout strings.Builder
@@ -105,19 +106,6 @@ func (f *fixture) background(t *testing.T, args ...string) (netip.Addr, func() t
 	}
 	t.Fatalf("the container did not attach: %s", rest.String())
 	return netip.Addr{}, nil
-}
-
-func tableExists(t *testing.T, name string) bool {
-	c, err := nftables.New()
-	require.NoError(t, err)
-	tables, err := c.ListTablesOfFamily(nftables.TableFamilyIPv4)
-	require.NoError(t, err)
-	for _, tb := range tables {
-		if tb.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // ports of the bridge: the host ends of the veths still plugged in.

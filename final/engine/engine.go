@@ -129,19 +129,46 @@ type Engine struct {
 	Root       string
 	containers *state.Store
 	images     *store.Store
+	// bridge and subnet are the bridge network's, when not the defaults
+	// (dockerd's --bridge and --bip): $MINIDOCKER_BRIDGE and
+	// $MINIDOCKER_BRIDGE_SUBNET. Tests use them for a bridge of their own.
+	bridge string
+	subnet netip.Prefix
 }
 
 // Open opens the stores under root.
 func Open(root string) (*Engine, error) {
-	cs, err := state.Open(root)
-	if err != nil {
+	e := &Engine{Root: root, bridge: os.Getenv("MINIDOCKER_BRIDGE")}
+	if e.bridge != "" && !validBridgeName(e.bridge) {
+		return nil, fmt.Errorf("MINIDOCKER_BRIDGE=%q: not an interface name (1 to 15 letters, digits, '-', '_' or '.')", e.bridge)
+	}
+	if v := os.Getenv("MINIDOCKER_BRIDGE_SUBNET"); v != "" {
+		p, err := netip.ParsePrefix(v)
+		if err != nil || !p.Addr().Is4() {
+			return nil, fmt.Errorf("MINIDOCKER_BRIDGE_SUBNET=%q: not an IPv4 subnet such as 172.18.0.0/16", v)
+		}
+		e.subnet = p.Masked()
+	}
+	var err error
+	if e.containers, err = state.Open(root); err != nil {
 		return nil, err
 	}
-	is, err := store.Open(root)
-	if err != nil {
+	if e.images, err = store.Open(root); err != nil {
 		return nil, err
 	}
-	return &Engine{Root: root, containers: cs, images: is}, nil
+	return e, nil
+}
+
+func validBridgeName(name string) bool {
+	if len(name) > 15 || name == "." || name == ".." {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return name != ""
 }
 
 // RunOptions are docker run's options, parsed.
@@ -187,7 +214,7 @@ func (e *Engine) Validate(o RunOptions) error {
 			return errdefs.InvalidParameter(fmt.Errorf("%s is not an ip address", s))
 		}
 	}
-	if _, err := connect.NewPlan(e.Root, o.Network, "", netip.Prefix{}, o.Ports, o.DNS); err != nil {
+	if _, err := connect.NewPlan(o.Network, e.bridge, e.subnet, o.Ports, o.DNS); err != nil {
 		return errdefs.InvalidParameter(err)
 	}
 	return nil
@@ -236,6 +263,12 @@ func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 			Privileged: o.Privileged, CapAdd: o.CapAdd, CapDrop: o.CapDrop,
 			SecurityOpt: o.SecurityOpt, ReadonlyRootfs: o.ReadonlyRootfs,
 		},
+	}
+	if o.Network == connect.Bridge || o.Network == "" {
+		c.Config.Bridge = e.bridge
+		if e.subnet.IsValid() {
+			c.Config.BridgeSubnet = e.subnet.String()
+		}
 	}
 	for _, m := range o.Mounts {
 		c.Config.Mounts = append(c.Config.Mounts, state.Mount{Type: "bind", Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly})
@@ -292,7 +325,14 @@ func (e *Engine) plan(c *state.Container) (*connect.Plan, error) {
 	if mode == "" {
 		mode = connect.Bridge
 	}
-	return connect.NewPlan(e.Root, mode, "", netip.Prefix{}, ports, c.Config.DNS)
+	var subnet netip.Prefix
+	if c.Config.BridgeSubnet != "" {
+		var err error
+		if subnet, err = netip.ParsePrefix(c.Config.BridgeSubnet); err != nil {
+			return nil, fmt.Errorf("container %s: bridge subnet: %w", c.ShortID(), err)
+		}
+	}
+	return connect.NewPlan(mode, c.Config.Bridge, subnet, ports, c.Config.DNS)
 }
 
 // alive reports whether c's init process still runs. A running container

@@ -75,7 +75,13 @@ type Config struct {
 	Mounts []Mount `json:",omitempty"`
 
 	// Network is the network mode ("bridge", "host", "none").
-	Network   string        `json:",omitempty"`
+	Network string `json:",omitempty"`
+	// Bridge and BridgeSubnet are the bridge of the bridge mode and its
+	// subnet when not the defaults (minidocker0, picked by the host's
+	// routes): the engine's choice at create ($MINIDOCKER_BRIDGE).
+	Bridge       string `json:",omitempty"`
+	BridgeSubnet string `json:",omitempty"`
+
 	IPAddress string        `json:",omitempty"`
 	Gateway   string        `json:",omitempty"`
 	Ports     []PortBinding `json:",omitempty"`

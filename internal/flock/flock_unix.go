@@ -19,13 +19,20 @@ import (
 
 // Lock takes an exclusive flock(2) on path (creating the file), waiting
 // for the holder if any; unlock releases it.
-func Lock(path string) (unlock func(), err error) {
+func Lock(path string) (unlock func(), err error) { return lock(path, unix.LOCK_EX) }
+
+// LockShared takes a shared flock(2) on path: any number of shared holders
+// at once, none while an exclusive Lock is held (the readers' side of a
+// readers-writer lock, across processes).
+func LockShared(path string) (unlock func(), err error) { return lock(path, unix.LOCK_SH) }
+
+func lock(path string, how int) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	for {
-		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		err = unix.Flock(int(f.Fd()), how)
 		if !errors.Is(err, unix.EINTR) {
 			break
 		}

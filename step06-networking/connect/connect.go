@@ -68,9 +68,10 @@ type Plan struct {
 	dns   []string
 }
 
-// Plan checks the flags, before anything is made. root is the data root;
-// the network keeps its state in root/network/<bridge>.
-func (f *Flags) Plan(root string) (*Plan, error) {
+// Plan checks the flags, before anything is made. A bridge network keeps
+// its state per host, in network.HostRoot(bridge), whatever the data root:
+// two data roots on one bridge share its addresses and ports.
+func (f *Flags) Plan() (*Plan, error) {
 	var ports []portmap.Mapping
 	for _, spec := range f.Publish {
 		ms, err := portmap.Parse(spec)
@@ -86,13 +87,13 @@ func (f *Flags) Plan(root string) (*Plan, error) {
 			return nil, fmt.Errorf("invalid argument %q for \"--subnet\" flag: %w", f.Subnet, err)
 		}
 	}
-	return NewPlan(root, f.Network, f.Bridge, subnet, ports, f.DNS)
+	return NewPlan(f.Network, f.Bridge, subnet, ports, f.DNS)
 }
 
 // NewPlan is Plan from values already parsed: the network mode, the
 // bridge ("" for the default) and its subnet (zero for the default), the
 // ports to publish and the DNS servers (nil for the host's).
-func NewPlan(root, mode, bridge string, subnet netip.Prefix, ports []portmap.Mapping, dns []string) (*Plan, error) {
+func NewPlan(mode, bridge string, subnet netip.Prefix, ports []portmap.Mapping, dns []string) (*Plan, error) {
 	p := &Plan{Mode: mode, Ports: ports, dns: dns}
 	switch mode {
 	case Bridge:
@@ -108,7 +109,7 @@ func NewPlan(root, mode, bridge string, subnet netip.Prefix, ports []portmap.Map
 	if bridge == "" {
 		bridge = network.DefaultBridge
 	}
-	cfg := network.Config{Bridge: bridge, Subnet: subnet, Root: filepath.Join(root, "network", bridge)}
+	cfg := network.Config{Bridge: bridge, Subnet: subnet, Root: network.HostRoot(bridge)}
 	if bridge != network.DefaultBridge {
 		// A bridge of one's own gets a table of its own: its teardown
 		// never waits for, or touches, the default network's rules.
@@ -196,12 +197,22 @@ func (p *Plan) Attach(ctx context.Context, id string, pid int, dir string, names
 	if p.Net == nil {
 		return nil, nil // none: lo is up already (the init's own set-up); host: nothing to do
 	}
-	if err := p.Net.EnsureBridge(); err != nil {
-		return nil, err
-	}
-	ep, err := p.Net.Attach(ctx, id, network.NetNSPath(pid), network.AttachOptions{Ports: p.Ports})
-	if err != nil {
-		return nil, err
+	var ep *network.Endpoint
+	// Twice at most: the last container of another data root may tear the
+	// bridge down between our EnsureBridge and our Attach.
+	for try := 0; ; try++ {
+		if err := p.Net.EnsureBridge(); err != nil {
+			return nil, err
+		}
+		var err error
+		ep, err = p.Net.Attach(ctx, id, network.NetNSPath(pid), network.AttachOptions{Ports: p.Ports})
+		if errors.Is(err, network.ErrNoBridge) && try == 0 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
 	}
 	// The file is bind-mounted by inode: writing it in place (not by
 	// rename) is what the container sees.

@@ -12,7 +12,8 @@ import (
 )
 
 func TestPlan(t *testing.T) {
-	root := t.TempDir()
+	exec := t.TempDir()
+	t.Setenv("MINIDOCKER_EXEC_ROOT", exec)
 	for _, tc := range []struct {
 		name    string
 		f       Flags
@@ -30,7 +31,7 @@ func TestPlan(t *testing.T) {
 		{name: "bad subnet", f: Flags{Network: Bridge, Subnet: "nope"}, wantErr: `invalid argument "nope" for "--subnet" flag`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := tc.f.Plan(root)
+			p, err := tc.f.Plan()
 			if tc.wantErr != "" {
 				require.ErrorContains(t, err, tc.wantErr)
 				return
@@ -39,6 +40,10 @@ func TestPlan(t *testing.T) {
 			require.Equal(t, tc.mode, p.Mode)
 			require.Len(t, p.Ports, tc.ports)
 			require.Equal(t, tc.mode == Bridge, p.Net != nil)
+			if p.Net != nil {
+				// Per host (the exec root), not per data root.
+				require.Equal(t, filepath.Join(exec, "network", "minidocker0"), p.Net.Config().Root)
+			}
 		})
 	}
 	require.NoError(t, CheckDNS("1.2.3.4"))
@@ -48,7 +53,7 @@ func TestPlan(t *testing.T) {
 func TestFilesAndNamespaces(t *testing.T) {
 	dir := t.TempDir()
 	f := Flags{Network: None, DNS: []string{"9.9.9.9"}}
-	p, err := f.Plan(t.TempDir())
+	p, err := f.Plan()
 	require.NoError(t, err)
 	mounts, err := p.Files(dir, "abc123", "web")
 	require.NoError(t, err)
@@ -77,7 +82,7 @@ func TestFilesAndNamespaces(t *testing.T) {
 // written, whatever path it took to Files.
 func TestFilesRefusesBadNames(t *testing.T) {
 	f := Flags{Network: None}
-	p, err := f.Plan(t.TempDir())
+	p, err := f.Plan()
 	require.NoError(t, err)
 	for _, names := range [][]string{
 		{"web\n10.0.0.9 registry.local"},

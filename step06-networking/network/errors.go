@@ -20,3 +20,11 @@ var ErrAttached = errors.New("container already attached")
 // ErrInvalidName is returned by HostsFile and HostnameFile for a name that
 // would break the file's format.
 var ErrInvalidName = errors.New("invalid host name")
+
+// ErrInUse is returned by Teardown while a container is still attached to
+// the network, whichever data root it belongs to.
+var ErrInUse = errors.New("network in use")
+
+// ErrNoBridge is returned by Attach when the bridge does not exist (call
+// EnsureBridge first; a Teardown may have run in between).
+var ErrNoBridge = errors.New("bridge does not exist")

@@ -109,7 +109,7 @@ func checkClean(t testing.TB, n *network.Network) {
 	if _, err := netlink.LinkByName(cfg.Bridge); err == nil {
 		t.Errorf("bridge %s still exists", cfg.Bridge)
 	}
-	if tableExists(t, cfg.Table) {
+	if testkit.NFTTableExists(t, cfg.Table) {
 		t.Errorf("nftables table ip %s still exists", cfg.Table)
 	}
 	a, err := ipam.New(filepath.Join(cfg.Root, "ipam"), cfg.Subnet)
@@ -152,25 +152,12 @@ func checkGone(t testing.TB, n *network.Network, id string) {
 	}
 }
 
-func tableExists(t testing.TB, name string) bool {
-	c, err := nftables.New()
-	require.NoError(t, err)
-	tables, err := c.ListTablesOfFamily(nftables.TableFamilyIPv4)
-	require.NoError(t, err)
-	for _, tb := range tables {
-		if tb.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
 // comments counts the rules of table by comment (read with the library,
 // as `nft list table ip NAME` would show them).
 func comments(t testing.TB, table string) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	if !tableExists(t, table) {
+	if !testkit.NFTTableExists(t, table) {
 		return out
 	}
 	c, err := nftables.New()

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"unicode"
 
@@ -25,6 +27,31 @@ const (
 	// ContainerInterface is the container's end of the veth pair.
 	ContainerInterface = "eth0"
 )
+
+// DefaultExecRoot holds what minidocker keeps per host rather than per
+// data root (dockerd's --exec-root, /var/run/docker): a bridge, its
+// addresses, its published ports and its rules are the kernel's, shared by
+// every minidocker on the machine, so their book must be too. /run is a
+// tmpfs: the book goes at a reboot, with the bridges it describes.
+const DefaultExecRoot = "/run/minidocker"
+
+// ExecRoot is $MINIDOCKER_EXEC_ROOT, or DefaultExecRoot. Tests set their
+// own, with bridges of their own.
+func ExecRoot() string {
+	if dir := os.Getenv("MINIDOCKER_EXEC_ROOT"); dir != "" {
+		return dir
+	}
+	return DefaultExecRoot
+}
+
+// HostRoot is the Config.Root of the bridge called bridge on this host:
+// ExecRoot()/network/<bridge>.
+func HostRoot(bridge string) string {
+	if bridge == "" {
+		bridge = DefaultBridge
+	}
+	return filepath.Join(ExecRoot(), "network", bridge)
+}
 
 // DefaultDNS are the nameservers ResolvConf falls back to, as Docker does
 // when the host's resolv.conf has none usable from a container.

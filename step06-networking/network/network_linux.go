@@ -188,15 +188,25 @@ func (n *Network) Attach(ctx context.Context, id, nsPath string, opts AttachOpti
 	if _, err := os.Stat(n.endpointFile(id)); err == nil {
 		return nil, fmt.Errorf("attach %s to %s: %w", id, n.cfg.Bridge, ErrAttached)
 	}
+	// Shared: attaches run side by side, and Teardown (exclusive) sees a
+	// container either not yet recorded or with its veth plugged.
+	unlock, err := flock.LockShared(filepath.Join(n.cfg.Root, "network.lock"))
+	if err != nil {
+		return nil, fmt.Errorf("attach %s to %s: %w", id, n.cfg.Bridge, err)
+	}
+	defer unlock()
+	bridge, err := netlink.LinkByName(n.cfg.Bridge)
+	if _, notFound := errors.AsType[netlink.LinkNotFoundError](err); notFound {
+		return nil, fmt.Errorf("attach %s to %s: %w", id, n.cfg.Bridge, ErrNoBridge)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("attach %s to %s: bridge: %w", id, n.cfg.Bridge, err)
+	}
 	defer func() {
 		if err != nil {
 			err = errors.Join(fmt.Errorf("attach %s to %s: %w", id, n.cfg.Bridge, err), n.Detach(id))
 		}
 	}()
-	bridge, err := netlink.LinkByName(n.cfg.Bridge)
-	if err != nil {
-		return nil, fmt.Errorf("bridge: %w", err)
-	}
 	ports, err := n.ports.Reserve(id, opts.Ports)
 	if err != nil {
 		return nil, err
@@ -378,9 +388,14 @@ func (n *Network) Endpoint(id string) (*Endpoint, error) {
 	return &ep, nil
 }
 
-// Teardown detaches every container still recorded, deletes this network's
-// rules, the nftables table when no other network has rules in it, and the
-// bridge. ip_forward stays 1.
+// Teardown deletes the network: this network's rules, the nftables table
+// when no other network has rules in it, and the bridge. ip_forward stays
+// 1. The bridge is shared by every data root and every process that uses
+// it, so it goes only when nobody is on it: if a container (of any data
+// root) still has its veth on the bridge, Teardown changes nothing and
+// returns ErrInUse. A recorded endpoint whose veth is gone is stale (its
+// container died without a Detach: a crash, a data root deleted whole) and
+// is detached first.
 func (n *Network) Teardown() error {
 	unlock, err := flock.Lock(filepath.Join(n.cfg.Root, "network.lock"))
 	if err != nil {
@@ -388,14 +403,25 @@ func (n *Network) Teardown() error {
 	}
 	defer unlock()
 
-	var errs []error
 	eps, err := n.Endpoints()
-	errs = append(errs, err)
+	if err != nil {
+		return fmt.Errorf("teardown %s: %w", n.cfg.Bridge, err)
+	}
+	var errs []error
+	live := 0
 	for _, ep := range eps {
+		if _, err := netlink.LinkByName(VethName(ep.ID)); err == nil {
+			live++
+			continue
+		}
 		errs = append(errs, n.Detach(ep.ID))
 	}
-	errs = append(errs, n.deleteRules(networkTag(n.cfg.Bridge)), n.deleteTableIfUnused())
-	errs = append(errs, deleteLink(n.cfg.Bridge))
+	if live > 0 {
+		errs = append(errs, fmt.Errorf("%d container(s) still attached: %w", live, ErrInUse))
+	} else {
+		errs = append(errs, n.deleteRules(networkTag(n.cfg.Bridge)), n.deleteTableIfUnused())
+		errs = append(errs, deleteLink(n.cfg.Bridge))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("teardown %s: %w", n.cfg.Bridge, err)
 	}

@@ -353,19 +353,58 @@ func TestTeardownSharedTable(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { second.Teardown() })
 	require.NoError(t, second.EnsureBridge())
-	attach(t, second, "80")
+	_, ep := attach(t, second, "80")
 
 	require.NoError(t, first.Teardown())
 	got := comments(t, cfg.Table)
 	if got["minidocker net "+first.Config().Bridge] != 0 || got["minidocker net "+cfg.Bridge] != 6 {
 		t.Errorf("after the first Teardown rules are %v, want only the second network's", got)
 	}
+	// A container is on the second: its Teardown leaves it all in place.
+	require.ErrorIs(t, second.Teardown(), network.ErrInUse)
+	_, err = netlink.LinkByName(cfg.Bridge)
+	require.NoError(t, err, "Teardown deleted a bridge in use")
+	require.Equal(t, 6, comments(t, cfg.Table)["minidocker net "+cfg.Bridge], "Teardown deleted the rules of a network in use")
+	require.NoError(t, second.Detach(ep.ID))
 	require.NoError(t, second.Teardown())
-	if tableExists(t, cfg.Table) {
+	if testkit.NFTTableExists(t, cfg.Table) {
 		t.Errorf("table %s left after the last network's Teardown", cfg.Table)
 	}
 	if _, err := netlink.LinkByName(cfg.Bridge); err == nil {
 		t.Errorf("bridge %s left after Teardown", cfg.Bridge)
+	}
+}
+
+// TestTeardownStale: a container that died without a Detach (its veth went
+// with its namespace) does not keep the network up: Teardown detaches it
+// (its address is free again) and deletes the bridge.
+func TestTeardownStale(t *testing.T) {
+	testkit.RequireRoot(t)
+	root := t.TempDir()
+	name := "mdkt" + randHex(t)
+	n, err := network.New(network.Config{Bridge: name, Table: name, Subnet: testSubnet(t), Root: root})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		n.Teardown()
+		checkClean(t, n)
+	})
+	require.NoError(t, n.EnsureBridge())
+	s := newNS(t)
+	id := containerID(t)
+	ep, err := n.Attach(context.Background(), id, s.path, network.AttachOptions{})
+	require.NoError(t, err)
+	require.ErrorIs(t, n.Teardown(), network.ErrInUse)
+	// The container dies: when its namespace goes, the kernel deletes the
+	// veth pair with it. Here (the namespace is the test's) we delete it.
+	veth, err := netlink.LinkByName(ep.HostVeth)
+	require.NoError(t, err)
+	require.NoError(t, netlink.LinkDel(veth))
+	require.NoError(t, n.Teardown())
+	if _, err := n.Endpoint(id); err == nil {
+		t.Errorf("the stale endpoint %s is still recorded after Teardown", id)
+	}
+	if _, err := netlink.LinkByName(name); err == nil {
+		t.Errorf("bridge %s left after Teardown", name)
 	}
 }
 
