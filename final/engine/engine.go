@@ -690,13 +690,21 @@ func (e *Engine) remove(c *state.Container, force bool) error {
 // removeLocked removes a container that does not run, with its lock held:
 // whatever a monitor killed half-way left (cgroups, network; both are
 // no-ops when already gone), then its state and directory.
-func (e *Engine) removeLocked(c *state.Container) error {
+func (e *Engine) removeLocked(c *state.Container) error { return e.remove1(c, true) }
+
+// remove1 is removeLocked; unplug false leaves the veth's deletion to the
+// caller (the monitor of a --rm container, once it told the exit).
+func (e *Engine) remove1(c *state.Container, unplug bool) error {
 	var errs []error
 	if cg, err := cgroups.Load(cgroups.Config{ID: c.ID, Paths: c.State.CgroupPaths}); err == nil {
 		errs = append(errs, cg.Destroy())
 	}
 	if plan, err := e.plan(c); err == nil {
-		errs = append(errs, plan.Release(c.ID))
+		if unplug {
+			errs = append(errs, plan.Release(c.ID))
+		} else {
+			errs = append(errs, plan.Forget(c.ID))
+		}
 	}
 	errs = append(errs, e.containers.Remove(c.ID))
 	return errors.Join(errs...)

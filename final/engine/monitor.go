@@ -211,10 +211,15 @@ func (s *Started) Wait() (int, error) {
 		return 0, errors.New("wait: the start was not attached")
 	}
 	code, err := s.Attachment.Wait()
-	werr := s.cmd.Wait()
 	if err != nil {
+		werr := s.cmd.Wait()
 		return 0, fmt.Errorf("%w (monitor: %v)", err, werr)
 	}
+	// The monitor told the exit once it was recorded (and a --rm container
+	// removed); what it still does (deleting the veth) nobody waits for.
+	// It is reaped when it exits: a long-lived caller (the daemon) would
+	// otherwise collect a zombie per run.
+	go s.cmd.Wait()
 	return code, nil
 }
 
@@ -385,11 +390,13 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 	// as the container runs: give back the memory the set-up used.
 	debug.FreeOSMemory()
 
-	// The network goes while the cgroups are destroyed: deleting a veth
-	// pair waits for the kernel (RCU grace periods), and so does rmdir of a
-	// v1 memory cgroup.
+	// The network's book is freed while the cgroups are destroyed; the veth
+	// is deleted last, after the clients learnt the exit: deleting it waits
+	// for the kernel (RCU grace periods, 15-25 ms), and nobody need wait
+	// for that. (The container's lock is held until then: a start of the
+	// same container, whose veth has the same name, waits for it.)
 	var rerr error
-	result, werr := ctr.WaitThen(func() { rerr = plan.Release(id) })
+	result, werr := ctr.WaitThen(func() { rerr = plan.Forget(id) })
 	stdio.wait() // the last output into the log before the exit is recorded
 	ctl.endStreams()
 	code := result.Status.ExitCode()
@@ -400,7 +407,7 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 	unlockExit, lerr := e.containers.Lock(id)
 	if lerr != nil {
 		ctl.exit(&code)
-		return code, errors.Join(rerr, lerr)
+		return code, errors.Join(rerr, lerr, plan.Unplug(id))
 	}
 	defer unlockExit()
 	uerr := e.containers.Update(id, func(c *state.Container) error {
@@ -414,13 +421,13 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 	})
 	if c.Config.AutoRemove {
 		if c, err := e.containers.Get(id); err == nil {
-			uerr = errors.Join(uerr, e.removeLocked(c))
+			uerr = errors.Join(uerr, e.remove1(c, false)) // the veth: below
 		}
 	}
 	// Only now the waiting clients learn the exit: a --rm container is
 	// gone by then, as docker run --rm promises.
 	ctl.exit(&code)
-	return code, errors.Join(rerr, uerr)
+	return code, errors.Join(rerr, uerr, plan.Unplug(id))
 }
 
 // stdio is the container's stdin, stdout and stderr as the monitor wires

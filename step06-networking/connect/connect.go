@@ -234,3 +234,21 @@ func (p *Plan) Release(id string) error {
 	}
 	return p.Net.Detach(id)
 }
+
+// Forget and Unplug are Release in two halves (see network.Forget): the
+// fast one, which frees the address and ports, and then, when nobody waits,
+// the veth's deletion.
+func (p *Plan) Forget(id string) error {
+	if p.Net == nil {
+		return nil
+	}
+	return p.Net.Forget(id)
+}
+
+// Unplug: see Forget.
+func (p *Plan) Unplug(id string) error {
+	if p.Net == nil {
+		return nil
+	}
+	return p.Net.Unplug(id)
+}

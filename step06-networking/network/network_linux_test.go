@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -61,16 +62,33 @@ func TestEnsureBridge(t *testing.T) {
 	}
 
 	// A table made by an older version, without the loopback guard in
-	// chain raw: EnsureBridge brings the network's rules up to date.
+	// chain raw (and a book without this version's mark): EnsureBridge
+	// brings the network's rules up to date.
 	c, err := nftables.New()
 	require.NoError(t, err)
 	table := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: cfg.Table}
 	c.FlushChain(&nftables.Chain{Table: table, Name: "raw"})
 	require.NoError(t, c.Flush())
 	require.Equal(t, 5, comments(t, cfg.Table)["minidocker net "+cfg.Bridge], "rules after flushing chain raw")
+	mark := filepath.Join(cfg.Root, "bridge-ensured")
+	require.NoError(t, os.WriteFile(mark, fmt.Appendf(nil, "%d 1", br.Attrs().Index), 0o600))
 	require.NoError(t, n.EnsureBridge())
 	if diff := cmp.Diff(wantRules, comments(t, cfg.Table)); diff != "" {
 		t.Errorf("rules after EnsureBridge on an old table (-want +got):\n%s", diff)
+	}
+
+	// The fast path trusts the mark only for the bridge it describes: one
+	// deleted and made again bare (another interface index) gets its
+	// address, its state and its rules back.
+	require.NoError(t, netlink.LinkDel(br))
+	require.NoError(t, netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: cfg.Bridge}}))
+	require.NoError(t, n.EnsureBridge())
+	br, err = netlink.LinkByName(cfg.Bridge)
+	require.NoError(t, err)
+	addrs, err = netlink.AddrList(br, netlink.FAMILY_V4)
+	require.NoError(t, err)
+	if len(addrs) != 1 || addrs[0].IPNet.String() != want || br.Attrs().Flags&net.FlagUp == 0 {
+		t.Errorf("a bridge made again: addresses %v, flags %v; want [%s], up", addrs, br.Attrs().Flags, want)
 	}
 }
 

@@ -48,6 +48,16 @@ func (n *Network) Detach(id string) error {
 	return fmt.Errorf("detach %s: %w", id, errors.ErrUnsupported)
 }
 
+// Forget is Linux-only.
+func (n *Network) Forget(id string) error {
+	return fmt.Errorf("detach %s: %w", id, errors.ErrUnsupported)
+}
+
+// Unplug is Linux-only.
+func (n *Network) Unplug(id string) error {
+	return fmt.Errorf("unplug %s: %w", id, errors.ErrUnsupported)
+}
+
 // Endpoints is Linux-only.
 func (n *Network) Endpoints() ([]Endpoint, error) {
 	return nil, fmt.Errorf("list endpoints: %w", errors.ErrUnsupported)
