@@ -185,17 +185,31 @@ func (s *Store) write(c *Container) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(filepath.Join(tmp, configName), cfg, 0o600); err != nil {
+	write := writeFor(c)
+	if err := write(filepath.Join(tmp, configName), cfg, 0o600); err != nil {
 		return err
 	}
-	if err := atomicfile.Write(filepath.Join(tmp, stateName), st, 0o600); err != nil {
+	if err := write(filepath.Join(tmp, stateName), st, 0o600); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, s.Dir(c.ID)); err != nil {
 		return err
 	}
 	ok = true
+	if c.Config.AutoRemove {
+		return nil
+	}
 	return atomicfile.SyncDir(s.dir)
+}
+
+// writeFor is how c's files are written: durably (fsynced), unless c is a
+// --rm container, whose state goes when it exits; a power cut then loses
+// at most a container that --rm would have deleted.
+func writeFor(c *Container) func(string, []byte, os.FileMode) error {
+	if c.Config.AutoRemove {
+		return atomicfile.WriteVolatile
+	}
+	return atomicfile.Write
 }
 
 // scan returns the IDs of the stored containers and their names (name ->
@@ -399,13 +413,14 @@ func (s *Store) Update(id string, fn func(*Container) error) error {
 		return fmt.Errorf("update container %s: %w", id, err)
 	}
 	dir := s.Dir(id)
+	write := writeFor(c)
 	if !bytes.Equal(cfg, oldCfg) {
-		if err := atomicfile.Write(filepath.Join(dir, configName), cfg, 0o600); err != nil {
+		if err := write(filepath.Join(dir, configName), cfg, 0o600); err != nil {
 			return fmt.Errorf("update container %s: %w", id, err)
 		}
 	}
 	if !bytes.Equal(st, oldState) {
-		if err := atomicfile.Write(filepath.Join(dir, stateName), st, 0o600); err != nil {
+		if err := write(filepath.Join(dir, stateName), st, 0o600); err != nil {
 			return fmt.Errorf("update container %s: %w", id, err)
 		}
 	}
