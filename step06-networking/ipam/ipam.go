@@ -1,17 +1,13 @@
 package ipam
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"minidocker/internal/atomicfile"
-	"minidocker/internal/flock"
+	"minidocker/internal/jsonbook"
 )
 
 // Allocator hands out the addresses of one subnet. Its state lives in a file
@@ -127,43 +123,23 @@ func (a *Allocator) Allocations() (map[netip.Addr]string, error) {
 	return out, nil
 }
 
-// update runs fn on the state under the lock and writes the state back when
-// fn reports a change.
+// update runs fn on the book under its lock (see internal/jsonbook).
 func (a *Allocator) update(fn func(*state) (changed bool, err error)) error {
-	unlock, err := flock.Lock(a.lock)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-
-	s := state{Subnet: a.subnet.String(), Allocations: map[string]string{}}
-	data, err := os.ReadFile(a.file)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return err
-	default:
-		if err := json.Unmarshal(data, &s); err != nil {
-			return fmt.Errorf("read %s: %w", a.file, err)
-		}
-		if s.Allocations == nil {
-			s.Allocations = map[string]string{}
-		}
-		for addr := range s.Allocations {
-			if _, err := netip.ParseAddr(addr); err != nil {
-				return fmt.Errorf("read %s: %w", a.file, err)
+	return jsonbook.Book[state]{
+		File: a.file, Lock: a.lock,
+		New: func() state { return state{Subnet: a.subnet.String(), Allocations: map[string]string{}} },
+		Check: func(s *state) error {
+			if s.Allocations == nil {
+				s.Allocations = map[string]string{}
 			}
-		}
-	}
-	changed, err := fn(&s)
-	if err != nil || !changed {
-		return err
-	}
-	data, err = json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(a.file, data, 0o600)
+			for addr := range s.Allocations {
+				if _, err := netip.ParseAddr(addr); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}.Update(fn)
 }
 
 // lastAddr is the subnet's broadcast address (all host bits set).

@@ -1,18 +1,14 @@
 package portmap
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 
-	"minidocker/internal/atomicfile"
-	"minidocker/internal/flock"
+	"minidocker/internal/jsonbook"
 )
 
 // Allocator records which host ports each owner has published. Its state is
@@ -157,36 +153,16 @@ func (a *Allocator) Owned(owner string) ([]Mapping, error) {
 	return out, nil
 }
 
-// update runs fn on the state under the lock and writes the state back when
-// fn reports a change.
+// update runs fn on the book under its lock (see internal/jsonbook).
 func (a *Allocator) update(fn func(*state) (changed bool, err error)) error {
-	unlock, err := flock.Lock(a.lock)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-
-	s := state{Owners: map[string][]Mapping{}}
-	data, err := os.ReadFile(a.file)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return err
-	default:
-		if err := json.Unmarshal(data, &s); err != nil {
-			return fmt.Errorf("read %s: %w", a.file, err)
-		}
-		if s.Owners == nil {
-			s.Owners = map[string][]Mapping{}
-		}
-	}
-	changed, err := fn(&s)
-	if err != nil || !changed {
-		return err
-	}
-	data, err = json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(a.file, data, 0o600)
+	return jsonbook.Book[state]{
+		File: a.file, Lock: a.lock,
+		New: func() state { return state{Owners: map[string][]Mapping{}} },
+		Check: func(s *state) error {
+			if s.Owners == nil {
+				s.Owners = map[string][]Mapping{}
+			}
+			return nil
+		},
+	}.Update(fn)
 }
