@@ -17,6 +17,7 @@ import (
 	"strings"
 	"syscall"
 
+	"minidocker/internal/names"
 	"minidocker/internal/stepcli"
 	"minidocker/step02-namespaces/namespaces"
 	"minidocker/step03-rootfs-layers/rootfs"
@@ -141,8 +142,8 @@ func claimName(root, name string) (release func(), err error) {
 	if name == "" {
 		return func() {}, nil
 	}
-	if !validName(name) {
-		return nil, fmt.Errorf("Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name)
+	if !names.Valid(name) {
+		return nil, fmt.Errorf("Invalid container name (%s), only %s are allowed", name, names.Chars)
 	}
 	dir := filepath.Join(root, "names")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -178,19 +179,6 @@ func alive(claim string) bool {
 		return len(data) == 0 // being written right now
 	}
 	return syscall.Kill(pid, 0) == nil || errors.Is(syscall.Kill(pid, 0), syscall.EPERM)
-}
-
-func validName(s string) bool {
-	for i, c := range s {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-		if i > 0 {
-			ok = ok || c == '_' || c == '.' || c == '-'
-		}
-		if !ok {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // rootfsFlags declares step 3's docker-run-like flags into f; root is the

@@ -2,10 +2,10 @@ package state
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
+	"minidocker/internal/names"
 	"minidocker/step01-process/process"
 	"minidocker/step03-rootfs-layers/rootfs"
 )
@@ -165,15 +165,13 @@ func (s *State) BeingRemoved() bool {
 }
 
 // ValidNameChars is docker's rule for names, as its error message shows it.
-const ValidNameChars = `[a-zA-Z0-9][a-zA-Z0-9_.-]`
-
-var validName = regexp.MustCompile(`^` + ValidNameChars + `+$`)
+const ValidNameChars = names.Chars
 
 // ValidateName checks a --name value; a leading "/" is allowed and
 // ignored, as docker does. The error text is docker's:
 // "invalid container name (x), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed".
 func ValidateName(name string) error {
-	if !validName.MatchString(strings.TrimPrefix(name, "/")) {
+	if !names.Valid(strings.TrimPrefix(name, "/")) {
 		return fmt.Errorf("%w (%s), only %s are allowed", ErrInvalidName, name, ValidNameChars)
 	}
 	return nil
