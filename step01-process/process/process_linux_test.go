@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,4 +81,12 @@ func TestRunHostEnvironmentNotInherited(t *testing.T) {
 	if strings.Contains(stdout.String(), "MINIDOCKER_SECRET") {
 		t.Errorf("child saw the host's MINIDOCKER_SECRET:\n%s", stdout.String())
 	}
+	// No environment at all (a nil Env, which os/exec would take for
+	// "inherit mine"): the child has none either.
+	envPath, err := exec.LookPath("env")
+	require.NoError(t, err)
+	stdout.Reset()
+	_, err = Run(Spec{Args: []string{envPath}, Stdout: &stdout})
+	require.NoError(t, err)
+	require.Empty(t, stdout.String(), "with a nil Env the child got an environment")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"minidocker/step02-namespaces/privileges"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"minidocker/internal/testkit"
 	"minidocker/step01-process/process"
@@ -127,10 +129,18 @@ func TestOnlyLoopback(t *testing.T) {
 }
 
 // TestMountsStayInside checks that neither the container's /proc nor a
-// mount made by the command shows in the host's mount table.
+// mount made by the command shows in the host's mount table. The command
+// mounts under a shared mount the test makes itself: whatever the host's
+// own propagation (a systemd host makes / shared, this VM does not), only
+// the init's MS_PRIVATE|MS_REC keeps that mount from propagating back.
 func TestMountsStayInside(t *testing.T) {
 	testkit.RequireRoot(t)
-	target := t.TempDir()
+	shared := t.TempDir()
+	require.NoError(t, unix.Mount("mdk-test-shared", shared, "tmpfs", 0, "size=1m"))
+	t.Cleanup(func() { unix.Unmount(shared, unix.MNT_DETACH) })
+	require.NoError(t, unix.Mount("", shared, "", unix.MS_SHARED, ""))
+	target := filepath.Join(shared, "inner")
+	require.NoError(t, os.Mkdir(target, 0o755))
 	before, err := os.ReadFile("/proc/self/mountinfo")
 	require.NoError(t, err)
 
