@@ -87,17 +87,13 @@
 // start time of the init and of the monitor beside their PIDs, and every
 // signal goes through a pidfd opened on that identity
 // (step01-process/process.Identity): a reused PID is never signalled. The
-// pidfds also tell when the process exits (poll), and the monitor tells on
-// its control socket when the exit is recorded, so stop and rm wait
+// pidfds also tell when the process exits (poll), so stop and rm wait
 // without asking again and again.
 package engine
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -480,96 +476,47 @@ func (e *Engine) signal(c *state.Container, sig syscall.Signal) error {
 	return err
 }
 
-// stopping is what stop and rm -f wait on once the signal is sent, without
-// the lock: pidfds on the init and the monitor (nil for one that is gone),
-// and the monitor's word that the exit is recorded.
-type stopping struct {
-	init, mon *process.Handle
-	// recorded is a wait on the monitor's control socket, registered
-	// before the signal: the monitor answers it once the exit is in the
-	// state, before it unlocks the container and goes. Waiting for that
-	// answer rather than for the monitor's own exit spares the time a Go
-	// process takes to die (about a millisecond: its memory unmapped).
-	// nil when no monitor answered; its pidfd tells then.
-	recorded *net.UnixConn
-	br       *bufio.Reader
-}
-
-func (s *stopping) close() {
-	for _, h := range []*process.Handle{s.init, s.mon} {
-		if h != nil {
-			h.Close()
-		}
-	}
-	if s.recorded != nil {
-		s.recorded.Close()
-	}
-}
-
 // signalLocked opens pidfds on the container's init and monitor (nil for
-// one that is gone), registers a wait with the monitor, and sends sig to
-// the init. Call it with the lock held; the pidfds keep naming those two
-// processes after it is released.
-func (e *Engine) signalLocked(c *state.Container, sig syscall.Signal) (*stopping, error) {
+// one that is gone) and sends sig to the init. Call it with the lock held;
+// the pidfds keep naming those two processes after it is released.
+func signalLocked(c *state.Container, sig syscall.Signal) (init, mon *process.Handle, err error) {
 	// Only "gone" means gone: any other failure (no pidfd_open before
 	// Linux 5.3, out of descriptors) must not pass for a stopped container.
-	s := &stopping{}
-	var err error
-	s.init, err = c.State.Init().Open()
+	init, err = c.State.Init().Open()
 	if err != nil && !errors.Is(err, process.ErrGone) {
-		return nil, fmt.Errorf("signal container %s: %w", c.ShortID(), err)
+		return nil, nil, fmt.Errorf("signal container %s: %w", c.ShortID(), err)
 	}
-	s.mon, err = c.State.Monitor().Open()
+	mon, err = c.State.Monitor().Open()
 	if err != nil && !errors.Is(err, process.ErrGone) {
-		s.close()
-		return nil, fmt.Errorf("signal container %s: monitor: %w", c.ShortID(), err)
+		closeHandles(init)
+		return nil, nil, fmt.Errorf("signal container %s: monitor: %w", c.ShortID(), err)
 	}
-	if s.mon != nil {
-		// Before the signal: registered before anything can exit.
-		if conn, br, _, err := e.dialControl(c.ID, hello{Wait: true}); err == nil {
-			s.recorded, s.br = conn, br
+	if init != nil {
+		if err := init.Signal(sig); err != nil && !errors.Is(err, process.ErrGone) {
+			return init, mon, fmt.Errorf("signal container %s: %w", c.ShortID(), err)
 		}
 	}
-	if s.init != nil {
-		if err := s.init.Signal(sig); err != nil && !errors.Is(err, process.ErrGone) {
-			s.close()
-			return nil, fmt.Errorf("signal container %s: %w", c.ShortID(), err)
-		}
-	}
-	return s, nil
+	return init, mon, nil
 }
 
-// waitRecorded reads the monitor's answer on the wait connection: true
-// once it says the exit is recorded; false if the connection ends without
-// it (the monitor died) or timeout passes.
-func (s *stopping) waitRecorded(timeout time.Duration) bool {
-	if s.recorded == nil {
-		return false
-	}
-	s.recorded.SetReadDeadline(time.Now().Add(timeout))
-	for {
-		line, err := s.br.ReadBytes('\n')
-		if err != nil {
-			return false
-		}
-		var r reply
-		if json.Unmarshal(line, &r) == nil && r.ExitCode != nil {
-			return true
+func closeHandles(hs ...*process.Handle) {
+	for _, h := range hs {
+		if h != nil {
+			h.Close()
 		}
 	}
 }
 
 // waitStopped waits, without the lock, up to timeout for the init to exit
-// and then up to exitGrace for its monitor to record the exit: poll(2) on
-// the init's pidfd, then a read of the monitor's answer (or, when it gave
-// none, poll on its pidfd); no asking every few milliseconds. A container
-// left "running" by a monitor that died is reaped. It reports false if the
-// init still runs at timeout.
-func (e *Engine) waitStopped(id string, s *stopping, timeout time.Duration) (bool, error) {
-	if s.init != nil && !s.init.Wait(timeout) {
+// and then up to exitGrace for its monitor to record the exit and go: poll
+// on the two pidfds, no asking every few milliseconds. A container left
+// "running" by a monitor that died is reaped. It reports false if the init
+// still runs at timeout.
+func (e *Engine) waitStopped(id string, init, mon *process.Handle, timeout time.Duration) (bool, error) {
+	if init != nil && !init.Wait(timeout) {
 		return false, nil
 	}
-	if !s.waitRecorded(exitGrace) && s.mon != nil && !s.mon.Wait(exitGrace) {
+	if mon != nil && !mon.Wait(exitGrace) {
 		return true, fmt.Errorf("container %s: its monitor did not record the exit within %v", state.ShortID(id), exitGrace)
 	}
 	c, err := e.containers.Get(id)
@@ -599,22 +546,22 @@ func (e *Engine) stop(id string, sig syscall.Signal, timeout time.Duration) erro
 		unlock()
 		return errdefs.NotModified(&NotRunningError{ID: id})
 	}
-	s, err := e.signalLocked(c, sig)
+	init, mon, err := signalLocked(c, sig)
 	unlock()
+	defer closeHandles(init, mon)
 	if err != nil {
 		return err
 	}
-	defer s.close()
-	stopped, err := e.waitStopped(c.ID, s, timeout)
+	stopped, err := e.waitStopped(c.ID, init, mon, timeout)
 	if stopped || err != nil {
 		return err
 	}
 	// The pidfd still names the init we signalled, even if the container
 	// was started again meanwhile.
-	if err := s.init.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, process.ErrGone) {
+	if err := init.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, process.ErrGone) {
 		return fmt.Errorf("kill container %s: %w", c.ShortID(), err)
 	}
-	if stopped, err = e.waitStopped(c.ID, s, exitGrace); err == nil && !stopped {
+	if stopped, err = e.waitStopped(c.ID, init, mon, exitGrace); err == nil && !stopped {
 		err = fmt.Errorf("container %s did not stop after SIGKILL", c.ShortID())
 	}
 	return err
@@ -669,13 +616,13 @@ func (e *Engine) remove(c *state.Container, force bool) error {
 			unlock()
 			return fmt.Errorf("remove container %s: %w", c.ShortID(), err)
 		}
-		s, err := e.signalLocked(c, syscall.SIGKILL)
+		init, mon, err := signalLocked(c, syscall.SIGKILL)
 		unlock()
+		defer closeHandles(init, mon)
 		if err != nil {
 			return err
 		}
-		defer s.close()
-		stopped, err := e.waitStopped(id, s, exitGrace)
+		stopped, err := e.waitStopped(id, init, mon, exitGrace)
 		if err == nil && !stopped {
 			err = fmt.Errorf("container %s did not stop after SIGKILL", c.ShortID())
 		}
