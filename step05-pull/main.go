@@ -64,7 +64,7 @@ func main() {
 			if err != nil {
 				return 0, err
 			}
-			fetch.PrintImages(os.Stdout, list, *quiet, time.Now())
+			fetch.PrintImages(os.Stdout, list, fetch.ImagesFormat{Quiet: *quiet}, time.Now())
 			return 0, nil
 		}}
 

@@ -151,18 +151,70 @@ func minArgs(n int) cobra.PositionalArgs {
 	}
 }
 
+// maxParallel is how many arguments one command (rm, stop, kill, start)
+// works on at once. Each waits mostly on the kernel (a process to die, its
+// cgroups to go) and on small files: 8 keep a small machine busy without
+// 50 monitors' exits fighting over its cores at once. (The docker CLI
+// sends up to 50 requests at a time; the daemon has its own limits behind
+// them.)
+const maxParallel = 8
+
 // eachArg runs fn for each argument like docker stop/rm/rmi do: every one
-// is tried, each failure printed, and the command fails if any did.
-func (a *app) eachArg(args []string, fn func(arg string) error) error {
+// is tried, up to limit at once, and what each gave is printed in argument
+// order, as soon as it and those before it are done: fn's lines on stdout,
+// or its error after "Error: " on stderr. The command fails if any did,
+// unless the error is a warning (rm -f of a container that is not there).
+func (a *app) eachArg(args []string, limit int, fn func(arg string) (lines []string, err error)) error {
 	failed := false
-	for _, arg := range args {
-		if err := fn(arg); err != nil {
-			fmt.Fprintf(a.stderr, "Error: %s\n", message(err))
-			failed = true
+	inOrder(len(args), limit, func(i int) result {
+		lines, err := fn(args[i])
+		return result{lines, err}
+	}, func(r result) {
+		for _, l := range r.lines {
+			a.println(l)
 		}
-	}
+		if r.err != nil {
+			fmt.Fprintf(a.stderr, "Error: %s\n", message(r.err))
+			if _, ok := errors.AsType[warning](r.err); !ok {
+				failed = true
+			}
+		}
+	})
 	if failed {
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+type result struct {
+	lines []string
+	err   error
+}
+
+// warning is an error that is printed but does not fail the command.
+type warning struct{ error }
+
+func (w warning) Unwrap() error { return w.error }
+
+// inOrder calls work(0) ... work(n-1), up to limit at once, and report with
+// each one's result in the order of i, from the calling goroutine: the
+// work overlaps, the output does not interleave and keeps the order.
+func inOrder[R any](n, limit int, work func(i int) R, report func(R)) {
+	done := make([]chan R, n)
+	for i := range done {
+		done[i] = make(chan R, 1)
+	}
+	go func() {
+		sem := make(chan struct{}, max(limit, 1))
+		for i := range n {
+			sem <- struct{}{} // in argument order: the first ones start first
+			go func() {
+				defer func() { <-sem }()
+				done[i] <- work(i)
+			}()
+		}
+	}()
+	for _, d := range done {
+		report(<-d)
+	}
 }

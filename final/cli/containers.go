@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"minidocker/final/engine"
+	"minidocker/final/errdefs"
 	"minidocker/final/state"
 	"minidocker/internal/units"
 	"minidocker/step06-networking/portmap"
@@ -94,19 +95,19 @@ func ports(c *state.Container) string {
 }
 
 // eachContainer is docker stop/start/kill/rm's loop: each argument names a
-// container; fn acts on it through the engine, and the argument is printed
-// when that is done.
+// container; fn acts on it through the engine, up to maxParallel
+// containers at once, and the argument is printed when that is done (in
+// argument order, whichever finished first).
 func (a *app) eachContainer(args []string, fn func(e engine.Backend, arg string) error) error {
 	e, err := a.engine()
 	if err != nil {
 		return err
 	}
-	return a.eachArg(args, func(arg string) error {
+	return a.eachArg(args, maxParallel, func(arg string) ([]string, error) {
 		if err := fn(e, arg); !done(err) {
-			return err
+			return nil, err
 		}
-		a.println(arg)
-		return nil
+		return []string{arg}, nil
 	})
 }
 
@@ -170,7 +171,13 @@ func (a *app) rmCmd() *cobra.Command {
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return a.eachContainer(args, func(e engine.Backend, arg string) error {
-				return e.RemoveContainer(arg, force)
+				err := e.RemoveContainer(arg, force)
+				if force && errdefs.IsNotFound(err) {
+					// As rm -f of a file that is not there: said, but no
+					// failure (docker rm -f since 20.10).
+					return warning{err}
+				}
+				return err
 			})
 		},
 	}

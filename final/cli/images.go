@@ -51,6 +51,7 @@ func (p missingPrinter) Start(ref reference.Reference) {
 
 func (a *app) pullCmd() *cobra.Command {
 	var reg fetch.Flags
+	var quiet bool
 	c := &cobra.Command{
 		Use:   "pull [OPTIONS] NAME[:TAG|@DIGEST]",
 		Short: "Download an image from a registry",
@@ -61,16 +62,30 @@ func (a *app) pullCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = e.Pull(a.ctx, args[0], a.pullOptions(&reg), pullPrinter(a.stdout))
-			return err
+			if !quiet {
+				_, err = e.Pull(a.ctx, args[0], a.pullOptions(&reg), pullPrinter(a.stdout))
+				return err
+			}
+			// -q: no progress, and the full reference at the end, as
+			// docker pull -q prints it: docker.io/library/busybox:latest.
+			if _, err = e.Pull(a.ctx, args[0], a.pullOptions(&reg), nil); err != nil {
+				return err
+			}
+			r, err := reference.Parse(args[0])
+			if err != nil {
+				return err
+			}
+			a.println(r.String())
+			return nil
 		},
 	}
+	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "Suppress verbose output")
 	registryFlags(c.Flags(), &reg, true)
 	return c
 }
 
 func (a *app) imagesCmd() *cobra.Command {
-	var quiet bool
+	var f fetch.ImagesFormat
 	c := &cobra.Command{
 		Use:   "images [OPTIONS]",
 		Short: "List images",
@@ -84,11 +99,12 @@ func (a *app) imagesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fetch.PrintImages(a.stdout, list, quiet, time.Now())
+			fetch.PrintImages(a.stdout, list, f, time.Now())
 			return nil
 		},
 	}
-	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "Only show image IDs")
+	c.Flags().BoolVarP(&f.Quiet, "quiet", "q", false, "Only show image IDs")
+	c.Flags().BoolVar(&f.Digests, "digests", false, "Show digests")
 	return c
 }
 
@@ -104,12 +120,9 @@ func (a *app) rmiCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.eachArg(args, func(arg string) error {
-				lines, err := e.RemoveImage(arg, force)
-				for _, l := range lines {
-					a.println(l)
-				}
-				return err
+			// One at a time: each takes the image store's lock anyway.
+			return a.eachArg(args, 1, func(arg string) ([]string, error) {
+				return e.RemoveImage(arg, force)
 			})
 		},
 	}

@@ -274,15 +274,12 @@ func (e *Engine) Wait(ctx context.Context, ref string) (int, error) {
 			return 0, err
 		}
 		if h != nil {
-			for !h.Wait(100 * time.Millisecond) {
-				if ctx.Err() != nil {
-					break
-				}
-			}
+			// One poll(2) until the exit or ctx's end, nothing in between.
+			err = h.WaitContext(ctx)
 			h.Close()
-		}
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
+			if err != nil {
+				return 0, err
+			}
 		}
 		if c, err = e.containers.Get(c.ID); err != nil {
 			return 0, containerErr(ref, err)

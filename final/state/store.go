@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -32,6 +33,15 @@ const (
 // Store is the containers' state under one data root.
 type Store struct {
 	dir string // <root>/containers
+
+	// names is what the last Get that read every config learnt: name ->
+	// ID. A Get by name tries it first, and takes the container it points
+	// at only if that container still has the name; otherwise (removed,
+	// renamed, or a name it never saw) it reads every config again. So
+	// "rm -f a b c …" reads each config once, not once per argument. It
+	// is only a hint: the answer is always the one a full scan gives.
+	mu    sync.Mutex
+	names map[string]string
 }
 
 // Open returns the store under root (the data root, e.g.
@@ -297,6 +307,15 @@ func (s *Store) Get(ref string) (*Container, error) {
 			return c, err
 		}
 	}
+	name := strings.TrimPrefix(ref, "/")
+	s.mu.Lock()
+	id, known := s.names[name]
+	s.mu.Unlock()
+	if known {
+		if c, err := s.load(id); err == nil && c.Name == name {
+			return c, nil
+		}
+	}
 	ids, err := s.ids(false)
 	if err != nil {
 		return nil, fmt.Errorf("get container %s: %w", ref, err)
@@ -305,7 +324,15 @@ func (s *Store) Get(ref string) (*Container, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get container %s: %w", ref, err)
 	}
-	name := strings.TrimPrefix(ref, "/")
+	names := make(map[string]string, len(configs))
+	for _, cf := range configs {
+		if cf != nil {
+			names[cf.Name] = cf.ID
+		}
+	}
+	s.mu.Lock()
+	s.names = names
+	s.mu.Unlock()
 	for _, cf := range configs {
 		if cf != nil && cf.Name == name {
 			return s.load(cf.ID)

@@ -560,3 +560,53 @@ func TestCreateSweepsLeftovers(t *testing.T) {
 		}
 	}
 }
+
+// A Get by name reads only the named container's files once a scan has
+// seen the name, and never trusts a name that moved: after a removal, a
+// rename or a new container with the old name it answers as a full scan.
+func TestGetByNameHint(t *testing.T) {
+	s := openStore(t)
+	a, b, c := &Container{Name: "aa"}, &Container{Name: "bb"}, &Container{Name: "cc"}
+	for _, ctr := range []*Container{a, b, c} {
+		require.NoError(t, s.Create(ctr))
+	}
+	got, err := s.Get("aa") // reads every config
+	require.NoError(t, err)
+	require.Equal(t, a.ID, got.ID)
+
+	// c's config broken: a full scan fails on it, a lookup of b by the
+	// name already seen does not read it.
+	cPath := filepath.Join(s.Dir(c.ID), configName)
+	good, err := os.ReadFile(cPath)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cPath, []byte("{"), 0o600))
+	got, err = s.Get("/bb")
+	require.NoError(t, err, "b by the name already seen: c's config is not read")
+	require.Equal(t, b.ID, got.ID)
+	_, err = s.Get("nope")
+	require.Error(t, err, "an unknown name scans everything, and c's config is broken")
+	require.NoError(t, os.WriteFile(cPath, good, 0o600))
+
+	// b removed and its name taken by a new container: the new one.
+	require.NoError(t, s.Remove(b.ID))
+	b2 := &Container{Name: "bb"}
+	require.NoError(t, s.Create(b2))
+	got, err = s.Get("bb")
+	require.NoError(t, err)
+	require.Equal(t, b2.ID, got.ID)
+
+	// a renamed: "aa" is nobody's now, "zz" is a's.
+	require.NoError(t, s.Update(a.ID, func(c *Container) error { c.Name = "zz"; return nil }))
+	_, err = s.Get("aa")
+	require.ErrorIs(t, err, ErrNotFound)
+	got, err = s.Get("zz")
+	require.NoError(t, err)
+	require.Equal(t, a.ID, got.ID)
+
+	// A full ID still wins over a name that looks like one.
+	d := &Container{Name: c.ID}
+	require.NoError(t, s.Create(d))
+	got, err = s.Get(c.ID)
+	require.NoError(t, err)
+	require.Equal(t, c.ID, got.ID)
+}

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -113,6 +114,44 @@ func (h *Handle) Wait(timeout time.Duration) bool {
 		}
 		if ms == 0 {
 			return false
+		}
+	}
+}
+
+// WaitContext waits until the process exits or ctx ends: nil once it
+// exited, ctx.Err() if ctx ended first. The wait is one poll(2) on two
+// descriptors, the pidfd and an eventfd that the end of ctx writes to:
+// nothing wakes up before one of them is readable.
+func (h *Handle) WaitContext(ctx context.Context) error {
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return fmt.Errorf("wait for %v: eventfd: %w", h.ID, err)
+	}
+	defer unix.Close(efd)
+	woken := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(woken)
+		one := [8]byte{1} // adds a non-zero value to the counter: readable
+		unix.Write(efd, one[:])
+	})
+	defer func() {
+		if !stop() {
+			<-woken // the write ran or runs: not into a closed (or reused) descriptor
+		}
+	}()
+	fds := []unix.PollFd{{Fd: int32(h.fd), Events: unix.POLLIN}, {Fd: int32(efd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, -1)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		switch {
+		case err != nil:
+			return fmt.Errorf("wait for %v: poll: %w", h.ID, err)
+		case fds[0].Revents != 0:
+			return nil
+		default:
+			return ctx.Err()
 		}
 	}
 }

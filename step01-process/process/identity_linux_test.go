@@ -1,6 +1,7 @@
 package process
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -79,4 +80,29 @@ func TestHandleSignalAndWait(t *testing.T) {
 	// Reaped: its PID is free for anyone, and the handle knows it is gone.
 	require.ErrorIs(t, h.Signal(syscall.SIGKILL), ErrGone)
 	require.ErrorIs(t, id.Signal(syscall.SIGKILL), ErrGone)
+}
+
+func TestHandleWaitContext(t *testing.T) {
+	child := startSleep(t)
+	id, err := Identify(child.Process.Pid)
+	require.NoError(t, err)
+	h, err := id.Open()
+	require.NoError(t, err)
+	defer h.Close()
+
+	// The end of ctx wakes the wait at once, the process still running.
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	require.ErrorIs(t, h.WaitContext(ctx), context.Canceled)
+	require.Less(t, time.Since(start), 2*time.Second)
+	require.True(t, id.Alive())
+	require.ErrorIs(t, h.WaitContext(ctx), context.Canceled, "an ended ctx: no wait at all")
+
+	// The exit wakes it, with a ctx that never ends.
+	time.AfterFunc(50*time.Millisecond, func() { h.Signal(syscall.SIGKILL) })
+	start = time.Now()
+	require.NoError(t, h.WaitContext(context.Background()))
+	require.Less(t, time.Since(start), 2*time.Second)
+	require.False(t, id.Alive())
 }

@@ -3,6 +3,7 @@
 package process
 
 import (
+	"context"
 	"errors"
 	"syscall"
 	"time"
@@ -25,6 +26,9 @@ func (h *Handle) Signal(syscall.Signal) error { return errors.ErrUnsupported }
 
 // Wait is only implemented on Linux.
 func (h *Handle) Wait(time.Duration) bool { return false }
+
+// WaitContext is only implemented on Linux.
+func (h *Handle) WaitContext(context.Context) error { return errors.ErrUnsupported }
 
 // Close is only implemented on Linux.
 func (h *Handle) Close() error { return nil }

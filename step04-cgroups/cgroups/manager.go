@@ -67,7 +67,7 @@ func New(cfg Config) (_ Manager, err error) {
 				return nil, fmt.Errorf("cgroups: %w", err)
 			}
 		}
-		if err := os.MkdirAll(h.dir, 0o755); err != nil {
+		if err := mkdirShared(h.dir); err != nil {
 			return nil, fmt.Errorf("cgroups: create %s: %w", h.dir, err)
 		}
 	}
@@ -502,4 +502,24 @@ func (m *manager) Destroy() error {
 		_ = removeParent(filepath.Dir(h.dir))
 	}
 	return errors.Join(errs...)
+}
+
+// mkdirShared makes a container's cgroup directory and its shared
+// minidocker/ parent. The parent goes when its last container is destroyed
+// (removeParent), and comes again with the next New: when it goes between
+// our mkdir of the parent and of the container's directory, the second
+// fails with ENOENT; when another New makes it and a Destroy removes it
+// again around our mkdir of it, MkdirAll reports EEXIST for a directory
+// that is gone. Either way another try makes both. (Each lost race needs
+// another container created or destroyed at that very moment: a few tries
+// are plenty.)
+func mkdirShared(dir string) error {
+	var err error
+	for range 10 {
+		err = os.MkdirAll(dir, 0o755)
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+	}
+	return err
 }

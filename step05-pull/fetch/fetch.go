@@ -84,39 +84,106 @@ func (r *Flags) GetOrPull(ctx context.Context, s *store.Store, arg string, out i
 	return img, err
 }
 
+// ImagesFormat is what docker images' flags change in its table.
+type ImagesFormat struct {
+	Quiet   bool // -q: the short IDs alone
+	Digests bool // --digests: a DIGEST column
+}
+
 // PrintImages prints list as docker images does:
 //
 //	REPOSITORY   TAG       IMAGE ID       CREATED        SIZE
 //	busybox      latest    3f57d9401f8d   2 weeks ago    4.26MB
-func PrintImages(w io.Writer, list []store.Image, quiet bool, now time.Time) {
-	if quiet {
+//
+// One row per repository and tag; with Digests, one per repository, tag
+// and the digest that name was pulled as (<none> when none is known), and
+// an image pulled by digest alone shows its digests with the tag <none>.
+func PrintImages(w io.Writer, list []store.Image, f ImagesFormat, now time.Time) {
+	if f.Quiet {
 		for _, img := range list {
 			fmt.Fprintln(w, img.ID.Encoded()[:12])
 		}
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
+	// The docker CLI's table: cells at least 10 wide, 3 spaces between.
+	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
+	if f.Digests {
+		fmt.Fprintln(tw, "REPOSITORY\tTAG\tDIGEST\tIMAGE ID\tCREATED\tSIZE")
+	} else {
+		fmt.Fprintln(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE")
+	}
 	for _, img := range list {
 		created := "N/A"
 		if !img.Created.IsZero() {
 			created = units.HumanDuration(now.Sub(img.Created)) + " ago"
 		}
-		tags := img.RepoTags
-		if len(tags) == 0 {
-			tags = []string{"<none>:<none>"}
-		}
-		for _, t := range tags {
-			i := strings.LastIndexByte(t, ':')
-			if i < strings.LastIndexByte(t, '/') {
-				i = -1
+		for _, r := range imageRows(img, f.Digests) {
+			if f.Digests {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t", r.repo, r.tag, r.digest)
+			} else {
+				fmt.Fprintf(tw, "%s\t%s\t", r.repo, r.tag)
 			}
-			repo, tag := t, "<none>"
-			if i >= 0 {
-				repo, tag = t[:i], t[i+1:]
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", repo, tag, img.ID.Encoded()[:12], created, units.HumanSize(img.Size))
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", img.ID.Encoded()[:12], created, units.HumanSize(img.Size))
 		}
 	}
 	tw.Flush()
+}
+
+type imageRow struct{ repo, tag, digest string }
+
+// imageRows are img's rows in docker images, as the docker CLI makes them
+// from RepoTags ("busybox:latest") and RepoDigests ("busybox@sha256:…"):
+// each tag of a repository once, or once per digest of that repository
+// with digests; then the repositories that have digests but no tag.
+func imageRows(img store.Image, digests bool) []imageRow {
+	var repos []string // in the order they come: RepoTags are sorted
+	tags := map[string][]string{}
+	dgsts := map[string][]string{}
+	for _, t := range img.RepoTags {
+		i := strings.LastIndexByte(t, ':')
+		if i < strings.LastIndexByte(t, '/') {
+			continue // no tag
+		}
+		repo := t[:i]
+		if _, ok := tags[repo]; !ok {
+			repos = append(repos, repo)
+		}
+		tags[repo] = append(tags[repo], t[i+1:])
+	}
+	var untagged []string
+	for _, rd := range img.RepoDigests {
+		repo, d, ok := strings.Cut(rd, "@")
+		if !ok {
+			continue
+		}
+		if _, ok := tags[repo]; !ok && len(dgsts[repo]) == 0 {
+			untagged = append(untagged, repo)
+		}
+		dgsts[repo] = append(dgsts[repo], d)
+	}
+	if len(repos) == 0 && len(untagged) == 0 {
+		return []imageRow{{"<none>", "<none>", "<none>"}} // dangling
+	}
+	var rows []imageRow
+	for _, repo := range repos {
+		for _, tag := range tags[repo] {
+			if !digests || len(dgsts[repo]) == 0 {
+				rows = append(rows, imageRow{repo, tag, "<none>"})
+				continue
+			}
+			for _, d := range dgsts[repo] {
+				rows = append(rows, imageRow{repo, tag, d})
+			}
+		}
+	}
+	for _, repo := range untagged {
+		if !digests {
+			rows = append(rows, imageRow{repo, "<none>", ""})
+			continue
+		}
+		for _, d := range dgsts[repo] {
+			rows = append(rows, imageRow{repo, "<none>", d})
+		}
+	}
+	return rows
 }
