@@ -280,8 +280,11 @@ func TestCPUQuota(t *testing.T) {
 	wall := time.Since(start)
 	s, err := m.Stats()
 	require.NoError(t, err)
-	if s.CPUUsage < 800*time.Millisecond || s.CPUUsage > 1200*time.Millisecond {
-		t.Errorf("2 s of busy loop under --cpus 0.5 used %v of CPU (wall %v), want 0.8–1.2 s", s.CPUUsage, wall)
+	// The quota is a ceiling: at most half a CPU of the wall time (some
+	// slack for the period's edges). Other tests share this machine, so the
+	// loop may get less than its half; it must have run at all, though.
+	if ratio := float64(s.CPUUsage) / float64(wall); ratio > 0.6 || s.CPUUsage < 250*time.Millisecond {
+		t.Errorf("2 s of busy loop under --cpus 0.5 used %v of CPU in %v wall (%.2f CPUs), want at most 0.6 CPUs and some use", s.CPUUsage, wall, ratio)
 	}
 	t.Logf("CPU %v in %v wall", s.CPUUsage, wall)
 }
