@@ -156,7 +156,7 @@ func TestLimits(t *testing.T) {
 		require.NoError(t, exec.Command("true").Run(), "the host can still fork")
 	})
 
-	t.Run("cpu: --cpus 0.5 for 2 s of wall time is about 1 s of CPU", func(t *testing.T) {
+	t.Run("cpu: --cpus 0.5 for 2 s of wall time is at most about 1 s of CPU", func(t *testing.T) {
 		// busybox timeout execs the loop and kills it from a child, so the
 		// loop must not be PID 1 (which ignores SIGTERM): sh is.
 		r := f.run(t, []string{"--cpus", "0.5", "--stats"}, "sh", "-c", `timeout 2 sh -c "while :; do :; done"; true`)
@@ -165,8 +165,10 @@ func TestLimits(t *testing.T) {
 		require.NotNil(t, m, "no CPU in the stats: %s", r.Stderr)
 		cpu, err := time.ParseDuration(m[1])
 		require.NoError(t, err)
-		require.True(t, cpu >= 800*time.Millisecond && cpu <= 1200*time.Millisecond,
-			"CPU time %v, want 0.8 s to 1.2 s (the cgroup's cpuacct.usage / cpu.stat)", cpu)
+		// A ceiling (other tests share the machine and may leave the loop
+		// less than its half CPU), and proof that the loop ran.
+		require.True(t, cpu >= 250*time.Millisecond && cpu <= 1200*time.Millisecond,
+			"CPU time %v, want 0.25 s to 1.2 s (the cgroup's cpuacct.usage / cpu.stat)", cpu)
 	})
 }
 
