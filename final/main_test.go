@@ -61,7 +61,7 @@ func newWorld(t *testing.T) *world {
 	// A bridge, subnet, nft table and network book (exec root) of the
 	// test's own: never the user's minidocker0. DOCKER_HOST="": the engine
 	// in-process, whatever our environment says.
-	w.bridge, w.subnet, w.execRoot = "mdkf"+randomHex(t, 4), freeSubnet(t), t.TempDir()
+	w.bridge, w.subnet, w.execRoot = "mdkf"+randomHex(t, 4), testkit.FreeSubnet(t, 29), t.TempDir()
 	w.env = []string{"MINIDOCKER_ROOT=" + w.root, "MINIDOCKER_REGISTRY_MIRROR=" + reg.URL(), "DOCKER_HOST=",
 		"MINIDOCKER_BRIDGE=" + w.bridge, "MINIDOCKER_BRIDGE_SUBNET=" + w.subnet.String(), "MINIDOCKER_EXEC_ROOT=" + w.execRoot}
 	t.Cleanup(func() {
@@ -91,45 +91,6 @@ func randomHex(t *testing.T, n int) string {
 	_, err := rand.Read(b)
 	require.NoError(t, err)
 	return hex.EncodeToString(b)
-}
-
-// subnets are the test subnets in use in this process.
-var subnets struct {
-	sync.Mutex
-	used map[netip.Prefix]bool
-}
-
-// freeSubnet is a /24 of 172.29.0.0/16 that no host route and no other
-// test of this process uses.
-func freeSubnet(t *testing.T) netip.Prefix {
-	t.Helper()
-	routes, err := network.HostRoutes()
-	require.NoError(t, err)
-	subnets.Lock()
-	defer subnets.Unlock()
-	if subnets.used == nil {
-		subnets.used = map[netip.Prefix]bool{}
-	}
-	b := make([]byte, 1)
-	rand.Read(b)
-	for i := range 256 {
-		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{172, 29, byte((int(b[0]) + i) % 256), 0}), 24)
-		if subnets.used[p] {
-			continue
-		}
-		if _, err := network.PickSubnet([]netip.Prefix{p}, routes); err != nil {
-			continue
-		}
-		subnets.used[p] = true
-		t.Cleanup(func() {
-			subnets.Lock()
-			defer subnets.Unlock()
-			delete(subnets.used, p)
-		})
-		return p
-	}
-	t.Fatal("no free /24 in 172.29.0.0/16 for the test's bridge")
-	return netip.Prefix{}
 }
 
 func (w *world) md(args ...string) testkit.Result {

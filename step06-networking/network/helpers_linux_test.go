@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,42 +28,9 @@ import (
 	"minidocker/step06-networking/portmap"
 )
 
-// Test subnets: /24s of 172.31.0.0/16 that no host route uses and no other
-// test of this binary holds.
-var subnets struct {
-	sync.Mutex
-	used map[netip.Prefix]bool
-}
-
-func testSubnet(t testing.TB) netip.Prefix {
-	t.Helper()
-	routes, err := network.HostRoutes()
-	require.NoError(t, err)
-	subnets.Lock()
-	defer subnets.Unlock()
-	if subnets.used == nil {
-		subnets.used = map[netip.Prefix]bool{}
-	}
-	start := int(randBytes(t, 1)[0])
-	for i := range 256 {
-		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{172, 31, byte((start + i) % 256), 0}), 24)
-		if subnets.used[p] {
-			continue
-		}
-		if _, err := network.PickSubnet([]netip.Prefix{p}, routes); err != nil {
-			continue
-		}
-		subnets.used[p] = true
-		t.Cleanup(func() {
-			subnets.Lock()
-			defer subnets.Unlock()
-			delete(subnets.used, p)
-		})
-		return p
-	}
-	t.Fatal("no free /24 in 172.31.0.0/16")
-	return netip.Prefix{}
-}
+// testSubnet is a /24 of 172.31.0.0/16 that no host route uses and no
+// other test of this binary holds.
+func testSubnet(t testing.TB) netip.Prefix { return testkit.FreeSubnet(t, 31) }
 
 func randBytes(t testing.TB, n int) []byte {
 	b := make([]byte, n)
