@@ -25,5 +25,9 @@ func main() {
 	if len(os.Args) >= 4 && os.Args[1] == engine.MonitorArg {
 		os.Exit(engine.Monitor(os.Args[2], os.Args[3], os.Args[4:]...))
 	}
+	// docker exec's helper: joins a running container (step 2's Join).
+	if len(os.Args) == 2 && os.Args[1] == engine.ExecArg {
+		os.Exit(engine.ExecMain())
+	}
 	os.Exit(cli.Main(os.Args[1:]))
 }

@@ -270,6 +270,12 @@ func (c *Client) Search(ctx context.Context, term string, limit int) ([]engine.S
 
 // ---- containers ----
 
+// Exec is not served through the daemon yet: minidocker's daemon has no
+// exec endpoints (POST /containers/{id}/exec, /exec/{id}/start).
+func (c *Client) Exec(string, engine.ExecOptions) (engine.Session, error) {
+	return nil, errdefs.System(errors.New("exec through the daemon (-H) is not implemented yet: run minidocker exec without -H, on the daemon's host"))
+}
+
 // Validate checks what it can without the daemon: the DNS servers. The
 // network mode and ports are the daemon's to check, at create.
 func (c *Client) Validate(o engine.RunOptions) error {

@@ -37,6 +37,8 @@ type Backend interface {
 	Logs(ctx context.Context, ref string, o LogsOptions, stdout, stderr io.Writer) error
 	Inspect(ref string) (any, error)
 	Search(ctx context.Context, term string, limit int) ([]SearchResult, error)
+	// Exec is docker exec: a command in a running container.
+	Exec(ref string, o ExecOptions) (Session, error)
 }
 
 // Session is a foreground run: its streams are being copied.
@@ -53,6 +55,7 @@ type Session interface {
 var (
 	_ Backend = (*Engine)(nil)
 	_ Session = (*Started)(nil)
+	_ Session = (*execSession)(nil)
 )
 
 // StartDetached is Start without attach options.

@@ -159,6 +159,10 @@ func (h *Handle) WaitContext(ctx context.Context) error {
 // Close closes the pidfd.
 func (h *Handle) Close() error { return unix.Close(h.fd) }
 
+// Fd is the pidfd itself, for calls that take one (setns(2) joins the
+// namespaces of the process it names).
+func (h *Handle) Fd() int { return h.fd }
+
 // Signal sends sig to the process id names, if it is still that process;
 // an error wrapping ErrGone if not, and then nothing was sent.
 func (id Identity) Signal(sig syscall.Signal) error {

@@ -33,5 +33,8 @@ func (h *Handle) WaitContext(context.Context) error { return errors.ErrUnsupport
 // Close is only implemented on Linux.
 func (h *Handle) Close() error { return nil }
 
+// Fd is only implemented on Linux.
+func (h *Handle) Fd() int { return -1 }
+
 // Signal is only implemented on Linux.
 func (id Identity) Signal(syscall.Signal) error { return errors.ErrUnsupported }

@@ -16,3 +16,8 @@ func Init(stages ...Stage) {}
 func Run(cfg Config, opts Options) (process.ExitStatus, error) {
 	return process.ExitStatus{}, fmt.Errorf("run: %w", errors.ErrUnsupported)
 }
+
+// Join is only implemented on Linux.
+func Join(cfg JoinConfig, started func()) (process.ExitStatus, error) {
+	return process.ExitStatus{}, fmt.Errorf("exec: %w", errors.ErrUnsupported)
+}

@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"minidocker/final/engine"
+	"minidocker/step01-process/process"
+)
+
+func (a *app) execCmd() *cobra.Command {
+	var o engine.ExecOptions
+	var detach, interactive bool
+	c := &cobra.Command{
+		Use:   "exec [OPTIONS] CONTAINER COMMAND [ARG...]",
+		Short: "Execute a command in a running container",
+		Long: "Run COMMAND inside a running container: in its namespaces (setns) and cgroups, with its\n" +
+			"capabilities, no_new_privs and seccomp filter, as its user unless -u says otherwise.",
+		Args: minArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			e, err := a.engine()
+			if err != nil {
+				return err
+			}
+			o.Args = args[1:]
+			in := int(os.Stdin.Fd())
+			terminal := o.Tty && term.IsTerminal(in)
+			if interactive && o.Tty && !terminal {
+				return &exitError{code: 1, err: errors.New("the input device is not a TTY")}
+			}
+			if detach {
+				s, err := e.Exec(args[0], o) // no streams: /dev/null
+				if err != nil {
+					return execFailed(err)
+				}
+				go s.Wait() // reaped while we live; the command goes on after us
+				return nil
+			}
+			if interactive {
+				o.Stdin = os.Stdin
+			}
+			o.Stdout, o.Stderr = a.stdout, a.stderr
+			if terminal {
+				o.Size = termSize(in)
+				old, err := term.MakeRaw(in)
+				if err != nil {
+					return &exitError{code: process.ExitToolFailed, err: err}
+				}
+				defer term.Restore(in, old)
+			}
+			sigs := make(chan os.Signal, 8)
+			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
+				syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
+			defer signal.Stop(sigs)
+			s, err := e.Exec(args[0], o)
+			if err != nil {
+				return execFailed(err)
+			}
+			go func() {
+				for sig := range sigs {
+					if sig == syscall.SIGWINCH {
+						if size := termSize(in); terminal && size != nil {
+							s.Resize(*size)
+						}
+					} else {
+						s.Signal(sig.(syscall.Signal))
+					}
+				}
+			}()
+			code, err := s.Wait()
+			if err != nil {
+				return &exitError{code: process.ExitToolFailed, err: err}
+			}
+			if code != 0 {
+				return &exitError{code: code}
+			}
+			return nil
+		},
+	}
+	fs := c.Flags()
+	fs.SetInterspersed(false) // flags after CONTAINER belong to the command
+	fs.BoolVarP(&detach, "detach", "d", false, "Detached mode: run command in the background")
+	fs.BoolVarP(&interactive, "interactive", "i", false, "Keep STDIN open even if not attached")
+	fs.BoolVarP(&o.Tty, "tty", "t", false, "Allocate a pseudo-TTY")
+	fs.StringArrayVarP(&o.Env, "env", "e", nil, "Set environment variables")
+	fs.StringVarP(&o.User, "user", "u", "", "Username or UID (format: \"<name|uid>[:<group|gid>]\")")
+	fs.StringVarP(&o.Dir, "workdir", "w", "", "Working directory inside the container")
+	return c
+}
+
+// execFailed is exec's error before its command ran: 126 or 127 when the
+// command could not be run (as docker exec), 1 otherwise (no such
+// container, not running).
+func execFailed(err error) error {
+	if se, ok := errors.AsType[*engine.StartError](err); ok {
+		return &exitError{code: se.Code, err: err}
+	}
+	return err
+}
