@@ -270,11 +270,84 @@ func (c *Client) Search(ctx context.Context, term string, limit int) ([]engine.S
 
 // ---- containers ----
 
-// Exec is not served through the daemon yet: minidocker's daemon has no
-// exec endpoints (POST /containers/{id}/exec, /exec/{id}/start).
-func (c *Client) Exec(string, engine.ExecOptions) (engine.Session, error) {
-	return nil, errdefs.System(errors.New("exec through the daemon (-H) is not implemented yet: run minidocker exec without -H, on the daemon's host"))
+// Exec is docker exec as the docker CLI makes it: POST
+// /containers/{id}/exec, POST /exec/{id}/start on a hijacked connection,
+// and GET /exec/{id}/json for the exit code once the stream ends.
+func (c *Client) Exec(ref string, o engine.ExecOptions) (engine.Session, error) {
+	info, err := c.api.ContainerInspect(c.ctx, ref, client.ContainerInspectOptions{})
+	if err != nil {
+		return nil, kind(err)
+	}
+	opts := client.ExecCreateOptions{User: o.User, TTY: o.Tty, AttachStdin: o.Stdin != nil,
+		AttachStdout: o.Stdout != nil, AttachStderr: o.Stderr != nil, Env: o.Env, WorkingDir: o.Dir, Cmd: o.Args}
+	var size client.ConsoleSize
+	if o.Tty && o.Size != nil {
+		size = client.ConsoleSize{Height: uint(o.Size.Rows), Width: uint(o.Size.Cols)}
+		opts.ConsoleSize = size
+	}
+	created, err := c.api.ExecCreate(c.ctx, info.Container.ID, opts)
+	if err != nil {
+		return nil, kind(err)
+	}
+	att, err := c.api.ExecAttach(c.ctx, created.ID, client.ExecAttachOptions{TTY: o.Tty, ConsoleSize: size})
+	if err != nil {
+		return nil, kind(err)
+	}
+	s := &execSession{c: c, id: created.ID, att: att.HijackedResponse, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		stdout, stderr := o.Stdout, o.Stderr
+		if stdout == nil {
+			stdout = io.Discard
+		}
+		if stderr == nil {
+			stderr = io.Discard
+		}
+		if o.Tty {
+			_, s.err = io.Copy(stdout, att.Reader)
+		} else {
+			_, s.err = stdcopy.StdCopy(stdout, stderr, att.Reader)
+		}
+	}()
+	if o.Stdin != nil {
+		go func() {
+			io.Copy(att.Conn, o.Stdin)
+			att.CloseWrite()
+		}()
+	}
+	return s, nil
 }
+
+// execSession is an exec started through the daemon.
+type execSession struct {
+	c    *Client
+	id   string
+	att  client.HijackedResponse
+	done chan struct{}
+	err  error
+}
+
+// Wait waits for the end of the stream, then asks the daemon for the exit
+// code.
+func (s *execSession) Wait() (int, error) {
+	<-s.done
+	defer s.att.Close()
+	res, err := s.c.api.ExecInspect(s.c.ctx, s.id, client.ExecInspectOptions{})
+	if err != nil {
+		return 0, kind(err)
+	}
+	return res.ExitCode, nil
+}
+
+// Resize is POST /exec/{id}/resize.
+func (s *execSession) Resize(sz engine.Size) error {
+	_, err := s.c.api.ExecResize(s.c.ctx, s.id, client.ExecResizeOptions{Height: uint(sz.Rows), Width: uint(sz.Cols)})
+	return kind(err)
+}
+
+// Signal: the API has no way to signal an exec (docker exec has none
+// either); the command gets what its terminal sends.
+func (s *execSession) Signal(syscall.Signal) error { return nil }
 
 // Validate checks what it can without the daemon: the DNS servers. The
 // network mode and ports are the daemon's to check, at create.

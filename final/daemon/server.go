@@ -58,6 +58,7 @@ type Server struct {
 	// consoleSize is a -t container's HostConfig.ConsoleSize, from its
 	// create to its first start.
 	consoleSize map[string]*engine.Size
+	execs       map[string]*execRecord // docker exec's instances, by exec ID
 }
 
 // New returns the API handler for e; pull is how it reaches registries.
@@ -66,7 +67,7 @@ func New(e *engine.Engine, pull engine.PullOptions, logger *log.Logger) *Server 
 		logger = log.New(io.Discard, "", 0)
 	}
 	s := &Server{e: e, pull: pull, mux: http.NewServeMux(), log: logger,
-		pending: map[string]*pendingAttach{}, waiters: map[string][]chan int{}, consoleSize: map[string]*engine.Size{}}
+		pending: map[string]*pendingAttach{}, waiters: map[string][]chan int{}, consoleSize: map[string]*engine.Size{}, execs: map[string]*execRecord{}}
 	s.routes()
 	return s
 }
@@ -109,6 +110,10 @@ func (s *Server) routes() {
 	s.handle("POST /containers/{id}/resize", s.containerResize)
 	s.handle("GET /containers/{id}/logs", s.containerLogs)
 	s.handle("DELETE /containers/{id}", s.containerDelete)
+	s.handle("POST /containers/{id}/exec", s.containerExecCreate)
+	s.handle("POST /exec/{id}/start", s.execStart)
+	s.handle("POST /exec/{id}/resize", s.execResize)
+	s.handle("GET /exec/{id}/json", s.execInspect)
 }
 
 var versioned = regexp.MustCompile(`^/v([0-9]+\.[0-9]+)(/.*)$`)

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/creack/pty"
 
@@ -121,6 +122,9 @@ func startExec(cfg namespaces.JoinConfig, cg cgroups.Manager, o ExecOptions) (_ 
 	defer errR.Close()
 	s := &execSession{cmd: exec.Command(exe, ExecArg)}
 	s.cmd.Dir = "/"
+	// A stdin we copy (a daemon's connection) may stay open after the
+	// command exited: Wait gives the copies this long, then stops waiting.
+	s.cmd.WaitDelay = time.Second
 	s.cmd.ExtraFiles = []*os.File{configR, errW}
 	// A session of its own: a Ctrl-C at our terminal is ours to pass on.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -201,6 +205,9 @@ func (s *execSession) Wait() (int, error) {
 	}
 	if ee, ok := errors.AsType[*exec.ExitError](err); ok {
 		return ee.ExitCode(), nil
+	}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		return s.cmd.ProcessState.ExitCode(), nil
 	}
 	if err != nil {
 		return 0, err
