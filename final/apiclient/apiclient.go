@@ -667,3 +667,32 @@ func (c *Client) Inspect(ref string) (any, error) {
 	}
 	return nil, kind(ierr)
 }
+
+// Wait is POST /containers/{id}/wait (condition not-running).
+func (c *Client) Wait(ctx context.Context, ref string) (int, error) {
+	res := c.api.ContainerWait(ctx, ref, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	select {
+	case r := <-res.Result:
+		if r.Error != nil && r.Error.Message != "" {
+			return int(r.StatusCode), errors.New(r.Error.Message)
+		}
+		return int(r.StatusCode), nil
+	case err := <-res.Error:
+		return 0, kind(err)
+	}
+}
+
+// Rename is POST /containers/{id}/rename?name=NEW.
+func (c *Client) Rename(ref, name string) error {
+	_, err := c.api.ContainerRename(c.ctx, ref, client.ContainerRenameOptions{NewName: name})
+	return kind(err)
+}
+
+// Container is GET /containers/{id}/json, as the engine's record.
+func (c *Client) Container(ref string) (*state.Container, error) {
+	info, err := c.api.ContainerInspect(c.ctx, ref, client.ContainerInspectOptions{})
+	if err != nil {
+		return nil, kind(err)
+	}
+	return fromInspect(info.Container), nil
+}

@@ -113,7 +113,8 @@ func (a *app) command() *cobra.Command {
 		return &exitError{code: process.ExitToolFailed, err: fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())}
 	})
 	root.AddCommand(a.pullCmd(), a.imagesCmd(), a.rmiCmd(), a.runCmd(), a.psCmd(), a.stopCmd(),
-		a.startCmd(), a.killCmd(), a.logsCmd(), a.rmCmd(), a.inspectCmd(), a.searchCmd(), a.daemonCmd(), a.execCmd())
+		a.startCmd(), a.killCmd(), a.logsCmd(), a.rmCmd(), a.inspectCmd(), a.searchCmd(), a.daemonCmd(), a.execCmd(),
+		a.waitCmd(), a.restartCmd(), a.renameCmd(), a.portCmd())
 	return root
 }
 

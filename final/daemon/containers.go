@@ -476,3 +476,12 @@ func (s *Server) forget(id string, code int) {
 		close(ch)
 	}
 }
+
+// containerRename is POST /containers/{id}/rename?name=NEW: 204.
+func (s *Server) containerRename(w http.ResponseWriter, r *http.Request) error {
+	if err := s.e.Rename(r.PathValue("id"), r.URL.Query().Get("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -397,3 +397,43 @@ func (e *Engine) Inspect(ref string) (any, error) {
 	}
 	return nil, ierr
 }
+
+// Rename is docker rename: the container's new name, checked as run
+// --name checks it, and Docker's conflicts.
+func (e *Engine) Rename(ref, name string) error {
+	c, err := e.container(ref)
+	if err != nil {
+		return err
+	}
+	name = strings.TrimPrefix(name, "/")
+	if name == "" {
+		return errdefs.InvalidParameter(errors.New("Neither old nor new names may be empty"))
+	}
+	if err := state.ValidateName(name); err != nil {
+		return errdefs.InvalidParameter(err)
+	}
+	if name == c.Name {
+		return errdefs.InvalidParameter(errors.New("Renaming a container with the same name as its current name"))
+	}
+	err = e.containers.Update(c.ID, func(c *state.Container) error {
+		c.Name = name
+		return nil
+	})
+	if _, ok := errors.AsType[*state.ConflictError](err); ok {
+		return createErr(err)
+	}
+	return err
+}
+
+// Container is the record of the container ref, its state made true first
+// (docker port and the like read it).
+func (e *Engine) Container(ref string) (*state.Container, error) {
+	c, err := e.container(ref)
+	if err != nil {
+		return nil, err
+	}
+	if c, err = e.refresh(c); err != nil {
+		return nil, containerErr(ref, err)
+	}
+	return c, nil
+}

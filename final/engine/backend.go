@@ -39,6 +39,13 @@ type Backend interface {
 	Search(ctx context.Context, term string, limit int) ([]SearchResult, error)
 	// Exec is docker exec: a command in a running container.
 	Exec(ref string, o ExecOptions) (Session, error)
+	// Wait is docker wait: blocks until the container does not run, and
+	// returns its exit code.
+	Wait(ctx context.Context, ref string) (int, error)
+	// Rename is docker rename.
+	Rename(ref, name string) error
+	// Container is the container's record (docker port reads its ports).
+	Container(ref string) (*state.Container, error)
 }
 
 // Session is a foreground run: its streams are being copied.

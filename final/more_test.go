@@ -1,0 +1,81 @@
+//go:build linux
+
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"minidocker/internal/testkit"
+)
+
+// TestWaitRestartRenamePort: docker wait prints exit codes in argument
+// order (waiting for all at once) and says which container is missing;
+// restart stops and starts (a new init, the same container); rename keeps
+// everything but the name, with docker's refusals; port lists the
+// published ports with the host ports chosen.
+func TestWaitRestartRenamePort(t *testing.T) {
+	w := newWorld(t)
+	w.ok("pull", "busybox")
+	w.ok("run", "-d", "--name", "slow", "--network", "none", "busybox", "sh", "-c", "sleep 1; exit 3")
+	w.ok("run", "-d", "--name", "fast", "--network", "none", "busybox", "sh", "-c", "exit 5")
+	start := time.Now()
+	r := w.md("wait", "slow", "nope", "fast")
+	require.Equal(t, 1, r.Code)
+	require.Equal(t, "3\n5\n", r.Stdout, "in argument order")
+	require.Equal(t, "Error: No such container: nope\n", r.Stderr)
+	require.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "wait returned before slow exited")
+
+	w.ok("run", "-d", "--name", "svc", "--network", "none", "busybox", "sleep", "1000")
+	before := w.state("svc")["Pid"].(float64)
+	require.Equal(t, "svc\n", w.ok("restart", "-t", "0", "svc"))
+	after := w.state("svc")
+	require.Equal(t, "running", after["Status"])
+	require.NotEqual(t, before, after["Pid"], "restart kept the old init")
+	require.Equal(t, "slow\n", w.ok("restart", "slow"), "restart of an exited container starts it")
+
+	id := w.inspect("svc")["Id"].(string)
+	w.ok("rename", "svc", "renamed")
+	require.Equal(t, "/renamed", w.inspect(id)["Name"])
+	require.Equal(t, 1, w.md("inspect", "svc").Code, "the old name still finds it")
+	r = w.md("rename", "renamed", "fast")
+	require.Equal(t, 1, r.Code)
+	require.Contains(t, r.Stderr, `Conflict. The container name "/fast" is already in use by container`)
+	r = w.md("rename", "renamed", "renamed")
+	require.Equal(t, "Error: Renaming a container with the same name as its current name\n", r.Stderr)
+	r = w.md("rename", "renamed", "no good")
+	require.Equal(t, "Error: invalid container name (no good), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed\n", r.Stderr)
+	require.Equal(t, 1, w.md("rename", "nope", "x1").Code)
+
+	port := testkit.FreePort(t)
+	w.ok("run", "-d", "--name", "pub", "-p", fmt.Sprintf("%d:80", port), "-p", "127.0.0.1::53/udp", "busybox", "sleep", "1000")
+	lines := strings.Split(strings.TrimSpace(w.ok("port", "pub")), "\n")
+	require.Len(t, lines, 2)
+	require.Equal(t, fmt.Sprintf("80/tcp -> 0.0.0.0:%d", port), lines[0])
+	require.Regexp(t, `^53/udp -> 127\.0\.0\.1:[0-9]+$`, lines[1])
+	require.NotEqual(t, "53/udp -> 127.0.0.1:0", lines[1], "the chosen host port")
+	require.Equal(t, "", w.ok("port", "renamed"), "no published port")
+}
+
+// TestDaemonRenamePortWaitRestart: the same commands of the real docker
+// CLI through the daemon.
+func TestDaemonRenamePortWaitRestart(t *testing.T) {
+	requireDocker(t)
+	w := newWorld(t)
+	d := startDaemon(t, w, filepath.Join(t.TempDir(), "d.sock"))
+	port := testkit.FreePort(t)
+	d.dockerOK("run", "-d", "--name", "aa", "-p", fmt.Sprintf("%d:80", port), "busybox", "sleep", "1000")
+	require.Equal(t, fmt.Sprintf("0.0.0.0:%d\n", port), d.dockerOK("port", "aa", "80"))
+	d.dockerOK("rename", "aa", "bb")
+	require.Equal(t, "/bb\n", d.dockerOK("inspect", "-f", "{{.Name}}", "bb"))
+	require.Equal(t, "bb\n", d.dockerOK("restart", "-t", "0", "bb"))
+	require.Equal(t, "running\n", d.dockerOK("inspect", "-f", "{{.State.Status}}", "bb"))
+	d.dockerOK("run", "-d", "--name", "cc", "busybox", "sh", "-c", "exit 4")
+	require.Equal(t, "4\n", d.dockerOK("wait", "cc"))
+	d.dockerOK("rm", "-f", "bb", "cc")
+}
