@@ -77,5 +77,54 @@ func TestDaemonRenamePortWaitRestart(t *testing.T) {
 	require.Equal(t, "running\n", d.dockerOK("inspect", "-f", "{{.State.Status}}", "bb"))
 	d.dockerOK("run", "-d", "--name", "cc", "busybox", "sh", "-c", "exit 4")
 	require.Equal(t, "4\n", d.dockerOK("wait", "cc"))
+	require.Equal(t, "bb\n", d.dockerOK("pause", "bb"))
+	require.Regexp(t, `Up .* \(Paused\)`, d.dockerOK("ps", "--format", "{{.Status}}", "--filter", "name=bb"))
+	require.Equal(t, "paused true\n", d.dockerOK("inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "bb"))
+	require.Equal(t, "bb\n", d.dockerOK("unpause", "bb"))
 	d.dockerOK("rm", "-f", "bb", "cc")
+}
+
+// TestPauseUnpause: pause freezes every process of the container (a
+// counter stops), ps and inspect say so, exec is refused, unpause lets it
+// run again; stop and rm -f of a paused container work (the signal is
+// delivered once thawed).
+func TestPauseUnpause(t *testing.T) {
+	w := newWorld(t)
+	w.ok("pull", "busybox")
+	w.ok("run", "-d", "--name", "tick", "--network", "none", "busybox", "sh", "-c", "while :; do echo tick; sleep 0.05; done")
+	lines := func() int { return strings.Count(w.ok("logs", "tick"), "tick\n") }
+	eventually(t, "the first ticks", func() bool { return lines() > 2 })
+	require.Equal(t, "tick\n", w.ok("pause", "tick"))
+	frozen := lines()
+	time.Sleep(500 * time.Millisecond)
+	require.Equal(t, frozen, lines(), "the counter went on while paused")
+	require.Regexp(t, `Up .* \(Paused\)\s+tick\n`, w.ok("ps"))
+	st := w.state("tick")
+	require.Equal(t, "paused", st["Status"])
+	require.Equal(t, true, st["Paused"])
+	r := w.md("exec", "tick", "true")
+	require.Equal(t, 1, r.Code)
+	require.Contains(t, r.Stderr, "is paused, unpause the container before exec")
+	r = w.md("pause", "tick")
+	require.Equal(t, 1, r.Code)
+	require.Contains(t, r.Stderr, "is already paused")
+
+	require.Equal(t, "tick\n", w.ok("unpause", "tick"))
+	eventually(t, "ticks after the unpause", func() bool { return lines() > frozen+2 })
+	require.Equal(t, false, w.state("tick")["Paused"])
+	r = w.md("unpause", "tick")
+	require.Contains(t, r.Stderr, "is not paused")
+
+	// Paused, then stopped: sh as PID 1 ignores SIGTERM, so SIGKILL after
+	// the grace period, delivered because the stop thawed it.
+	w.ok("pause", "tick")
+	w.ok("stop", "-t", "1", "tick")
+	st = w.state("tick")
+	require.Equal(t, "exited", st["Status"])
+	require.Equal(t, 137.0, st["ExitCode"])
+	require.Equal(t, false, st["Paused"])
+	w.ok("start", "tick")
+	w.ok("pause", "tick")
+	w.ok("rm", "-f", "tick")
+	require.Equal(t, 1, w.md("inspect", "tick").Code)
 }

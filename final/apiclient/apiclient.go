@@ -696,3 +696,15 @@ func (c *Client) Container(ref string) (*state.Container, error) {
 	}
 	return fromInspect(info.Container), nil
 }
+
+// Pause is POST /containers/{id}/pause.
+func (c *Client) Pause(ref string) error {
+	_, err := c.api.ContainerPause(c.ctx, ref, client.ContainerPauseOptions{})
+	return kind(err)
+}
+
+// Unpause is POST /containers/{id}/unpause.
+func (c *Client) Unpause(ref string) error {
+	_, err := c.api.ContainerUnpause(c.ctx, ref, client.ContainerUnpauseOptions{})
+	return kind(err)
+}

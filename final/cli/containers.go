@@ -72,6 +72,8 @@ func command(c *state.Container, full bool) string {
 // "Created".
 func status(c *state.Container, now time.Time) string {
 	switch {
+	case c.State.Running && c.State.Paused:
+		return "Up " + units.HumanDuration(now.Sub(c.State.StartedAt)) + " (Paused)"
 	case c.State.Running:
 		return "Up " + units.HumanDuration(now.Sub(c.State.StartedAt))
 	case c.State.Status == state.Exited:

@@ -116,3 +116,26 @@ func portLines(c *state.Container) []string {
 	}
 	return out
 }
+
+func (a *app) pauseCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "pause CONTAINER [CONTAINER...]",
+		Short: "Pause all processes within one or more containers",
+		Long:  "Freeze every process of the container where it is (the freezer cgroup: v1 freezer.state, v2 cgroup.freeze).",
+		Args:  minArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return a.eachContainer(args, func(e engine.Backend, ref string) error { return e.Pause(ref) })
+		},
+	}
+}
+
+func (a *app) unpauseCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "unpause CONTAINER [CONTAINER...]",
+		Short: "Unpause all processes within one or more containers",
+		Args:  minArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			return a.eachContainer(args, func(e engine.Backend, ref string) error { return e.Unpause(ref) })
+		},
+	}
+}

@@ -168,6 +168,8 @@ type portSummary struct {
 // statusText is docker ps's STATUS: "Up 3 seconds", "Exited (0) 2 minutes ago".
 func statusText(st state.InspectState) string {
 	switch {
+	case st.Running && st.Paused:
+		return "Up " + humanDuration(time.Since(st.StartedAt)) + " (Paused)"
 	case st.Running:
 		return "Up " + humanDuration(time.Since(st.StartedAt))
 	case st.Status == state.Created:
@@ -480,6 +482,24 @@ func (s *Server) forget(id string, code int) {
 // containerRename is POST /containers/{id}/rename?name=NEW: 204.
 func (s *Server) containerRename(w http.ResponseWriter, r *http.Request) error {
 	if err := s.e.Rename(r.PathValue("id"), r.URL.Query().Get("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// containerPause is POST /containers/{id}/pause: 204.
+func (s *Server) containerPause(w http.ResponseWriter, r *http.Request) error {
+	if err := s.e.Pause(r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// containerUnpause is POST /containers/{id}/unpause: 204.
+func (s *Server) containerUnpause(w http.ResponseWriter, r *http.Request) error {
+	if err := s.e.Unpause(r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -111,6 +111,8 @@ func (s *Server) routes() {
 	s.handle("GET /containers/{id}/logs", s.containerLogs)
 	s.handle("DELETE /containers/{id}", s.containerDelete)
 	s.handle("POST /containers/{id}/rename", s.containerRename)
+	s.handle("POST /containers/{id}/pause", s.containerPause)
+	s.handle("POST /containers/{id}/unpause", s.containerUnpause)
 	s.handle("POST /containers/{id}/exec", s.containerExecCreate)
 	s.handle("POST /exec/{id}/start", s.execStart)
 	s.handle("POST /exec/{id}/resize", s.execResize)

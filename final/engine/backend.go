@@ -46,6 +46,9 @@ type Backend interface {
 	Rename(ref, name string) error
 	// Container is the container's record (docker port reads its ports).
 	Container(ref string) (*state.Container, error)
+	// Pause and Unpause are docker pause and unpause (the freezer).
+	Pause(ref string) error
+	Unpause(ref string) error
 }
 
 // Session is a foreground run: its streams are being copied.

@@ -410,6 +410,7 @@ func (e *Engine) reap(c *state.Container, code int) error {
 	errs = append(errs, e.containers.Update(c.ID, func(c *state.Container) error {
 		if c.State.Running {
 			c.State.Status, c.State.Running, c.State.Pid, c.State.PidStart = state.Exited, false, 0, 0
+			c.State.Paused = false
 			c.State.ExitCode, c.State.FinishedAt = code, time.Now().UTC()
 		}
 		c.State.MonitorPid, c.State.MonitorStart = 0, 0
@@ -513,7 +514,57 @@ func (e *Engine) signal(c *state.Container, sig syscall.Signal) error {
 	if errors.Is(err, process.ErrGone) {
 		return errdefs.Conflict(&NotRunningError{ID: c.ID})
 	}
+	if err == nil && sig == syscall.SIGKILL {
+		thawIfPaused(c) // other signals wait for the unpause, as in dockerd
+	}
 	return err
+}
+
+// Pause is docker pause: every process of the container frozen where it
+// is (the freezer cgroup), until Unpause.
+func (e *Engine) Pause(ref string) error { return e.setPaused(ref, true) }
+
+// Unpause is docker unpause.
+func (e *Engine) Unpause(ref string) error { return e.setPaused(ref, false) }
+
+func (e *Engine) setPaused(ref string, pause bool) error {
+	c, err := e.container(ref)
+	if err != nil {
+		return err
+	}
+	unlock, err := e.containers.Lock(c.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if c, err = e.reload(c.ID); err != nil {
+		return containerErr(ref, err)
+	}
+	if !alive(c) {
+		return errdefs.Conflict(fmt.Errorf("Container %s is not running", c.ID))
+	}
+	if c.State.Paused == pause {
+		if pause {
+			return errdefs.Conflict(fmt.Errorf("Container %s is already paused", c.ID))
+		}
+		return errdefs.Conflict(fmt.Errorf("Container %s is not paused", c.ID))
+	}
+	cg, err := cgroups.Load(cgroups.Config{ID: c.ID, Paths: c.State.CgroupPaths})
+	if err != nil {
+		return err
+	}
+	if pause {
+		err = cg.Freeze()
+	} else {
+		err = cg.Thaw()
+	}
+	if err != nil {
+		return err
+	}
+	return e.containers.Update(c.ID, func(c *state.Container) error {
+		c.State.Paused = pause
+		return nil
+	})
 }
 
 // signalLocked opens pidfds on the container's init and monitor (nil for
@@ -536,7 +587,21 @@ func signalLocked(c *state.Container, sig syscall.Signal) (init, mon *process.Ha
 			return init, mon, fmt.Errorf("signal container %s: %w", c.ShortID(), err)
 		}
 	}
+	// A frozen process gets its signal only once thawed (stop and rm -f
+	// of a paused container: dockerd unpauses it after the signal too).
+	thawIfPaused(c)
 	return init, mon, nil
+}
+
+// thawIfPaused thaws a paused container's cgroups; its record says
+// unpaused again once the exit is recorded.
+func thawIfPaused(c *state.Container) {
+	if !c.State.Paused {
+		return
+	}
+	if cg, err := cgroups.Load(cgroups.Config{ID: c.ID, Paths: c.State.CgroupPaths}); err == nil {
+		cg.Thaw()
+	}
 }
 
 func closeHandles(hs ...*process.Handle) {

@@ -62,6 +62,9 @@ func (e *Engine) Exec(ref string, o ExecOptions) (Session, error) {
 	if !alive(c) {
 		return nil, errdefs.Conflict(fmt.Errorf("container %s is not running", c.ID))
 	}
+	if c.State.Paused {
+		return nil, errdefs.Conflict(fmt.Errorf("container %s is paused, unpause the container before exec", c.ID))
+	}
 	env, err := process.ParseEnv(o.Env, os.LookupEnv)
 	if err != nil {
 		return nil, errdefs.InvalidParameter(err)

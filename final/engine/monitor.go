@@ -412,6 +412,7 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 	defer unlockExit()
 	uerr := e.containers.Update(id, func(c *state.Container) error {
 		c.State.Status, c.State.Running, c.State.Pid, c.State.PidStart = state.Exited, false, 0, 0
+		c.State.Paused = false
 		c.State.MonitorPid, c.State.MonitorStart = 0, 0
 		c.State.ExitCode, c.State.OOMKilled, c.State.FinishedAt = code, result.OOMKilled, time.Now().UTC()
 		if werr != nil {

@@ -13,11 +13,12 @@ import (
 // Status is a container's state, as docker ps and inspect show it.
 type Status string
 
-// The statuses minidocker uses (Docker also has paused, restarting,
-// removing and dead).
+// The statuses minidocker uses (Docker also has restarting, removing and
+// dead). Paused is only shown: the record stays running, with Paused set.
 const (
 	Created Status = "created"
 	Running Status = "running"
+	Paused  Status = "paused"
 	Exited  Status = "exited"
 )
 
@@ -123,6 +124,8 @@ type PortBinding struct {
 type State struct {
 	Status  Status
 	Running bool
+	// Paused: docker pause froze its processes (the freezer cgroup).
+	Paused bool `json:",omitempty"`
 	// Pid is the container's init process on the host; MonitorPid is the
 	// process that copies its output and waits for it. A PID is reused once
 	// its process is gone: each comes with the start time of its process

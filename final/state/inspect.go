@@ -112,6 +112,7 @@ func (c *Container) Inspect() Inspect {
 		State: InspectState{
 			Status:     c.State.Status,
 			Running:    c.State.Running,
+			Paused:     c.State.Paused,
 			OOMKilled:  c.State.OOMKilled,
 			Dead:       false,
 			Pid:        c.State.Pid,
@@ -184,6 +185,9 @@ func (c *Container) Inspect() Inspect {
 		}
 		in.NetworkSettings.Ports[key] = append(in.NetworkSettings.Ports[key],
 			InspectPortBinding{HostIP: hostIP, HostPort: port})
+	}
+	if c.State.Paused && c.State.Running {
+		in.State.Status = Paused
 	}
 	return in
 }

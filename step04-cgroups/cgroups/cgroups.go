@@ -49,6 +49,12 @@ type Manager interface {
 	// are gone and removes the directories it made (and the shared
 	// minidocker/ parent when it is empty). It is safe to call twice.
 	Destroy() error
+	// Freeze stops every process of the container where it is, until Thaw
+	// (docker pause): v1 freezer.state FROZEN, v2 cgroup.freeze 1. It
+	// returns once the kernel says all of them stopped.
+	Freeze() error
+	// Thaw lets them run again (docker unpause).
+	Thaw() error
 	// Paths are the container's cgroup directories, by controller. Store
 	// them with the container's state and pass them to Load later.
 	Paths() map[string]string

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -134,4 +135,51 @@ func removeParent(dir string) error {
 		return nil
 	}
 	return err
+}
+
+// Freeze is docker pause. The kernel stops the tasks one by one: v1 says
+// FREEZING until the last one stopped, then FROZEN; v2 says frozen 1 in
+// cgroup.events.
+func (m *manager) Freeze() error {
+	h, ok := m.by["freezer"]
+	if !ok {
+		return fmt.Errorf("cgroups: pause: no freezer for container %s: %w", m.id, errors.ErrUnsupported)
+	}
+	file, value, done := "freezer.state", "FROZEN", func() bool {
+		s, _ := readFile(h.dir, "freezer.state")
+		return s == "FROZEN"
+	}
+	if h.v2 {
+		file, value, done = "cgroup.freeze", "1", func() bool {
+			s, _ := readFile(h.dir, "cgroup.events")
+			return strings.Contains(s, "frozen 1")
+		}
+	}
+	if err := writeFile(h.dir, file, value); err != nil {
+		return fmt.Errorf("cgroups: pause: %w", err)
+	}
+	for range 1000 {
+		if done() {
+			return nil
+		}
+		time.Sleep(time.Millisecond)
+	}
+	m.Thaw()
+	return fmt.Errorf("cgroups: pause: container %s did not freeze within 1 s", m.id)
+}
+
+// Thaw is docker unpause.
+func (m *manager) Thaw() error {
+	h, ok := m.by["freezer"]
+	if !ok {
+		return fmt.Errorf("cgroups: unpause: no freezer for container %s: %w", m.id, errors.ErrUnsupported)
+	}
+	file, value := "freezer.state", "THAWED"
+	if h.v2 {
+		file, value = "cgroup.freeze", "0"
+	}
+	if err := writeFile(h.dir, file, value); err != nil {
+		return fmt.Errorf("cgroups: unpause: %w", err)
+	}
+	return nil
 }
