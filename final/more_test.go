@@ -3,8 +3,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,4 +129,52 @@ func TestPauseUnpause(t *testing.T) {
 	w.ok("pause", "tick")
 	w.ok("rm", "-f", "tick")
 	require.Equal(t, 1, w.md("inspect", "tick").Code)
+}
+
+// TestPSFilterFormat: ps --filter (status, exited, name, id, ancestor;
+// docker's errors for a bad one) and --format (a table with the docker
+// CLI's headers, one line per container, {{json .}}), and images
+// REPOSITORY[:TAG].
+func TestPSFilterFormat(t *testing.T) {
+	w := newWorld(t)
+	w.ok("pull", "busybox")
+	up := strings.TrimSpace(w.ok("run", "-d", "--name", "up1", "--network", "none", "busybox", "sleep", "1000"))
+	w.md("run", "--name", "ex3", "--network", "none", "busybox", "sh", "-c", "exit 3")
+	w.md("run", "--name", "ex0", "--network", "none", "busybox", "true")
+
+	require.Equal(t, "up1\n", w.ok("ps", "--format", "{{.Names}}"))
+	require.Equal(t, "ex0\nex3\n", sortLines(w.ok("ps", "-f", "status=exited", "--format", "{{.Names}}")), "status implies -a")
+	require.Equal(t, "ex3\n", w.ok("ps", "-a", "--filter", "exited=3", "--format", "{{.Names}}"))
+	require.Equal(t, "ex0\nex3\n", sortLines(w.ok("ps", "-a", "-f", "name=^ex", "--format", "{{.Names}}")))
+	require.Equal(t, up[:12]+"\n", w.ok("ps", "-q", "-f", "id="+up[:5]))
+	require.Equal(t, "ex0\nex3\nup1\n", sortLines(w.ok("ps", "-a", "-f", "ancestor=busybox", "--format", "{{.Names}}")))
+	require.Equal(t, "", w.ok("ps", "-a", "-f", "ancestor=httpd", "-q"))
+	require.Equal(t, "up1\n", w.ok("ps", "-a", "-f", "status=running", "-f", "name=1", "--format", "{{.Names}}"), "keys are AND'd")
+
+	table := w.ok("ps", "--format", `table {{.Names}}\t{{.State}}\t{{.Status}}`)
+	require.Regexp(t, `^NAMES\s+STATE\s+STATUS\nup1\s+running\s+Up `, table)
+	var row map[string]string
+	require.NoError(t, json.Unmarshal([]byte(w.ok("ps", "--format", "{{json .}}")), &row))
+	require.Equal(t, "up1", row["Names"])
+	require.Equal(t, "running", row["State"])
+	require.Equal(t, up[:12], row["ID"])
+
+	r := w.md("ps", "-f", "color=blue")
+	require.Equal(t, 1, r.Code)
+	require.Equal(t, "Error: invalid filter 'color'\n", r.Stderr)
+	r = w.md("ps", "-f", "status=sleepy")
+	require.Equal(t, "Error: invalid filter 'status=sleepy'\n", r.Stderr)
+	r = w.md("ps", "--format", "{{.Nope")
+	require.Equal(t, 1, r.Code)
+	require.Contains(t, r.Stderr, "template parsing error")
+
+	require.Regexp(t, `(?m)^busybox\s+latest\s`, w.ok("images", "busybox"))
+	require.Regexp(t, `(?m)^busybox\s+latest\s`, w.ok("images", "bus*:latest"))
+	require.NotContains(t, w.ok("images", "httpd"), "busybox")
+}
+
+func sortLines(s string) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	slices.Sort(lines)
+	return strings.Join(lines, "\n") + "\n"
 }

@@ -152,6 +152,16 @@ func minArgs(n int) cobra.PositionalArgs {
 	}
 }
 
+// maxArgs: docker's wording for too many arguments ("images busybox x").
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(c *cobra.Command, args []string) error {
+		if len(args) > n {
+			return &exitError{code: 1, err: fmt.Errorf("%q requires at most %d argument.\nSee '%s --help'.\n\nUsage:  %s", c.CommandPath(), n, c.CommandPath(), c.UseLine())}
+		}
+		return nil
+	}
+}
+
 // maxParallel is how many arguments one command (rm, stop, kill, start)
 // works on at once. Each waits mostly on the kernel (a process to die, its
 // cgroups to go) and on small files: 8 keep a small machine busy without

@@ -20,20 +20,40 @@ import (
 
 func (a *app) psCmd() *cobra.Command {
 	var all, quiet, noTrunc bool
+	var filterArgs []string
+	var format string
 	c := &cobra.Command{
 		Use:   "ps [OPTIONS]",
 		Short: "List containers",
 		Args:  exactArgs(0),
 		RunE: func(c *cobra.Command, args []string) error {
+			filter, err := parsePSFilters(filterArgs)
+			if err != nil {
+				return err
+			}
 			e, err := a.engine()
 			if err != nil {
 				return err
 			}
-			list, err := e.List(all)
+			list, err := e.List(all || filter.showsAll())
 			if err != nil {
 				return err
 			}
+			kept := list[:0]
+			for _, ctr := range list {
+				if filter.match(ctr) {
+					kept = append(kept, ctr)
+				}
+			}
+			list = kept
 			now := time.Now()
+			if format != "" && format != "table" && !quiet {
+				var rows []map[string]string
+				for _, ctr := range list {
+					rows = append(rows, psRow(ctr, now, noTrunc))
+				}
+				return formatPS(a.stdout, format, rows)
+			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 8, 3, ' ', 0)
 			if !quiet {
 				fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
@@ -56,6 +76,8 @@ func (a *app) psCmd() *cobra.Command {
 	c.Flags().BoolVarP(&all, "all", "a", false, "Show all containers (default shows just running)")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "Only display container IDs")
 	c.Flags().BoolVar(&noTrunc, "no-trunc", false, "Don't truncate output")
+	c.Flags().StringArrayVarP(&filterArgs, "filter", "f", nil, "Filter output based on conditions provided (id, name, status, exited, ancestor, label)")
+	c.Flags().StringVar(&format, "format", "", "Format output using a Go template: 'table {{.Names}}\\t{{.Status}}', '{{json .}}'")
 	return c
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +15,7 @@ import (
 	"minidocker/step05-pull/fetch"
 	"minidocker/step05-pull/progress"
 	"minidocker/step05-pull/reference"
+	"minidocker/step05-pull/store"
 )
 
 // pullOptions are the registry flags as the engine takes them; --trace
@@ -87,9 +90,10 @@ func (a *app) pullCmd() *cobra.Command {
 func (a *app) imagesCmd() *cobra.Command {
 	var f fetch.ImagesFormat
 	c := &cobra.Command{
-		Use:   "images [OPTIONS]",
+		Use:   "images [OPTIONS] [REPOSITORY[:TAG]]",
 		Short: "List images",
-		Args:  exactArgs(0),
+		Long:  "List images; with REPOSITORY[:TAG] (shell patterns allowed: 'bus*'), only the names that match.",
+		Args:  maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			e, err := a.engine()
 			if err != nil {
@@ -98,6 +102,9 @@ func (a *app) imagesCmd() *cobra.Command {
 			list, err := e.Images()
 			if err != nil {
 				return err
+			}
+			if len(args) == 1 {
+				list = matchingImages(list, args[0])
 			}
 			fetch.PrintImages(a.stdout, list, f, time.Now())
 			return nil
@@ -137,4 +144,31 @@ func (a *app) printJSON(v any) error {
 	}
 	_, err = a.stdout.Write(append(data, '\n'))
 	return err
+}
+
+// matchingImages keeps the images with a name that matches pattern, as
+// docker images REPOSITORY[:TAG] (its reference filter) does: the pattern
+// against "repo:tag", or against "repo" when it has no tag; each image
+// keeps only its matching names.
+func matchingImages(list []store.Image, pattern string) []store.Image {
+	var out []store.Image
+	for _, img := range list {
+		var tags []string
+		for _, rt := range img.RepoTags {
+			repo := rt // "localhost:5000/x:1": the tag's colon is after the last slash
+			if i := strings.LastIndex(rt, ":"); i > strings.LastIndex(rt, "/") {
+				repo = rt[:i]
+			}
+			if ok, _ := path.Match(pattern, rt); ok {
+				tags = append(tags, rt)
+			} else if ok, _ := path.Match(pattern, repo); ok {
+				tags = append(tags, rt)
+			}
+		}
+		if len(tags) > 0 {
+			img.RepoTags = tags
+			out = append(out, img)
+		}
+	}
+	return out
 }
