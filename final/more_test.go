@@ -178,3 +178,30 @@ func sortLines(s string) string {
 	slices.Sort(lines)
 	return strings.Join(lines, "\n") + "\n"
 }
+
+// TestTop: docker top lists the processes of the container's cgroups with
+// the host's PIDs: its PID 1 (inspect's Pid) and the child it forked, and
+// nothing of the host; the docker CLI's top through the daemon shows them
+// too.
+func TestTop(t *testing.T) {
+	requireDocker(t)
+	w := newWorld(t)
+	w.ok("pull", "busybox")
+	w.ok("run", "-d", "--name", "tp", "--network", "none", "busybox", "sh", "-c", "sleep 1001 & exec sleep 1002")
+	pid := fmt.Sprint(int(w.state("tp")["Pid"].(float64)))
+	var out string
+	eventually(t, "both processes", func() bool {
+		out = w.ok("top", "tp")
+		return strings.Contains(out, "sleep 1001")
+	})
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 3, "top:\n%s", out)
+	require.Regexp(t, `^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$`, lines[0])
+	require.Regexp(t, `^root\s+`+pid+`\s+\d+\s+0\s+\S+\s+\?\s+00:00:00\s+sleep 1002$`, lines[1])
+	require.Regexp(t, `^root\s+\d+\s+`+pid+`\s+.*sleep 1001$`, lines[2], "the child's parent is PID 1")
+	r := w.md("top", "nope")
+	require.Equal(t, "Error: No such container: nope\n", r.Stderr)
+
+	d := startDaemon(t, w, filepath.Join(t.TempDir(), "d.sock"))
+	require.Regexp(t, `(?m)^root\s+`+pid+`\s.*sleep 1002$`, d.dockerOK("top", "tp"))
+}

@@ -708,3 +708,12 @@ func (c *Client) Unpause(ref string) error {
 	_, err := c.api.ContainerUnpause(c.ctx, ref, client.ContainerUnpauseOptions{})
 	return kind(err)
 }
+
+// Top is GET /containers/{id}/top.
+func (c *Client) Top(ref string) ([][]string, error) {
+	res, err := c.api.ContainerTop(c.ctx, ref, client.ContainerTopOptions{})
+	if err != nil {
+		return nil, kind(err)
+	}
+	return res.Processes, nil
+}

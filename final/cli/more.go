@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -136,6 +138,31 @@ func (a *app) unpauseCmd() *cobra.Command {
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return a.eachContainer(args, func(e engine.Backend, ref string) error { return e.Unpause(ref) })
+		},
+	}
+}
+
+func (a *app) topCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "top CONTAINER",
+		Short: "Display the running processes of a container",
+		Long:  "The processes in the container's cgroups (cgroup.procs), with the host's PIDs, as ps -ef shows them.",
+		Args:  exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			e, err := a.engine()
+			if err != nil {
+				return err
+			}
+			rows, err := e.Top(args[0])
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.stdout, 20, 1, 3, ' ', 0) // the docker CLI's top table
+			fmt.Fprintln(tw, strings.Join(engine.TopTitles, "\t"))
+			for _, r := range rows {
+				fmt.Fprintln(tw, strings.Join(r, "\t"))
+			}
+			return tw.Flush()
 		},
 	}
 }

@@ -505,3 +505,16 @@ func (s *Server) containerUnpause(w http.ResponseWriter, r *http.Request) error 
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// containerTop is GET /containers/{id}/top: ps -ef's columns. ps_args is
+// not supported (the columns are fixed).
+func (s *Server) containerTop(w http.ResponseWriter, r *http.Request) error {
+	rows, err := s.e.Top(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = [][]string{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"Titles": engine.TopTitles, "Processes": rows})
+}

@@ -112,6 +112,7 @@ func (s *Server) routes() {
 	s.handle("DELETE /containers/{id}", s.containerDelete)
 	s.handle("POST /containers/{id}/rename", s.containerRename)
 	s.handle("POST /containers/{id}/pause", s.containerPause)
+	s.handle("GET /containers/{id}/top", s.containerTop)
 	s.handle("POST /containers/{id}/unpause", s.containerUnpause)
 	s.handle("POST /containers/{id}/exec", s.containerExecCreate)
 	s.handle("POST /exec/{id}/start", s.execStart)

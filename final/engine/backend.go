@@ -49,6 +49,8 @@ type Backend interface {
 	// Pause and Unpause are docker pause and unpause (the freezer).
 	Pause(ref string) error
 	Unpause(ref string) error
+	// Top is docker top: rows of TopTitles.
+	Top(ref string) ([][]string, error)
 }
 
 // Session is a foreground run: its streams are being copied.

@@ -49,6 +49,9 @@ type Manager interface {
 	// are gone and removes the directories it made (and the shared
 	// minidocker/ parent when it is empty). It is safe to call twice.
 	Destroy() error
+	// Procs are the PIDs of every process in the container's cgroups
+	// (cgroup.procs), as the host numbers them: docker top's list.
+	Procs() ([]int, error)
 	// Freeze stops every process of the container where it is, until Thaw
 	// (docker pause): v1 freezer.state FROZEN, v2 cgroup.freeze 1. It
 	// returns once the kernel says all of them stopped.

@@ -465,6 +465,9 @@ func (m *manager) OOMKilled() (bool, error) {
 }
 
 // procs lists the PIDs in every tree's cgroup.procs.
+// Procs lists the container's processes (see Manager).
+func (m *manager) Procs() ([]int, error) { return m.procs() }
+
 func (m *manager) procs() ([]int, error) {
 	var out []int
 	for _, h := range m.hs {
