@@ -91,7 +91,7 @@ func TestRunImages(t *testing.T) {
 		{"missing volume source", []string{"run", "--image", archive, "-v", "/nonexistent/mdk:/data", "--", "true"}, 125,
 			"step03-rootfs-layers: init: rootfs: volume /nonexistent/mdk:/data: bind source path does not exist: /nonexistent/mdk\n"},
 		{"bad -v", []string{"run", "--image", archive, "-v", "relative:/data", "--", "true"}, 125,
-			"step03-rootfs-layers: invalid argument \"relative:/data\" for \"-v\" flag: invalid volume specification: 'relative:/data': the host path must be absolute\n"},
+			"step03-rootfs-layers: -v relative: named volumes are final's (minidocker volume); this step takes a host path, /abs/dir:/data\n"},
 		{"no --image", []string{"run", "--", "true"}, 125, "step03-rootfs-layers: \"--image\" is required\n"},
 		{"not an image", []string{"run", "--image", dir, "--", "true"}, 125,
 			"step03-rootfs-layers: load image " + dir + ": neither a docker save archive (manifest.json) nor an OCI image layout (index.json)\n"},

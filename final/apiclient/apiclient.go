@@ -33,6 +33,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/moby/moby/api/types/volume"
 	"minidocker/final/engine"
 	"minidocker/final/errdefs"
 	"minidocker/final/state"
@@ -716,4 +717,58 @@ func (c *Client) Top(ref string) ([][]string, error) {
 		return nil, kind(err)
 	}
 	return res.Processes, nil
+}
+
+// ---- volumes ----
+
+func fromVolume(v volume.Volume) engine.Volume {
+	created, _ := time.Parse(time.RFC3339, v.CreatedAt)
+	return engine.Volume{CreatedAt: created, Driver: v.Driver, Labels: v.Labels, Mountpoint: v.Mountpoint,
+		Name: v.Name, Options: v.Options, Scope: v.Scope}
+}
+
+// CreateVolume is POST /volumes/create.
+func (c *Client) CreateVolume(name string) (engine.Volume, error) {
+	res, err := c.api.VolumeCreate(c.ctx, client.VolumeCreateOptions{Name: name})
+	if err != nil {
+		return engine.Volume{}, kind(err)
+	}
+	return fromVolume(res.Volume), nil
+}
+
+// Volumes is GET /volumes.
+func (c *Client) Volumes() ([]engine.Volume, error) {
+	res, err := c.api.VolumeList(c.ctx, client.VolumeListOptions{})
+	if err != nil {
+		return nil, kind(err)
+	}
+	var out []engine.Volume
+	for _, v := range res.Items {
+		out = append(out, fromVolume(v))
+	}
+	return out, nil
+}
+
+// InspectVolume is GET /volumes/{name}.
+func (c *Client) InspectVolume(name string) (engine.Volume, error) {
+	res, err := c.api.VolumeInspect(c.ctx, name, client.VolumeInspectOptions{})
+	if err != nil {
+		return engine.Volume{}, kind(err)
+	}
+	return fromVolume(res.Volume), nil
+}
+
+// RemoveVolume is DELETE /volumes/{name}.
+func (c *Client) RemoveVolume(name string) error {
+	_, err := c.api.VolumeRemove(c.ctx, name, client.VolumeRemoveOptions{})
+	return kind(err)
+}
+
+// PruneVolumes is POST /volumes/prune.
+func (c *Client) PruneVolumes(all bool) ([]string, error) {
+	res, err := c.api.VolumePrune(c.ctx, client.VolumePruneOptions{All: all})
+	if err != nil {
+		return nil, kind(err)
+	}
+	return res.Report.VolumesDeleted, nil
 }

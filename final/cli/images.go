@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,7 +13,6 @@ import (
 	"minidocker/step05-pull/fetch"
 	"minidocker/step05-pull/progress"
 	"minidocker/step05-pull/reference"
-	"minidocker/step05-pull/store"
 )
 
 // pullOptions are the registry flags as the engine takes them; --trace
@@ -104,7 +101,7 @@ func (a *app) imagesCmd() *cobra.Command {
 				return err
 			}
 			if len(args) == 1 {
-				list = matchingImages(list, args[0])
+				list = fetch.MatchImages(list, args[0])
 			}
 			fetch.PrintImages(a.stdout, list, f, time.Now())
 			return nil
@@ -144,31 +141,4 @@ func (a *app) printJSON(v any) error {
 	}
 	_, err = a.stdout.Write(append(data, '\n'))
 	return err
-}
-
-// matchingImages keeps the images with a name that matches pattern, as
-// docker images REPOSITORY[:TAG] (its reference filter) does: the pattern
-// against "repo:tag", or against "repo" when it has no tag; each image
-// keeps only its matching names.
-func matchingImages(list []store.Image, pattern string) []store.Image {
-	var out []store.Image
-	for _, img := range list {
-		var tags []string
-		for _, rt := range img.RepoTags {
-			repo := rt // "localhost:5000/x:1": the tag's colon is after the last slash
-			if i := strings.LastIndex(rt, ":"); i > strings.LastIndex(rt, "/") {
-				repo = rt[:i]
-			}
-			if ok, _ := path.Match(pattern, rt); ok {
-				tags = append(tags, rt)
-			} else if ok, _ := path.Match(pattern, repo); ok {
-				tags = append(tags, rt)
-			}
-		}
-		if len(tags) > 0 {
-			img.RepoTags = tags
-			out = append(out, img)
-		}
-	}
-	return out
 }

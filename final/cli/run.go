@@ -48,6 +48,7 @@ func (a *app) runCmd() *cobra.Command {
 			if err != nil {
 				return fail(err)
 			}
+			runf.NamedVolumes = true // the engine keeps them (docker volume)
 			mounts, vars, err := runf.Parse()
 			if err != nil {
 				return fail(err)

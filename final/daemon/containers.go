@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -228,6 +229,12 @@ func summary(in state.Inspect) containerSummary {
 // filters is the filters query: {"name":{"web":true}} or the old
 // {"name":["web"]}.
 func filters(r *http.Request) (map[string][]string, error) {
+	return parseFilters(r, "name", "id", "status")
+}
+
+// parseFilters reads the filters query parameter (either JSON form the
+// clients send), refusing keys not in allowed with dockerd's message.
+func parseFilters(r *http.Request, allowed ...string) (map[string][]string, error) {
 	raw := r.URL.Query().Get("filters")
 	out := map[string][]string{}
 	if raw == "" {
@@ -252,9 +259,7 @@ func filters(r *http.Request) (map[string][]string, error) {
 		out[k] = list
 	}
 	for k := range out {
-		switch k {
-		case "name", "id", "status":
-		default:
+		if !slices.Contains(allowed, k) {
 			return nil, errdefs.InvalidParameter(fmt.Errorf("invalid filter '%s'", k))
 		}
 	}

@@ -51,6 +51,12 @@ type Backend interface {
 	Unpause(ref string) error
 	// Top is docker top: rows of TopTitles.
 	Top(ref string) ([][]string, error)
+	// Named volumes: docker volume create, ls, inspect, rm, prune.
+	CreateVolume(name string) (Volume, error)
+	Volumes() ([]Volume, error)
+	InspectVolume(name string) (Volume, error)
+	RemoveVolume(name string) error
+	PruneVolumes(all bool) ([]string, error)
 }
 
 // Session is a foreground run: its streams are being copied.

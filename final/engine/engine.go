@@ -270,8 +270,27 @@ func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 			c.Config.BridgeSubnet = e.subnet.String()
 		}
 	}
+	var unlockVolumes func()
 	for _, m := range o.Mounts {
-		c.Config.Mounts = append(c.Config.Mounts, state.Mount{Type: "bind", Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly})
+		if m.Name == "" {
+			c.Config.Mounts = append(c.Config.Mounts, state.Mount{Type: "bind", Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly})
+			continue
+		}
+		// A named volume, made on first use; under the volumes' lock
+		// until the container is recorded, so that no volume rm slips
+		// between the two.
+		if unlockVolumes == nil {
+			var err error
+			if unlockVolumes, err = e.lockVolumes(); err != nil {
+				return nil, err
+			}
+			defer unlockVolumes()
+		}
+		v, err := e.createVolume(m.Name)
+		if err != nil {
+			return nil, err
+		}
+		c.Config.Mounts = append(c.Config.Mounts, state.Mount{Type: "volume", Name: v.Name, Source: v.Mountpoint, Destination: m.Destination, RW: !m.ReadOnly})
 	}
 	for _, p := range o.Ports {
 		b := state.PortBinding{HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: p.Proto}

@@ -11,8 +11,11 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -599,9 +602,16 @@ func (e *Engine) initSpec(c *state.Container) (*initSpec, error) {
 	}
 	var mounts []rootfs.Mount
 	for _, m := range c.Config.Mounts {
-		mounts = append(mounts, rootfs.Mount{Source: m.Source, Destination: m.Destination, ReadOnly: !m.RW})
+		mounts = append(mounts, rootfs.Mount{Source: m.Source, Destination: m.Destination, ReadOnly: !m.RW,
+			Name: m.Name, CopyUp: m.Type == "volume"})
 	}
-	cfg, err := rootfs.Prepare(e.images.Layers(), e.images.Runnable(img), dir, image.Overrides{Args: []string{"true"}}, append(netMounts, mounts...))
+	all := append(netMounts, mounts...)
+	// Parents first, as Docker orders mounts: -v data:/etc must not hide
+	// the /etc/hosts mounted for the network.
+	slices.SortStableFunc(all, func(a, b rootfs.Mount) int {
+		return strings.Count(path.Clean(a.Destination), "/") - strings.Count(path.Clean(b.Destination), "/")
+	})
+	cfg, err := rootfs.Prepare(e.images.Layers(), e.images.Runnable(img), dir, image.Overrides{Args: []string{"true"}}, all)
 	if err != nil {
 		return nil, err
 	}

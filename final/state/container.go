@@ -107,6 +107,7 @@ type Config struct {
 // Mount is one -v SOURCE:DESTINATION[:ro].
 type Mount struct {
 	Type        string // "bind" or "volume"
+	Name        string `json:",omitempty"` // the volume's name (Type "volume")
 	Source      string // on the host
 	Destination string // in the container
 	RW          bool

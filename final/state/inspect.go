@@ -61,6 +61,7 @@ type InspectHostConfig struct {
 // InspectMount is one entry of docker inspect's Mounts.
 type InspectMount struct {
 	Type        string
+	Name        string `json:",omitempty"`
 	Source      string
 	Destination string
 	Mode        string
@@ -167,7 +168,7 @@ func (c *Container) Inspect() Inspect {
 	}
 	for _, m := range cfg.Mounts {
 		in.Mounts = append(in.Mounts, InspectMount{
-			Type: m.Type, Source: m.Source, Destination: m.Destination,
+			Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination,
 			RW: m.RW, Propagation: "rprivate",
 		})
 	}

@@ -53,6 +53,9 @@ type RunFlags struct {
 	Hostname     string
 	Init         bool
 	Root         string
+	// NamedVolumes lets -v name a volume (NAME:/path): final's engine
+	// keeps them; the steps' demos take host paths only.
+	NamedVolumes bool
 }
 
 // Parse checks -v, -e and --hostname, and that we are root, before
@@ -64,6 +67,11 @@ func (f *RunFlags) Parse() ([]Mount, []string, error) {
 	mounts, err := ParseVolumes(f.Volumes)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, m := range mounts {
+		if m.Name != "" && !f.NamedVolumes {
+			return nil, nil, fmt.Errorf("-v %s: named volumes are final's (minidocker volume); this step takes a host path, /abs/dir:%s", m.Name, m.Destination)
+		}
 	}
 	vars, err := process.ParseEnv(f.Env, os.LookupEnv)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"minidocker/step02-namespaces/namespaces"
+
+	"minidocker/internal/names"
 )
 
 // StageName is the key of this package's entry in namespaces.Config.Stages.
@@ -57,6 +59,13 @@ type Mount struct {
 	Source      string `json:"source"`      // absolute path on the host
 	Destination string `json:"destination"` // absolute path in the container
 	ReadOnly    bool   `json:"readOnly,omitempty"`
+	// Name is a named volume's name (-v data:/var/lib/db), for final's
+	// engine to turn into a Source; "" for a host path.
+	Name string `json:"name,omitempty"`
+	// CopyUp: when Source is an empty directory, what the image has at
+	// Destination is first copied into it (a new named volume starts with
+	// the image's files there, as in Docker).
+	CopyUp bool `json:"copyUp,omitempty"`
 }
 
 func (m Mount) String() string {
@@ -98,9 +107,9 @@ var DefaultReadonlyPaths = []string{
 	"/proc/sysrq-trigger",
 }
 
-// ParseVolume reads a -v value: HOST:CONTAINER[:ro|:rw]. Both paths must be
-// absolute (named volumes are not part of this course); "." is cleaned
-// away. The container path is refused when it is "/" (as Docker refuses
+// ParseVolume reads a -v value: HOST:CONTAINER[:ro|:rw], or
+// NAME:CONTAINER[:ro|:rw] for a named volume (Name set, no Source: final's
+// engine keeps volumes). Paths must be absolute; "." is cleaned away. The container path is refused when it is "/" (as Docker refuses
 // it), when it has a ".." component (checked before cleaning: "/data/../etc"
 // is not what the user meant to write, and a target is never a way out of
 // the container anyway), and when it is /proc, /sys or beneath them: those
@@ -128,7 +137,11 @@ func ParseVolume(spec string) (Mount, error) {
 		return Mount{}, fmt.Errorf("invalid volume specification: '%s'", spec)
 	}
 	if !filepath.IsAbs(parts[0]) {
-		return Mount{}, fmt.Errorf("invalid volume specification: '%s': the host path must be absolute", spec)
+		// Not a path: a named volume, whose name follows Docker's rule.
+		if !names.Valid(parts[0]) {
+			return Mount{}, fmt.Errorf("create %s: %q includes invalid characters for a local volume name, only %q are allowed. If you intended to pass a host directory, use absolute path", parts[0], parts[0], names.Chars)
+		}
+		m.Name = parts[0]
 	}
 	if !path.IsAbs(parts[1]) {
 		return Mount{}, fmt.Errorf("invalid volume specification: '%s': mount path must be absolute", spec)
@@ -136,7 +149,9 @@ func ParseVolume(spec string) (Mount, error) {
 	if slices.Contains(strings.Split(parts[1], "/"), "..") {
 		return Mount{}, fmt.Errorf("invalid volume specification: '%s': mount path must not contain '..'", spec)
 	}
-	m.Source = filepath.Clean(parts[0])
+	if m.Name == "" {
+		m.Source = filepath.Clean(parts[0])
+	}
 	m.Destination = path.Clean(parts[1])
 	if m.Destination == "/" {
 		return Mount{}, fmt.Errorf("invalid volume specification: '%s': cannot mount over /", spec)

@@ -3,10 +3,13 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
 	"golang.org/x/sys/unix"
@@ -430,6 +433,11 @@ func bindVolume(root *os.Root, m Mount) error {
 	if kernel, ok := underKernelFS("/" + name); ok {
 		return fmt.Errorf("mount target %s resolves to /%s: cannot mount over %s", m.Destination, name, kernel)
 	}
+	if m.CopyUp && fi.IsDir() {
+		if err := copyUp(root, name, m.Source); err != nil {
+			return fmt.Errorf("copy the image's %s into the volume: %w", m.Destination, err)
+		}
+	}
 	target, err := at(root, name, fi.IsDir())
 	if err != nil {
 		return fmt.Errorf("mount target: %w", err)
@@ -498,4 +506,77 @@ func readonlyPath(p string) error {
 		return err
 	}
 	return namespaces.Mount(p, p, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|unix.MS_REC|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+}
+
+// copyUp fills an empty volume directory dst with what the image has at
+// name (a directory of root, the container's root before pivot_root), as
+// Docker fills a new named volume: modes, owners and symbolic links kept.
+// Nothing happens when dst has anything in it, or the image has nothing
+// there. The image's files are read through root, so none of its symbolic
+// links leads the copy out of the container's tree; what is written goes
+// only into dst, created fresh (O_EXCL), never through a link.
+func copyUp(root *os.Root, name, dst string) error {
+	if entries, err := os.ReadDir(dst); err != nil || len(entries) > 0 {
+		return err
+	}
+	fi, err := root.Lstat(name)
+	if err != nil || !fi.IsDir() {
+		return nil // nothing there in the image (or not a directory): an empty volume
+	}
+	return fs.WalkDir(root.FS(), name, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(name, p)
+		if rel == "." {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			err = os.Mkdir(out, info.Mode().Perm())
+		case d.Type()&fs.ModeSymlink != 0:
+			var link string
+			if link, err = root.Readlink(p); err == nil {
+				err = os.Symlink(link, out)
+			}
+		case d.Type().IsRegular():
+			err = copyFile(root, p, out, info.Mode().Perm())
+		default:
+			return nil // devices, fifos, sockets: not copied
+		}
+		if err != nil {
+			return err
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			if err := os.Lchown(out, int(st.Uid), int(st.Gid)); err != nil {
+				return err
+			}
+		}
+		if d.IsDir() || d.Type().IsRegular() {
+			return os.Chmod(out, info.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))
+		}
+		return nil
+	})
+}
+
+func copyFile(root *os.Root, from, to string, perm fs.FileMode) error {
+	in, err := root.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

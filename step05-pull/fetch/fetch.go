@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -186,4 +187,31 @@ func imageRows(img store.Image, digests bool) []imageRow {
 		}
 	}
 	return rows
+}
+
+// MatchImages keeps the images with a name that matches pattern, as
+// docker images REPOSITORY[:TAG] (its reference filter) does: the pattern
+// against "repo:tag", or against "repo" when it has no tag; each image
+// keeps only its matching names.
+func MatchImages(list []store.Image, pattern string) []store.Image {
+	var out []store.Image
+	for _, img := range list {
+		var tags []string
+		for _, rt := range img.RepoTags {
+			repo := rt // "localhost:5000/x:1": the tag's colon is after the last slash
+			if i := strings.LastIndex(rt, ":"); i > strings.LastIndex(rt, "/") {
+				repo = rt[:i]
+			}
+			if ok, _ := path.Match(pattern, rt); ok {
+				tags = append(tags, rt)
+			} else if ok, _ := path.Match(pattern, repo); ok {
+				tags = append(tags, rt)
+			}
+		}
+		if len(tags) > 0 {
+			img.RepoTags = tags
+			out = append(out, img)
+		}
+	}
+	return out
 }

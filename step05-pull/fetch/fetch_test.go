@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 
@@ -54,4 +55,34 @@ func TestPrintImages(t *testing.T) {
 	b.Reset()
 	PrintImages(&b, list[:1], ImagesFormat{Quiet: true, Digests: true}, now)
 	require.Equal(t, short+"\n", b.String())
+}
+
+// TestMatchImages: docker images REPOSITORY[:TAG]: a repository matches
+// every tag, a tag only itself, shell patterns both; a registry's port is
+// not a tag; an image keeps only its matching names.
+func TestMatchImages(t *testing.T) {
+	list := []store.Image{
+		{RepoTags: []string{"busybox:latest", "busybox:1", "mybox:latest"}},
+		{RepoTags: []string{"localhost:5000/x:1"}},
+		{RepoTags: nil},
+	}
+	names := func(imgs []store.Image) []string {
+		var out []string
+		for _, img := range imgs {
+			out = append(out, img.RepoTags...)
+		}
+		return out
+	}
+	for pattern, want := range map[string][]string{
+		"busybox":          {"busybox:latest", "busybox:1"},
+		"busybox:1":        {"busybox:1"},
+		"*box:latest":      {"busybox:latest", "mybox:latest"},
+		"localhost:5000/x": {"localhost:5000/x:1"},
+		"localhost":        nil,
+		"nothing":          nil,
+	} {
+		if got := names(MatchImages(list, pattern)); !slices.Equal(got, want) {
+			t.Errorf("MatchImages(%q) = %v, want %v", pattern, got, want)
+		}
+	}
 }
