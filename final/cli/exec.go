@@ -3,14 +3,11 @@ package cli
 import (
 	"errors"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"minidocker/final/engine"
-	"minidocker/step01-process/process"
 )
 
 func (a *app) execCmd() *cobra.Command {
@@ -45,41 +42,10 @@ func (a *app) execCmd() *cobra.Command {
 				o.Stdin = os.Stdin
 			}
 			o.Stdout, o.Stderr = a.stdout, a.stderr
-			if terminal {
-				o.Size = termSize(in)
-				old, err := term.MakeRaw(in)
-				if err != nil {
-					return &exitError{code: process.ExitToolFailed, err: err}
-				}
-				defer term.Restore(in, old)
-			}
-			sigs := make(chan os.Signal, 8)
-			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
-				syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
-			defer signal.Stop(sigs)
-			s, err := e.Exec(args[0], o)
-			if err != nil {
-				return execFailed(err)
-			}
-			go func() {
-				for sig := range sigs {
-					if sig == syscall.SIGWINCH {
-						if size := termSize(in); terminal && size != nil {
-							s.Resize(*size)
-						}
-					} else {
-						s.Signal(sig.(syscall.Signal))
-					}
-				}
-			}()
-			code, err := s.Wait()
-			if err != nil {
-				return &exitError{code: process.ExitToolFailed, err: err}
-			}
-			if code != 0 {
-				return &exitError{code: code}
-			}
-			return nil
+			return a.foreground(o.Tty, func(size *engine.Size) (engine.Session, error) {
+				o.Size = size
+				return e.Exec(args[0], o)
+			}, execFailed)
 		},
 	}
 	fs := c.Flags()

@@ -150,14 +150,26 @@ func (a *app) runCmd() *cobra.Command {
 // SIGWINCH sends the new one. Other signals we get go to the container, as
 // docker run's --sig-proxy does. The container's exit code becomes ours.
 func (a *app) attached(e engine.Backend, id string, tty, stdin bool) error {
+	return a.foreground(tty, func(size *engine.Size) (engine.Session, error) {
+		o := engine.AttachOptions{Stdout: a.stdout, Stderr: a.stderr, StdinOnce: true, Size: size}
+		if stdin {
+			o.Stdin = os.Stdin
+		}
+		return e.StartAttached(id, o)
+	}, runFailed)
+}
+
+// foreground runs a session in the foreground, for run and exec: with a
+// pty (tty) and a terminal on our stdin, the terminal goes in raw mode so
+// that every key reaches the container, its size goes to start, and each
+// SIGWINCH resizes; the other signals we get go to the container. The
+// session's exit code becomes ours; an error of start goes through failed.
+func (a *app) foreground(tty bool, start func(size *engine.Size) (engine.Session, error), failed func(error) error) error {
 	in := int(os.Stdin.Fd())
-	o := engine.AttachOptions{Stdout: a.stdout, Stderr: a.stderr, StdinOnce: true}
-	if stdin {
-		o.Stdin = os.Stdin
-	}
 	terminal := tty && term.IsTerminal(in)
+	var size *engine.Size
 	if terminal {
-		o.Size = termSize(in)
+		size = termSize(in)
 		old, err := term.MakeRaw(in)
 		if err != nil {
 			return &exitError{code: process.ExitToolFailed, err: err}
@@ -168,9 +180,9 @@ func (a *app) attached(e engine.Backend, id string, tty, stdin bool) error {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
 		syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
 	defer signal.Stop(sigs)
-	s, err := e.StartAttached(id, o)
+	s, err := start(size)
 	if err != nil {
-		return runFailed(err)
+		return failed(err)
 	}
 	go func() {
 		for sig := range sigs {
