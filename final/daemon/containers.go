@@ -433,19 +433,28 @@ func (s *Server) containerRestart(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func (s *Server) containerResize(w http.ResponseWriter, r *http.Request) error {
+// sizeValue is a resize's ?h=ROWS&w=COLS, checked.
+func sizeValue(r *http.Request) (engine.Size, error) {
 	h, err := intValue(r, "h", 0)
 	if err != nil {
-		return err
+		return engine.Size{}, err
 	}
 	wd, err := intValue(r, "w", 0)
 	if err != nil {
-		return err
+		return engine.Size{}, err
 	}
 	if h <= 0 || wd <= 0 || h > 65535 || wd > 65535 {
-		return errdefs.InvalidParameter(fmt.Errorf("invalid size %dx%d", h, wd))
+		return engine.Size{}, errdefs.InvalidParameter(fmt.Errorf("invalid size %dx%d", h, wd))
 	}
-	if err := s.e.Resize(r.PathValue("id"), engine.Size{Rows: uint16(h), Cols: uint16(wd)}); err != nil {
+	return engine.Size{Rows: uint16(h), Cols: uint16(wd)}, nil
+}
+
+func (s *Server) containerResize(w http.ResponseWriter, r *http.Request) error {
+	size, err := sizeValue(r)
+	if err != nil {
+		return err
+	}
+	if err := s.e.Resize(r.PathValue("id"), size); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)

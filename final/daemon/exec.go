@@ -234,23 +234,16 @@ func (s *Server) execResize(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h, err := intValue(r, "h", 0)
+	size, err := sizeValue(r)
 	if err != nil {
 		return err
-	}
-	wd, err := intValue(r, "w", 0)
-	if err != nil {
-		return err
-	}
-	if h <= 0 || wd <= 0 || h > 65535 || wd > 65535 {
-		return errdefs.InvalidParameter(fmt.Errorf("invalid size %dx%d", h, wd))
 	}
 	x.mu.Lock()
 	sess, first := x.session, x.firstSize
 	x.mu.Unlock()
 	if sess == nil && first != nil {
 		select {
-		case first <- engine.Size{Rows: uint16(h), Cols: uint16(wd)}:
+		case first <- size:
 		default: // one is enough: the start takes it
 		}
 		w.WriteHeader(http.StatusOK)
@@ -259,7 +252,7 @@ func (s *Server) execResize(w http.ResponseWriter, r *http.Request) error {
 	if sess == nil {
 		return errdefs.Conflict(fmt.Errorf("exec %s is not running", x.id))
 	}
-	if err := sess.Resize(engine.Size{Rows: uint16(h), Cols: uint16(wd)}); err != nil {
+	if err := sess.Resize(size); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusOK)
