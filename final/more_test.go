@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +206,39 @@ func TestTop(t *testing.T) {
 
 	d := startDaemon(t, w, filepath.Join(t.TempDir(), "d.sock"))
 	require.Regexp(t, `(?m)^root\s+`+pid+`\s.*sleep 1002$`, d.dockerOK("top", "tp"))
+}
+
+// TestStats: docker stats --no-stream moves under load: a busy loop shows
+// tens of CPU %, a container holding 20 MB shows it against its -m limit,
+// the process count is the container's; the docker CLI's stats through the
+// daemon reads the same counters.
+func TestStats(t *testing.T) {
+	requireDocker(t)
+	w := newWorld(t)
+	w.ok("pull", "busybox")
+	w.ok("run", "-d", "--name", "busy", "--network", "none", "busybox", "sh", "-c", "while :; do :; done")
+	w.ok("run", "-d", "--name", "idle", "--network", "none", "-m", "64m", "busybox", "sh", "-c",
+		"x=$(head -c 20000000 /dev/zero | tr '\\0' a); sleep 1000; echo ${#x}")
+	held := regexp.MustCompile(`idle\s+0\.\d\d%\s+(1[89]|2[0-9])\.\d+MiB / 64MiB`)
+	var out string
+	for range 10 { // until the shell holds its 20 MB, and sleeps
+		if out = w.ok("stats", "--no-stream", "busy", "idle"); held.MatchString(out) {
+			break
+		}
+	}
+	require.Regexp(t, held, out, "idle: its 20 MB held, no CPU")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 3, "stats:\n%s", out)
+	require.Regexp(t, `^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE / LIMIT\s+MEM %\s+NET I/O\s+BLOCK I/O\s+PIDS$`, lines[0])
+	m := regexp.MustCompile(`busy\s+([0-9.]+)%`).FindStringSubmatch(lines[1])
+	require.NotNil(t, m, "busy: %s", lines[1])
+	cpu, _ := strconv.ParseFloat(m[1], 64)
+	require.Greater(t, cpu, 20.0, "a busy loop at %v%% CPU", cpu)
+	require.Regexp(t, `\s1$`, lines[1], "one process in busy")
+	require.Regexp(t, `\s2$`, lines[2], "sh and sleep in idle")
+
+	d := startDaemon(t, w, filepath.Join(t.TempDir(), "d.sock"))
+	got := d.dockerOK("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}", "idle")
+	require.Regexp(t, `^idle (1[89]|2[0-9])\.\d+MiB / 64MiB 2\n$`, got)
+	w.ok("rm", "-f", "busy", "idle")
 }

@@ -772,3 +772,25 @@ func (c *Client) PruneVolumes(all bool) ([]string, error) {
 	}
 	return res.Report.VolumesDeleted, nil
 }
+
+// Stats is GET /containers/{id}/stats?stream=false&one-shot=true: one
+// reading.
+func (c *Client) Stats(ref string) (engine.StatsSample, error) {
+	res, err := c.api.ContainerStats(c.ctx, ref, client.ContainerStatsOptions{Stream: false, IncludePreviousSample: false})
+	if err != nil {
+		return engine.StatsSample{}, kind(err)
+	}
+	defer res.Body.Close()
+	var st container.StatsResponse
+	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
+		return engine.StatsSample{}, fmt.Errorf("stats %s: %w", ref, err)
+	}
+	s := engine.StatsSample{Read: st.Read, CPUUsage: time.Duration(st.CPUStats.CPUUsage.TotalUsage),
+		SystemUsage: time.Duration(st.CPUStats.SystemUsage), OnlineCPUs: int(st.CPUStats.OnlineCPUs),
+		MemUsage: st.MemoryStats.Usage, MemLimit: st.MemoryStats.Limit, Pids: st.PidsStats.Current, PidsLimit: st.PidsStats.Limit}
+	for _, n := range st.Networks {
+		s.NetRx += n.RxBytes
+		s.NetTx += n.TxBytes
+	}
+	return s, nil
+}

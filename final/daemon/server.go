@@ -113,6 +113,7 @@ func (s *Server) routes() {
 	s.handle("POST /containers/{id}/rename", s.containerRename)
 	s.handle("POST /containers/{id}/pause", s.containerPause)
 	s.handle("GET /containers/{id}/top", s.containerTop)
+	s.handle("GET /containers/{id}/stats", s.containerStats)
 	s.handle("POST /volumes/create", s.volumeCreate)
 	s.handle("GET /volumes", s.volumeList)
 	s.handle("POST /volumes/prune", s.volumePrune)

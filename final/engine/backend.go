@@ -57,6 +57,9 @@ type Backend interface {
 	InspectVolume(name string) (Volume, error)
 	RemoveVolume(name string) error
 	PruneVolumes(all bool) ([]string, error)
+	// Stats is one reading of a running container's counters (docker
+	// stats).
+	Stats(ref string) (StatsSample, error)
 }
 
 // Session is a foreground run: its streams are being copied.
