@@ -11,9 +11,8 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/docker/go-units"
-
 	"minidocker/final/state"
+	"minidocker/internal/units"
 )
 
 // docker ps --filter and --format, as the docker CLI does them.

@@ -8,12 +8,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/docker/go-units"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"minidocker/final/engine"
 	"minidocker/final/state"
+	"minidocker/internal/units"
 )
 
 // docker stats: CPU % between two readings, memory against the limit,
@@ -111,5 +111,5 @@ func statsLine(c *state.Container, s, prev engine.StatsSample) string {
 	}
 	return fmt.Sprintf("%s\t%s\t%.2f%%\t%s / %s\t%.2f%%\t%s / %s\t0B / 0B\t%d", c.ShortID(), c.Name, s.CPUPercent(prev),
 		units.BytesSize(float64(s.MemUsage)), units.BytesSize(float64(s.MemLimit)), mem,
-		units.HumanSizeWithPrecision(float64(s.NetRx), 3), units.HumanSizeWithPrecision(float64(s.NetTx), 3), s.Pids)
+		units.HumanSize(int64(s.NetRx)), units.HumanSize(int64(s.NetTx)), s.Pids)
 }

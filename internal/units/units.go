@@ -47,3 +47,15 @@ func HumanSize(size int64) string {
 	}
 	return fmt.Sprintf("%.3g%s", f, units[i])
 }
+
+// BytesSize is a size in binary units with four significant digits, as
+// docker stats shows memory ("19.94MiB", "64MiB").
+func BytesSize(size float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
+	i := 0
+	for size >= 1024 && i < len(units)-1 {
+		size /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.4g%s", size, units[i])
+}

@@ -50,3 +50,12 @@ func TestHumanSize(t *testing.T) {
 		}
 	}
 }
+
+func TestBytesSize(t *testing.T) {
+	for size, want := range map[float64]string{0: "0B", 1023: "1023B", 1024: "1KiB", 589824: "576KiB",
+		20_905_984: "19.94MiB", 64 << 20: "64MiB", 25_275_000_000: "23.54GiB"} {
+		if got := BytesSize(size); got != want {
+			t.Errorf("BytesSize(%v) = %q, want %q", size, got, want)
+		}
+	}
+}
