@@ -94,6 +94,10 @@ func TestMaskedAndReadonlyPaths(t *testing.T) {
 		{"/proc/sys is read-only", "echo mdk > /proc/sys/kernel/hostname 2>/dev/null && echo written || echo refused", "refused"},
 		{"sysrq-trigger is read-only", "echo h > /proc/sysrq-trigger 2>/dev/null && echo written || echo refused", "refused"},
 		{"/sys is read-only", "touch /sys/mdk 2>/dev/null && echo written || echo refused", "refused"},
+		// touch fails on sysfs's root anyway (no file can be created there):
+		// the mount's own flags say whether /sys/kernel/mm/ksm/run and the
+		// like could be written.
+		{"/sys is mounted ro", `awk '$5 == "/sys" { split($6, o, ","); print o[1] }' /proc/self/mountinfo`, "ro"},
 	}
 	root := busyboxDir(t)
 	for _, tc := range tests {
@@ -103,6 +107,31 @@ func TestMaskedAndReadonlyPaths(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMaskedPathsList: the list is Docker's (moby's oci defaults), whether
+// or not this kernel has each file: a check at run time alone passes
+// without /proc/kcore on a kernel built without it. And every masked path
+// that this host has reads empty in a container.
+func TestMaskedPathsList(t *testing.T) {
+	docker := []string{"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+		"/sys/firmware", "/sys/devices/virtual/powercap"}
+	for _, p := range docker {
+		require.Contains(t, DefaultMaskedPaths, p, "Docker masks %s", p)
+	}
+	require.Subset(t, DefaultReadonlyPaths, []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"})
+
+	testkit.RequireRoot(t)
+	var script []string
+	for _, p := range DefaultMaskedPaths {
+		if _, err := os.Stat(p); err == nil {
+			script = append(script, fmt.Sprintf(`[ -d %[1]s ] && n=$(ls -A %[1]s | wc -l) || n=$(head -c 1 %[1]s | wc -c); [ "$n" = 0 ] || echo "readable: %[1]s"`, p))
+		}
+	}
+	require.NotEmpty(t, script, "no masked path exists on this host")
+	out := mustRun(t, Config{Root: busyboxDir(t)}, strings.Join(script, "; ")+"; echo done")
+	require.Equal(t, "done", out)
 }
 
 func TestVolumes(t *testing.T) {
