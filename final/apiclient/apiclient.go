@@ -794,3 +794,12 @@ func (c *Client) Stats(ref string) (engine.StatsSample, error) {
 	}
 	return s, nil
 }
+
+// CopyFromContainer is not served through the daemon yet (docker cp's
+// /containers/{id}/archive).
+func (c *Client) CopyFromContainer(string, string, string) error { return errCpDaemon }
+
+// CopyToContainer: see CopyFromContainer.
+func (c *Client) CopyToContainer(string, string, string) error { return errCpDaemon }
+
+var errCpDaemon = errdefs.System(errors.New("cp through the daemon (-H) is not implemented yet: run minidocker cp without -H, on the daemon's host"))

@@ -60,6 +60,9 @@ type Backend interface {
 	// Stats is one reading of a running container's counters (docker
 	// stats).
 	Stats(ref string) (StatsSample, error)
+	// CopyFromContainer and CopyToContainer are docker cp.
+	CopyFromContainer(ref, src, dst string) error
+	CopyToContainer(ref, src, dst string) error
 }
 
 // Session is a foreground run: its streams are being copied.
