@@ -5,6 +5,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -241,4 +243,33 @@ func TestStats(t *testing.T) {
 	got := d.dockerOK("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}", "idle")
 	require.Regexp(t, `^idle (1[89]|2[0-9])\.\d+MiB / 64MiB 2\n$`, got)
 	w.ok("rm", "-f", "busy", "idle")
+}
+
+// TestAttach: docker attach to a running container: our input reaches a
+// -i container, its output ours, its exit code is ours; a stopped one is
+// refused as docker refuses it; the docker CLI's attach through the
+// daemon too.
+func TestAttach(t *testing.T) {
+	requireDocker(t)
+	w := newWorld(t)
+	w.ok("pull", "busybox")
+	script := `while read l; do echo "got $l"; [ "$l" = bye ] && exit 6; done`
+	w.ok("run", "-d", "-i", "--name", "echoer", "--network", "none", "busybox", "sh", "-c", script)
+	c := exec.Command(w.bin, "attach", "echoer")
+	c.Env = append(os.Environ(), w.env...)
+	c.Stdin = strings.NewReader("hi\nbye\n")
+	out, _ := c.Output()
+	require.Equal(t, "got hi\ngot bye\n", string(out))
+	require.Equal(t, 6, c.ProcessState.ExitCode())
+	r := w.md("attach", "echoer")
+	require.Equal(t, 1, r.Code)
+	require.Equal(t, "Error: You cannot attach to a stopped container, start it first\n", r.Stderr)
+
+	d := startDaemon(t, w, filepath.Join(t.TempDir(), "d.sock"))
+	d.dockerOK("run", "-d", "-i", "--name", "echoer2", "busybox", "sh", "-c", script)
+	dc := d.dockerCmd("attach", "echoer2")
+	dc.Stdin = strings.NewReader("yo\nbye\n")
+	out, _ = dc.Output()
+	require.Equal(t, "got yo\ngot bye\n", string(out))
+	require.Equal(t, 6, dc.ProcessState.ExitCode())
 }

@@ -471,7 +471,23 @@ func (c *Client) StartAttached(ref string, o engine.AttachOptions) (engine.Sessi
 	if err != nil {
 		return nil, kind(err)
 	}
-	ctr := info.Container
+	return c.attach(info.Container, o, true)
+}
+
+// AttachRunning is docker attach: the same calls without the start (the
+// wait's condition is not-running: the container runs already).
+func (c *Client) AttachRunning(ref string, o engine.AttachOptions) (engine.Session, error) {
+	info, err := c.api.ContainerInspect(c.ctx, ref, client.ContainerInspectOptions{})
+	if err != nil {
+		return nil, kind(err)
+	}
+	if info.Container.State == nil || !info.Container.State.Running {
+		return nil, errdefs.Conflict(errors.New("You cannot attach to a stopped container, start it first"))
+	}
+	return c.attach(info.Container, o, false)
+}
+
+func (c *Client) attach(ctr container.InspectResponse, o engine.AttachOptions, start bool) (engine.Session, error) {
 	tty := ctr.Config != nil && ctr.Config.Tty
 	att, err := c.api.ContainerAttach(c.ctx, ctr.ID, client.ContainerAttachOptions{
 		Stream: true, Stdin: o.Stdin != nil, Stdout: o.Stdout != nil, Stderr: o.Stderr != nil,
@@ -480,6 +496,9 @@ func (c *Client) StartAttached(ref string, o engine.AttachOptions) (engine.Sessi
 		return nil, kind(err)
 	}
 	cond := container.WaitConditionNextExit
+	if !start {
+		cond = container.WaitConditionNotRunning
+	}
 	if ctr.HostConfig != nil && ctr.HostConfig.AutoRemove {
 		cond = container.WaitConditionRemoved
 	}
@@ -501,10 +520,12 @@ func (c *Client) StartAttached(ref string, o engine.AttachOptions) (engine.Sessi
 			_, s.err = stdcopy.StdCopy(stdout, stderr, att.Reader)
 		}
 	}()
-	if err := startErr(c.StartDetached(ctr.ID)); err != nil && !errdefs.IsNotModified(err) {
-		att.Close()
-		cancel()
-		return nil, err
+	if start {
+		if err := startErr(c.StartDetached(ctr.ID)); err != nil && !errdefs.IsNotModified(err) {
+			att.Close()
+			cancel()
+			return nil, err
+		}
 	}
 	if o.Stdin != nil {
 		go func() {

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"os"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -68,3 +69,45 @@ func execFailed(err error) error {
 	}
 	return err
 }
+
+func (a *app) attachCmd() *cobra.Command {
+	var noStdin bool
+	sigProxy := true
+	c := &cobra.Command{
+		Use:   "attach [OPTIONS] CONTAINER",
+		Short: "Attach local standard input, output, and error streams to a running container",
+		Long: "Attach to a running container through its monitor's control socket: its output (and, unless\n" +
+			"--no-stdin, our input if it was started with -i); the container's exit code becomes ours.",
+		Args: exactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			e, err := a.engine()
+			if err != nil {
+				return err
+			}
+			ctr, err := e.Container(args[0])
+			if err != nil {
+				return err
+			}
+			tty := ctr.Config.Tty
+			return a.foreground(tty, func(size *engine.Size) (engine.Session, error) {
+				o := engine.AttachOptions{Stdout: a.stdout, Stderr: a.stderr, Size: size}
+				if !noStdin && ctr.Config.OpenStdin {
+					o.Stdin = os.Stdin
+				}
+				s, err := e.AttachRunning(args[0], o)
+				if err != nil || sigProxy {
+					return s, err
+				}
+				return noSignals{s}, nil
+			}, func(err error) error { return err })
+		},
+	}
+	c.Flags().BoolVar(&noStdin, "no-stdin", false, "Do not attach STDIN")
+	c.Flags().BoolVar(&sigProxy, "sig-proxy", true, "Proxy all received signals to the process")
+	return c
+}
+
+// noSignals is a session whose signals are not passed on (--sig-proxy=false).
+type noSignals struct{ engine.Session }
+
+func (noSignals) Signal(syscall.Signal) error { return nil }

@@ -60,6 +60,9 @@ type Backend interface {
 	// Stats is one reading of a running container's counters (docker
 	// stats).
 	Stats(ref string) (StatsSample, error)
+	// AttachRunning is docker attach: the running container's streams,
+	// its exit code at the end; signals go to its init (--sig-proxy).
+	AttachRunning(ref string, o AttachOptions) (Session, error)
 	// CopyFromContainer and CopyToContainer are docker cp.
 	CopyFromContainer(ref, src, dst string) error
 	CopyToContainer(ref, src, dst string) error
@@ -103,4 +106,25 @@ func (s *Started) Resize(sz Size) error {
 		return nil
 	}
 	return s.Attachment.Resize(sz)
+}
+
+// attachSession is an Attachment as a Session: signals go to the
+// container's init, as docker attach's --sig-proxy sends them.
+type attachSession struct {
+	*Attachment
+	ref string
+}
+
+func (s attachSession) Signal(sig syscall.Signal) error { return s.e.Kill(s.ref, sig) }
+
+// AttachRunning attaches to the running container ref (see Attach).
+func (e *Engine) AttachRunning(ref string, o AttachOptions) (Session, error) {
+	a, err := e.Attach(context.Background(), ref, o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Size != nil && a.Tty {
+		a.Resize(*o.Size)
+	}
+	return attachSession{a, ref}, nil
 }
