@@ -16,6 +16,7 @@ import (
 	"minidocker/step03-rootfs-layers/image"
 	"minidocker/step03-rootfs-layers/layers"
 	"minidocker/step03-rootfs-layers/rootfs"
+	"minidocker/step03-rootfs-layers/runflags"
 )
 
 func main() {
@@ -24,7 +25,7 @@ func main() {
 	var f rootfs.RunFlags
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	imagePath := fs.String("image", "", "the image: a docker save archive or an OCI layout (`PATH`)")
-	rootfsFlags(fs, &f, stepcli.DataRoot())
+	runflags.Declare(fs, &f, stepcli.DataRoot())
 
 	cmd := stepcli.Command{
 		Name:         "step03-rootfs-layers",
@@ -58,16 +59,4 @@ func main() {
 		},
 	}
 	os.Exit(cmd.Main(os.Args[1:], os.Stderr))
-}
-
-// rootfsFlags declares step 3's docker-run-like flags into f; root is the
-// default data directory.
-func rootfsFlags(fs *flag.FlagSet, f *rootfs.RunFlags, root string) {
-	fs.Var((*stepcli.Strings)(&f.Volumes), "v", "bind mount a volume `SRC:DST[:ro]` (repeatable)")
-	fs.Var((*stepcli.Strings)(&f.Env), "e", "set an environment variable `KEY=VAL` (repeatable)")
-	fs.StringVar(&f.Dir, "w", "", "working `DIR`ectory inside the container (default: the image's)")
-	fs.StringVar(&f.User, "user", "", "run as `USER[:GROUP]` from the image's /etc/passwd (default: the image's)")
-	fs.StringVar(&f.Hostname, "hostname", "", "the container's host `name` (default: the short container ID)")
-	fs.BoolVar(&f.Init, "init", false, "run a minimal init as PID 1")
-	fs.StringVar(&f.Root, "root", root, "data `DIR`ectory for images, layers and containers")
 }

@@ -15,7 +15,9 @@ import (
 	"minidocker/step03-rootfs-layers/image"
 	"minidocker/step03-rootfs-layers/layers"
 	"minidocker/step03-rootfs-layers/rootfs"
+	"minidocker/step03-rootfs-layers/runflags"
 	"minidocker/step04-cgroups/cgroups"
+	"minidocker/step04-cgroups/limitflags"
 	"minidocker/step04-cgroups/limits"
 )
 
@@ -26,8 +28,8 @@ func main() {
 	var lim limits.Flags
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	imagePath := fs.String("image", "", "the image: a docker save archive or an OCI layout (`PATH`)")
-	rootfsFlags(fs, &f, stepcli.DataRoot())
-	limitsFlags(fs, &lim)
+	runflags.Declare(fs, &f, stepcli.DataRoot())
+	limitflags.Declare(fs, &lim)
 	stats := fs.Bool("stats", false, "print the container's resource usage when it exits")
 
 	cmd := stepcli.Command{
@@ -69,27 +71,4 @@ func main() {
 		},
 	}
 	os.Exit(cmd.Main(os.Args[1:], os.Stderr))
-}
-
-// rootfsFlags declares step 3's docker-run-like flags into f; root is the
-// default data directory.
-func rootfsFlags(fs *flag.FlagSet, f *rootfs.RunFlags, root string) {
-	fs.Var((*stepcli.Strings)(&f.Volumes), "v", "bind mount a volume `SRC:DST[:ro]` (repeatable)")
-	fs.Var((*stepcli.Strings)(&f.Env), "e", "set an environment variable `KEY=VAL` (repeatable)")
-	fs.StringVar(&f.Dir, "w", "", "working `DIR`ectory inside the container (default: the image's)")
-	fs.StringVar(&f.User, "user", "", "run as `USER[:GROUP]` from the image's /etc/passwd (default: the image's)")
-	fs.StringVar(&f.Hostname, "hostname", "", "the container's host `name` (default: the short container ID)")
-	fs.BoolVar(&f.Init, "init", false, "run a minimal init as PID 1")
-	fs.StringVar(&f.Root, "root", root, "data `DIR`ectory for images, layers and containers")
-}
-
-// limitsFlags declares step 4's resource flags into f: -m/--memory,
-// --cpus, --cpu-shares, --pids-limit and --cgroup-parent.
-func limitsFlags(fs *flag.FlagSet, f *limits.Flags) {
-	fs.StringVar(&f.Memory, "m", "", "memory limit (`SIZE`: 64m, 1g, bytes)")
-	fs.StringVar(&f.Memory, "memory", "", "memory limit (same as -m)")
-	fs.StringVar(&f.CPUs, "cpus", "", "number of CPUs (`N`, e.g. 0.5)")
-	fs.Uint64Var(&f.CPUShares, "cpu-shares", 0, "CPU shares, a relative `weight` (default 1024)")
-	fs.Int64Var(&f.PidsLimit, "pids-limit", 0, "the most processes the container may have (`N`)")
-	fs.StringVar(&f.Parent, "cgroup-parent", "", "create the container's cgroup beneath this `path` (\"a/b\": beneath our own cgroup, \"/a/b\": from the root)")
 }

@@ -21,9 +21,12 @@ import (
 	"minidocker/internal/stepcli"
 	"minidocker/step02-namespaces/namespaces"
 	"minidocker/step03-rootfs-layers/rootfs"
+	"minidocker/step03-rootfs-layers/runflags"
 	"minidocker/step04-cgroups/cgroups"
+	"minidocker/step04-cgroups/limitflags"
 	"minidocker/step04-cgroups/limits"
 	"minidocker/step05-pull/fetch"
+	"minidocker/step05-pull/fetchflags"
 	"minidocker/step05-pull/store"
 )
 
@@ -37,7 +40,7 @@ func main() {
 	var pullFlags fetch.Flags
 	pullFS := flag.NewFlagSet("", flag.ContinueOnError)
 	pullRoot := pullFS.String("root", stepcli.DataRoot(), "data `DIR`ectory")
-	fetchFlags(pullFS, &pullFlags)
+	fetchflags.Declare(pullFS, &pullFlags)
 	pull := stepcli.Command{Name: name, Verb: "pull", Usage: "pull [--platform os/arch] [--registry-mirror URL] [--trace] IMAGE", Flags: pullFS,
 		Run: func(args []string) (int, error) {
 			if len(args) != 1 {
@@ -100,9 +103,9 @@ func main() {
 	var lim limits.Flags
 	var runRegistry fetch.Flags
 	runFS := flag.NewFlagSet("", flag.ContinueOnError)
-	rootfsFlags(runFS, &runFlags, stepcli.DataRoot())
-	limitsFlags(runFS, &lim)
-	fetchFlags(runFS, &runRegistry)
+	runflags.Declare(runFS, &runFlags, stepcli.DataRoot())
+	limitflags.Declare(runFS, &lim)
+	fetchflags.Declare(runFS, &runRegistry)
 	stats := runFS.Bool("stats", false, "print the container's resource usage when it exits")
 	run := stepcli.Command{Name: name, Verb: "run", Usage: "run [-m SIZE] [--cpus N] [-e K=V] [-v SRC:DST[:ro]] [--stats] IMAGE [CMD...]", Flags: runFS,
 		Run: func(args []string) (int, error) {
@@ -137,36 +140,4 @@ func main() {
 		}}
 
 	os.Exit(stepcli.Main(name, os.Args[1:], os.Stderr, pull, images, rmi, run))
-}
-
-// rootfsFlags declares step 3's docker-run-like flags into f; root is the
-// default data directory.
-func rootfsFlags(fs *flag.FlagSet, f *rootfs.RunFlags, root string) {
-	fs.Var((*stepcli.Strings)(&f.Volumes), "v", "bind mount a volume `SRC:DST[:ro]` (repeatable)")
-	fs.Var((*stepcli.Strings)(&f.Env), "e", "set an environment variable `KEY=VAL` (repeatable)")
-	fs.StringVar(&f.Dir, "w", "", "working `DIR`ectory inside the container (default: the image's)")
-	fs.StringVar(&f.User, "user", "", "run as `USER[:GROUP]` from the image's /etc/passwd (default: the image's)")
-	fs.StringVar(&f.Hostname, "hostname", "", "the container's host `name` (default: the short container ID)")
-	fs.BoolVar(&f.Init, "init", false, "run a minimal init as PID 1")
-	fs.StringVar(&f.Root, "root", root, "data `DIR`ectory for images, layers and containers")
-}
-
-// limitsFlags declares step 4's resource flags into f: -m/--memory,
-// --cpus, --cpu-shares, --pids-limit and --cgroup-parent.
-func limitsFlags(fs *flag.FlagSet, f *limits.Flags) {
-	fs.StringVar(&f.Memory, "m", "", "memory limit (`SIZE`: 64m, 1g, bytes)")
-	fs.StringVar(&f.Memory, "memory", "", "memory limit (same as -m)")
-	fs.StringVar(&f.CPUs, "cpus", "", "number of CPUs (`N`, e.g. 0.5)")
-	fs.Uint64Var(&f.CPUShares, "cpu-shares", 0, "CPU shares, a relative `weight` (default 1024)")
-	fs.Int64Var(&f.PidsLimit, "pids-limit", 0, "the most processes the container may have (`N`)")
-	fs.StringVar(&f.Parent, "cgroup-parent", "", "create the container's cgroup beneath this `path` (\"a/b\": beneath our own cgroup, \"/a/b\": from the root)")
-}
-
-// fetchFlags declares step 5's registry flags into f: --platform,
-// --registry-mirror, --insecure-registry and --trace.
-func fetchFlags(fs *flag.FlagSet, f *fetch.Flags) {
-	fs.StringVar(&f.Platform, "platform", "", "pull the image for `os/arch[/variant]` (default: this host's)")
-	fs.StringVar(&f.Mirror, "registry-mirror", os.Getenv(fetch.MirrorEnv), "try this registry `URL` first for docker.io images (default $"+fetch.MirrorEnv+")")
-	fs.Var((*stepcli.Strings)(&f.Insecure), "insecure-registry", "allow plain HTTP to this `host[:port]` (repeatable; localhost and 127.0.0.0/8 always are)")
-	fs.BoolVar(&f.Trace, "trace", false, "print every HTTP request and response (tokens redacted) on stderr")
 }

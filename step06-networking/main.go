@@ -21,12 +21,15 @@ import (
 	"minidocker/internal/stepcli"
 	"minidocker/step02-namespaces/namespaces"
 	"minidocker/step03-rootfs-layers/rootfs"
+	"minidocker/step03-rootfs-layers/runflags"
 	"minidocker/step04-cgroups/cgroups"
+	"minidocker/step04-cgroups/limitflags"
 	"minidocker/step04-cgroups/limits"
 	"minidocker/step05-pull/fetch"
+	"minidocker/step05-pull/fetchflags"
 	"minidocker/step05-pull/store"
 	"minidocker/step06-networking/connect"
-	"minidocker/step06-networking/network"
+	"minidocker/step06-networking/netflags"
 	"minidocker/step06-networking/portmap"
 )
 
@@ -42,10 +45,10 @@ func main() {
 	var reg fetch.Flags
 	var netf connect.Flags
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
-	rootfsFlags(fs, &f, stepcli.DataRoot())
-	limitsFlags(fs, &lim)
-	fetchFlags(fs, &reg)
-	connectFlags(fs, &netf)
+	runflags.Declare(fs, &f, stepcli.DataRoot())
+	limitflags.Declare(fs, &lim)
+	fetchflags.Declare(fs, &reg)
+	netflags.Declare(fs, &netf)
 	cname := fs.String("name", "", "a `name` for the container: in its /etc/hosts, and unique among running ones")
 	run := stepcli.Command{Name: name, Verb: "run", Usage: "run [--name NAME] [-p [HOSTIP:]HOSTPORT:PORT[/PROTO]]... [--network bridge|none|host] [step 5's flags] IMAGE [CMD...]", Flags: fs,
 		Run: func(args []string) (int, error) {
@@ -122,7 +125,7 @@ func main() {
 
 	var tf connect.Flags
 	tfs := flag.NewFlagSet("", flag.ContinueOnError)
-	connectFlags(tfs, &tf)
+	netflags.Declare(tfs, &tf)
 	teardown := stepcli.Command{Name: name, Verb: "teardown", Usage: "teardown [--bridge NAME]", Flags: tfs, ArgsOptional: true,
 		Run: func([]string) (int, error) {
 			plan, err := tf.Plan()
@@ -179,53 +182,4 @@ func alive(claim string) bool {
 		return len(data) == 0 // being written right now
 	}
 	return syscall.Kill(pid, 0) == nil || errors.Is(syscall.Kill(pid, 0), syscall.EPERM)
-}
-
-// rootfsFlags declares step 3's docker-run-like flags into f; root is the
-// default data directory.
-func rootfsFlags(fs *flag.FlagSet, f *rootfs.RunFlags, root string) {
-	fs.Var((*stepcli.Strings)(&f.Volumes), "v", "bind mount a volume `SRC:DST[:ro]` (repeatable)")
-	fs.Var((*stepcli.Strings)(&f.Env), "e", "set an environment variable `KEY=VAL` (repeatable)")
-	fs.StringVar(&f.Dir, "w", "", "working `DIR`ectory inside the container (default: the image's)")
-	fs.StringVar(&f.User, "user", "", "run as `USER[:GROUP]` from the image's /etc/passwd (default: the image's)")
-	fs.StringVar(&f.Hostname, "hostname", "", "the container's host `name` (default: the short container ID)")
-	fs.BoolVar(&f.Init, "init", false, "run a minimal init as PID 1")
-	fs.StringVar(&f.Root, "root", root, "data `DIR`ectory for images, layers and containers")
-}
-
-// limitsFlags declares step 4's resource flags into f: -m/--memory,
-// --cpus, --cpu-shares, --pids-limit and --cgroup-parent.
-func limitsFlags(fs *flag.FlagSet, f *limits.Flags) {
-	fs.StringVar(&f.Memory, "m", "", "memory limit (`SIZE`: 64m, 1g, bytes)")
-	fs.StringVar(&f.Memory, "memory", "", "memory limit (same as -m)")
-	fs.StringVar(&f.CPUs, "cpus", "", "number of CPUs (`N`, e.g. 0.5)")
-	fs.Uint64Var(&f.CPUShares, "cpu-shares", 0, "CPU shares, a relative `weight` (default 1024)")
-	fs.Int64Var(&f.PidsLimit, "pids-limit", 0, "the most processes the container may have (`N`)")
-	fs.StringVar(&f.Parent, "cgroup-parent", "", "create the container's cgroup beneath this `path` (\"a/b\": beneath our own cgroup, \"/a/b\": from the root)")
-}
-
-// fetchFlags declares step 5's registry flags into f: --platform,
-// --registry-mirror, --insecure-registry and --trace.
-func fetchFlags(fs *flag.FlagSet, f *fetch.Flags) {
-	fs.StringVar(&f.Platform, "platform", "", "pull the image for `os/arch[/variant]` (default: this host's)")
-	fs.StringVar(&f.Mirror, "registry-mirror", os.Getenv(fetch.MirrorEnv), "try this registry `URL` first for docker.io images (default $"+fetch.MirrorEnv+")")
-	fs.Var((*stepcli.Strings)(&f.Insecure), "insecure-registry", "allow plain HTTP to this `host[:port]` (repeatable; localhost and 127.0.0.0/8 always are)")
-	fs.BoolVar(&f.Trace, "trace", false, "print every HTTP request and response (tokens redacted) on stderr")
-}
-
-// connectFlags declares this step's network flags into f: --network,
-// -p/--publish, --dns, --bridge and --subnet.
-func connectFlags(fs *flag.FlagSet, f *connect.Flags) {
-	fs.StringVar(&f.Network, "network", connect.Bridge, "connect the container to a `network`: bridge, none or host")
-	fs.Var((*stepcli.Strings)(&f.Publish), "p", "publish a container's port to the host: `[HOSTIP:][HOSTPORT:]PORT[/PROTO]` (repeatable)")
-	fs.Var((*stepcli.Strings)(&f.Publish), "publish", "same as -p")
-	fs.Func("dns", "a DNS `server` for the container's resolv.conf (repeatable; default: the host's, minus loopback ones)", func(v string) error {
-		if err := connect.CheckDNS(v); err != nil {
-			return err
-		}
-		f.DNS = append(f.DNS, v)
-		return nil
-	})
-	fs.StringVar(&f.Bridge, "bridge", network.DefaultBridge, "the bridge of the bridge network (`name`)")
-	fs.StringVar(&f.Subnet, "subnet", "", "the bridge network's `CIDR` (default: the bridge's, or the first free private /16)")
 }

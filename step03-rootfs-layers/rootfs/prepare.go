@@ -44,8 +44,9 @@ func Prepare(store *layers.Store, img *image.Image, dir string, o image.Override
 
 // RunFlags are the values of the docker-run-like flags that the demos of
 // step 3 and later share (-v, -e, -w, --user, --hostname, --init, --root).
-// The flags themselves live at the edges: each demo's main.go and final's
-// CLI declare them and fill this struct; Parse checks it.
+// The flags themselves live at the edges: the demos declare them with
+// step03-rootfs-layers/runflags, final's CLI with cobra; both fill this
+// struct, and Parse checks it.
 type RunFlags struct {
 	Env, Volumes []string
 	Dir          string

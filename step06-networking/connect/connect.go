@@ -41,7 +41,8 @@ const (
 
 // Flags are the values of docker run's network flags (--network, -p, --dns),
 // plus the bridge and its subnet (dockerd's --bridge and --bip) so tests and
-// learners can make their own. The caller declares the flags (Network
+// learners can make their own. The caller declares the flags (the demos
+// with step06-networking/netflags; Network
 // defaults to Bridge, Bridge to network.DefaultBridge; check each --dns
 // with CheckDNS); Plan checks the rest.
 type Flags struct {
