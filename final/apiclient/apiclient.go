@@ -297,18 +297,7 @@ func (c *Client) Exec(ref string, o engine.ExecOptions) (engine.Session, error) 
 	s := &execSession{c: c, id: created.ID, att: att.HijackedResponse, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
-		stdout, stderr := o.Stdout, o.Stderr
-		if stdout == nil {
-			stdout = io.Discard
-		}
-		if stderr == nil {
-			stderr = io.Discard
-		}
-		if o.Tty {
-			_, s.err = io.Copy(stdout, att.Reader)
-		} else {
-			_, s.err = stdcopy.StdCopy(stdout, stderr, att.Reader)
-		}
+		s.err = copyStreams(att.Reader, o.Tty, o.Stdout, o.Stderr)
 	}()
 	if o.Stdin != nil {
 		go func() {
@@ -507,18 +496,7 @@ func (c *Client) attach(ctr container.InspectResponse, o engine.AttachOptions, s
 	s := &session{c: c, id: ctr.ID, att: att, wait: wait, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
-		stdout, stderr := o.Stdout, o.Stderr
-		if stdout == nil {
-			stdout = io.Discard
-		}
-		if stderr == nil {
-			stderr = io.Discard
-		}
-		if tty {
-			_, s.err = io.Copy(stdout, att.Reader)
-		} else {
-			_, s.err = stdcopy.StdCopy(stdout, stderr, att.Reader)
-		}
+		s.err = copyStreams(att.Reader, tty, o.Stdout, o.Stderr)
 	}()
 	if start {
 		if err := startErr(c.StartDetached(ctr.ID)); err != nil && !errdefs.IsNotModified(err) {
@@ -824,3 +802,21 @@ func (c *Client) CopyFromContainer(string, string, string) error { return errCpD
 func (c *Client) CopyToContainer(string, string, string) error { return errCpDaemon }
 
 var errCpDaemon = errdefs.System(errors.New("cp through the daemon (-H) is not implemented yet: run minidocker cp without -H, on the daemon's host"))
+
+// copyStreams copies a hijacked stream to stdout and stderr (nil: thrown
+// away): raw with a pty, else demultiplexed from Docker's 8-byte frames.
+func copyStreams(r io.Reader, tty bool, stdout, stderr io.Writer) error {
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	var err error
+	if tty {
+		_, err = io.Copy(stdout, r)
+	} else {
+		_, err = stdcopy.StdCopy(stdout, stderr, r)
+	}
+	return err
+}
