@@ -28,6 +28,7 @@ lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
 	GOOS=darwin $(GO) vet ./...
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum: run go mod tidy"; exit 1; }
+	$(GO) test -count=1 ./internal/lessoncheck
 
 # The seed's docker session, run with minidocker, offline.
 demo: setup

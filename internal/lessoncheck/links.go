@@ -1,0 +1,101 @@
+package lessoncheck
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// Anchors returns the anchors GitHub gives a Markdown file's headings
+// ("## diffID, chainID" is #diffid-chainid), without the "#". Headings inside
+// code fences are not headings.
+func Anchors(markdown string) map[string]bool {
+	anchors := map[string]bool{}
+	seen := map[string]int{}
+	inFence := false
+	for _, line := range strings.Split(markdown, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			inFence = !inFence
+			continue
+		}
+		if inFence || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		text := strings.TrimSpace(strings.TrimLeft(line, "#"))
+		slug := Slug(text)
+		if k := seen[slug]; k > 0 {
+			anchors[slug+"-"+itoa(k)] = true
+		} else {
+			anchors[slug] = true
+		}
+		seen[slug]++
+	}
+	return anchors
+}
+
+func itoa(n int) string {
+	var b []byte
+	for n > 0 || len(b) == 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
+
+// Slug is GitHub's heading anchor: lower case, markup and punctuation other
+// than - and _ dropped, each space a -.
+func Slug(heading string) string {
+	heading = strings.NewReplacer("`", "", "*", "").Replace(heading)
+	var b strings.Builder
+	for _, r := range strings.ToLower(heading) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// A Link is a Markdown link's target, split at its #, and its line.
+type Link struct {
+	Line     int
+	Path     string
+	Fragment string
+}
+
+var linkRE = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// Links returns the inline links of a Markdown document, outside code fences
+// and code spans.
+func Links(markdown string) []Link {
+	var links []Link
+	inFence := false
+	for i, line := range strings.Split(markdown, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			inFence = !inFence
+			continue
+		}
+		if inFence {
+			continue
+		}
+		for _, m := range linkRE.FindAllStringSubmatch(withoutCodeSpans(line), -1) {
+			path, frag, _ := strings.Cut(m[1], "#")
+			links = append(links, Link{Line: i + 1, Path: path, Fragment: frag})
+		}
+	}
+	return links
+}
+
+// withoutCodeSpans blanks `code` so that a link shown as code is not a link.
+func withoutCodeSpans(line string) string {
+	parts := strings.Split(line, "`")
+	for i := 1; i < len(parts); i += 2 {
+		if i == len(parts)-1 { // an unpaired backtick: literal
+			break
+		}
+		parts[i] = strings.Repeat(" ", len(parts[i]))
+	}
+	return strings.Join(parts, "`")
+}
