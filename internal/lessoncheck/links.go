@@ -68,19 +68,25 @@ type Link struct {
 var linkRE = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 
 // Links returns the inline links of a Markdown document, outside code fences
-// and code spans.
+// and code spans (which may run over several lines of a paragraph).
 func Links(markdown string) []Link {
 	var links []Link
-	inFence := false
+	inFence, inCode := false, false
 	for i, line := range strings.Split(markdown, "\n") {
 		if strings.HasPrefix(strings.TrimSpace(line), "```") {
-			inFence = !inFence
+			inFence, inCode = !inFence, false
 			continue
 		}
 		if inFence {
 			continue
 		}
-		for _, m := range linkRE.FindAllStringSubmatch(withoutCodeSpans(line), -1) {
+		if strings.TrimSpace(line) == "" { // a paragraph ends, and any open span with it
+			inCode = false
+			continue
+		}
+		var text string
+		text, inCode = withoutCodeSpans(line, inCode)
+		for _, m := range linkRE.FindAllStringSubmatch(text, -1) {
 			path, frag, _ := strings.Cut(m[1], "#")
 			links = append(links, Link{Line: i + 1, Path: path, Fragment: frag})
 		}
@@ -88,14 +94,19 @@ func Links(markdown string) []Link {
 	return links
 }
 
-// withoutCodeSpans blanks `code` so that a link shown as code is not a link.
-func withoutCodeSpans(line string) string {
-	parts := strings.Split(line, "`")
-	for i := 1; i < len(parts); i += 2 {
-		if i == len(parts)-1 { // an unpaired backtick: literal
-			break
+// withoutCodeSpans blanks what is inside `code` so that a link shown as code
+// is not a link; inCode says whether the line starts inside a span, and the
+// result whether it ends inside one.
+func withoutCodeSpans(line string, inCode bool) (string, bool) {
+	b := []byte(line)
+	for i := range b {
+		if b[i] == '`' {
+			inCode = !inCode
+			continue
 		}
-		parts[i] = strings.Repeat(" ", len(parts[i]))
+		if inCode {
+			b[i] = ' '
+		}
 	}
-	return strings.Join(parts, "`")
+	return string(b), inCode
 }

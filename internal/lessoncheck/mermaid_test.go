@@ -173,9 +173,11 @@ func TestSlugAndAnchors(t *testing.T) {
 }
 
 func TestLinks(t *testing.T) {
-	md := "see [veth](../GLOSSARY.md#veth) and `[x](GLOSSARY.md#code)`\n```\n[y](GLOSSARY.md#fenced)\n```\n[z](a.md)"
+	md := "see [veth](../GLOSSARY.md#veth) and `[x](GLOSSARY.md#code)`\n```\n[y](GLOSSARY.md#fenced)\n```\n[z](a.md)\n" +
+		"a span `that runs\nover [a](GLOSSARY.md#spanned) line` then [b](GLOSSARY.md#after)\n\n" +
+		"an unclosed ` span\n\n[c](GLOSSARY.md#next-paragraph)"
 	got := Links(md)
-	want := []Link{{1, "../GLOSSARY.md", "veth"}, {5, "a.md", ""}}
+	want := []Link{{1, "../GLOSSARY.md", "veth"}, {5, "a.md", ""}, {7, "GLOSSARY.md", "after"}, {11, "GLOSSARY.md", "next-paragraph"}}
 	if len(got) != len(want) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
