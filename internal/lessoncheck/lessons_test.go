@@ -115,3 +115,45 @@ func glossaryEntries(md string) []string {
 	}
 	return entries
 }
+
+// TestRelativeLinks: every relative link of every Markdown file leads to a
+// file that exists, and a #fragment into a Markdown file to one of its
+// headings, so that moving a section (step03's restructuring) cannot leave a
+// lesson pointing nowhere.
+func TestRelativeLinks(t *testing.T) {
+	root := repoRoot(t)
+	anchors := map[string]map[string]bool{}
+	anchorsOf := func(path string) map[string]bool {
+		if a, ok := anchors[path]; ok {
+			return a
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		anchors[path] = Anchors(string(src))
+		return anchors[path]
+	}
+	for _, f := range lessons(t, root) {
+		src, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range Links(string(src)) {
+			if strings.Contains(l.Path, "://") || strings.HasPrefix(l.Path, "mailto:") {
+				continue
+			}
+			target := filepath.Join(root, f)
+			if l.Path != "" {
+				target = filepath.Join(root, filepath.Dir(f), l.Path)
+			}
+			if _, err := os.Stat(target); err != nil {
+				t.Errorf("%s:%d: link to %s: %v", f, l.Line, l.Path, err)
+				continue
+			}
+			if l.Fragment != "" && strings.HasSuffix(target, ".md") && !anchorsOf(target)[l.Fragment] {
+				t.Errorf("%s:%d: %s has no heading #%s", f, l.Line, l.Path, l.Fragment)
+			}
+		}
+	}
+}
