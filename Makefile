@@ -2,7 +2,7 @@
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 export PATH := $(dir $(GO)):$(PATH)
 
-.PHONY: all setup build test vet lint demo demo-steps bench clean
+.PHONY: all setup build test vet lint lint-mermaid demo demo-steps bench clean
 
 all: build
 
@@ -29,6 +29,17 @@ lint: vet
 	GOOS=darwin $(GO) vet ./...
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum: run go mod tidy"; exit 1; }
 	$(GO) test -count=1 ./internal/lessoncheck
+
+# The lessons' diagrams parsed by Mermaid itself, the library GitHub renders
+# them with: a cross-check of lint's own parser in Go (internal/lessoncheck).
+# Needs Node and the npm registry, so it is not part of lint; mermaid and
+# jsdom are installed once into MERMAID_CACHE.
+MERMAID_CACHE ?= $(HOME)/.cache/minidocker-mermaid
+lint-mermaid:
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "lint-mermaid needs node and npm"; exit 1; }
+	@[ -d "$(MERMAID_CACHE)/node_modules/mermaid" ] || npm install --prefix "$(MERMAID_CACHE)" --no-audit --no-fund mermaid@11 jsdom@24
+	@cp scripts/mermaid-check.mjs "$(MERMAID_CACHE)/"
+	node "$(MERMAID_CACHE)/mermaid-check.mjs" $$(git ls-files '*.md')
 
 # The seed's docker session, run with minidocker, offline.
 demo: setup
