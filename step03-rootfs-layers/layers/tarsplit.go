@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/opencontainers/go-digest"
@@ -29,7 +30,9 @@ var ErrNoLayout = errors.New("the layer's tar layout was not kept; pull the imag
 // file) in <hex>.tar-split.gz; Tar puts that and the unpacked files back
 // together. Docker's layer store does the same.
 
-func (s *Store) layoutPath(diffID digest.Digest) string { return s.Path(diffID) + ".tar-split.gz" }
+const layoutSuffix = ".tar-split.gz"
+
+func (s *Store) layoutPath(diffID digest.Digest) string { return s.Path(diffID) + layoutSuffix }
 
 // Tar returns the layer diffID's tar, the same bytes that were unpacked.
 // The result is checked against diffID as it is read: a file changed on
@@ -104,8 +107,11 @@ type layoutFile struct {
 	done bool
 }
 
+// Its temporary name is one Sweep knows (".<hex>.tmp-*"): a pull killed
+// while writing it leaves nothing that stays.
 func newLayoutFile(path string) (*layoutFile, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	hex := strings.TrimSuffix(filepath.Base(path), layoutSuffix)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+hex+".tmp-layout-")
 	if err != nil {
 		return nil, err
 	}
