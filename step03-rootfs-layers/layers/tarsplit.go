@@ -18,7 +18,7 @@ import (
 
 // ErrNoLayout is returned by Tar for a layer unpacked without its tar's
 // layout: by a version of the store that did not keep it.
-var ErrNoLayout = errors.New("the layer's tar layout was not kept; pull the image again")
+var ErrNoLayout = errors.New("the layer's tar layout was not kept (unpacked by an older minidocker): remove the image (rmi) and pull it again")
 
 // The store keeps layers unpacked, as Docker does, not as the blobs they
 // came in. To hand a layer on (a push, a save), its tar must be written
