@@ -7,7 +7,8 @@ set -euo pipefail
 
 packages=(
 	busybox-static  # the test images and the demo images are built from /bin/busybox
-	skopeo          # interop tests: archives written by a real tool
+	skopeo          # interop tests: archives written by a real tool, images pushed read back
+	umoci           # interop tests: a pushed image unpacked by a real OCI tool
 	docker-registry # interop tests: the real distribution registry on 127.0.0.1
 	nftables        # nft, to look at our rules (the product itself talks netlink)
 	iproute2        # ip, for the lesson commands and the leak check
@@ -16,7 +17,7 @@ packages=(
 	docker.io       # tests compare minidocker's confinement with the real Docker's (never left running)
 )
 if [ "${1:-}" = bench ]; then
-	packages+=(hyperfine runc crun umoci)
+	packages+=(hyperfine runc crun)
 fi
 
 missing=()

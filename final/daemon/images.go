@@ -22,6 +22,7 @@ type jsonProgress struct {
 	ProgressDetail *progressDetail `json:"progressDetail,omitempty"`
 	ErrorDetail    *errorDetail    `json:"errorDetail,omitempty"`
 	Error          string          `json:"error,omitempty"`
+	Aux            any             `json:"aux,omitempty"`
 }
 
 type progressDetail struct {
@@ -100,16 +101,23 @@ func (s *Server) imageCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	st := &streamer{w: w, rc: http.NewResponseController(w)}
 	_, err := s.e.Pull(r.Context(), ref, o, st)
+	return st.fail(err)
+}
+
+// fail ends a stream with err: a real HTTP error when nothing was
+// streamed yet, else an errorDetail line in the 200 stream, as dockerd
+// does.
+func (p *streamer) fail(err error) error {
 	if err == nil {
 		return nil
 	}
-	st.mu.Lock()
-	started := st.started
-	st.mu.Unlock()
+	p.mu.Lock()
+	started := p.started
+	p.mu.Unlock()
 	if !started {
 		return err
 	}
-	st.send(jsonProgress{ErrorDetail: &errorDetail{Message: err.Error()}, Error: err.Error()})
+	p.send(jsonProgress{ErrorDetail: &errorDetail{Message: err.Error()}, Error: err.Error()})
 	return nil
 }
 

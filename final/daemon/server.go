@@ -97,6 +97,7 @@ func (s *Server) routes() {
 	s.handle("GET /images/search", s.imageSearch)
 	s.handle("GET /images/{name...}", s.imageInspect) // names have slashes: .../json
 	s.handle("DELETE /images/{name...}", s.imageDelete)
+	s.handle("POST /images/{name...}", s.imagePost) // .../tag, .../push
 
 	s.handle("POST /containers/create", s.containerCreate)
 	s.handle("GET /containers/json", s.containerList)

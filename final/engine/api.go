@@ -93,6 +93,25 @@ type PullOptions struct {
 	Trace    io.Writer // where to print the HTTP exchange (tokens redacted); nil: nowhere
 }
 
+// client is a registry client configured by o.
+func (o PullOptions) client() (*registry.Client, error) {
+	opts := []registry.Option{registry.WithInsecure(o.Insecure...)}
+	if o.Platform != "" {
+		opts = append(opts, registry.WithPlatform(o.Platform))
+	}
+	if o.Mirror != "" {
+		opts = append(opts, registry.WithMirror(o.Mirror))
+	}
+	if o.Trace != nil {
+		opts = append(opts, registry.WithTrace(o.Trace))
+	}
+	client, err := registry.New(opts...)
+	if err != nil {
+		return nil, errdefs.InvalidParameter(err)
+	}
+	return client, nil
+}
+
 // PullProgress receives a pull's events: the CLI draws them as docker pull
 // does (step 5's progress.Printer is one), a daemon would stream them as
 // JSON. Start comes once, when a pull begins; Done once it succeeded.
@@ -109,19 +128,9 @@ func (e *Engine) Pull(ctx context.Context, ref string, o PullOptions, progress P
 	if err != nil {
 		return nil, errdefs.InvalidParameter(err)
 	}
-	opts := []registry.Option{registry.WithInsecure(o.Insecure...)}
-	if o.Platform != "" {
-		opts = append(opts, registry.WithPlatform(o.Platform))
-	}
-	if o.Mirror != "" {
-		opts = append(opts, registry.WithMirror(o.Mirror))
-	}
-	if o.Trace != nil {
-		opts = append(opts, registry.WithTrace(o.Trace))
-	}
-	client, err := registry.New(opts...)
+	client, err := o.client()
 	if err != nil {
-		return nil, errdefs.InvalidParameter(err)
+		return nil, err
 	}
 	var event func(registry.Progress)
 	if progress != nil {

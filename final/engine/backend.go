@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"minidocker/final/state"
 	"minidocker/step05-pull/store"
 )
@@ -22,6 +24,9 @@ type Backend interface {
 	PullIfMissing(ctx context.Context, ref string, o PullOptions, progress PullProgress) (*store.Image, error)
 	Images() ([]store.Image, error)
 	RemoveImage(ref string, force bool) ([]string, error)
+	// Tag is docker tag; Push is docker push (of a name with its tag).
+	Tag(source, target string) error
+	Push(ctx context.Context, ref string, o PullOptions, progress PushProgress) (ocispec.Descriptor, error)
 	Validate(o RunOptions) error
 	Create(o RunOptions) (*state.Container, error)
 	// StartDetached is docker start: the container runs on alone; one

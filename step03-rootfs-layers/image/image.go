@@ -4,11 +4,12 @@ import (
 	_ "crypto/sha256" // registers sha256 for go-digest
 	"encoding/json"
 	"fmt"
-	"hash"
 	"io"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"minidocker/step03-rootfs-layers/layers"
 )
 
 // Image is an image read from disk.
@@ -46,30 +47,7 @@ func (img *Image) DiffIDs() []digest.Digest {
 // Verify returns a reader of r that fails at EOF (with ErrDigestMismatch)
 // unless what it read has digest want, and, if size >= 0, is size bytes.
 func Verify(r io.Reader, want digest.Digest, size int64) io.Reader {
-	return &verifier{r: r, want: want, size: size, h: want.Algorithm().Hash()}
-}
-
-type verifier struct {
-	r    io.Reader
-	want digest.Digest
-	size int64
-	n    int64
-	h    hash.Hash
-}
-
-func (v *verifier) Read(p []byte) (int, error) {
-	n, err := v.r.Read(p)
-	v.h.Write(p[:n])
-	v.n += int64(n)
-	if err == io.EOF {
-		if v.size >= 0 && v.n != v.size {
-			return n, fmt.Errorf("blob %s: %w: read %d bytes, want %d", v.want, ErrDigestMismatch, v.n, v.size)
-		}
-		if got := digest.NewDigest(v.want.Algorithm(), v.h); got != v.want {
-			return n, fmt.Errorf("%w: got %s, want %s", ErrDigestMismatch, got, v.want)
-		}
-	}
-	return n, err
+	return layers.Verify(r, want, size, ErrDigestMismatch)
 }
 
 // ParseConfig decodes an image config and checks it has a well-formed

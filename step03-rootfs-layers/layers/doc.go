@@ -36,6 +36,17 @@
 //     from the store's directory with short l/ links, because the mount's
 //     data string may not exceed one page (4096 bytes)
 //
+// # The way back: Diff
+//
+// A container's changes land in its overlay upper directory, already in
+// overlayfs' form: a deleted file is a 0/0 character device, a replaced
+// directory carries trusted.overlay.opaque. Diff turns that directory back
+// into a layer tar in the image-spec's form (".wh.NAME",
+// "DIR/.wh..wh..opq"), which is how a build's RUN becomes a layer. Its
+// output depends only on the files (lexical order, whole-second times, no
+// user names), so the same changes give the same diffID, and unpacking it
+// on the same lowers shows what the container saw.
+//
 // # What goes wrong
 //
 // A hostile layer names "../../etc/passwd", a hard link to a file outside,

@@ -20,7 +20,7 @@ func Unpack(dir string, compressed io.Reader, diffID digest.Digest) error {
 	return fmt.Errorf("unpack layer: %w", errors.ErrUnsupported)
 }
 
-func unpack(dir string, compressed io.Reader, diffID digest.Digest, warn func(string, error)) error {
+func unpack(dir string, compressed io.Reader, diffID digest.Digest, warn func(string, error), layout io.Writer) error {
 	return Unpack(dir, compressed, diffID)
 }
 

@@ -21,6 +21,7 @@ import (
 //
 //	root/sha256/<hex>/        the layer's files (an overlay lowerdir)
 //	root/sha256/<hex>.size    bytes of file content, for docker images' SIZE
+//	root/sha256/<hex>.tar-split.gz  the tar's headers and padding (see Tar)
 //	root/l/<12 hex>           short link to ../sha256/<hex>, for mount data
 //	root/locks/<hex>          flock: one unpack of a layer at a time, across processes
 type Store struct {
@@ -121,8 +122,16 @@ func (s *Store) Unpack(diffID digest.Digest, compressed io.Reader) (string, erro
 	if s.Warn != nil {
 		warn = func(entry string, err error) { s.Warn(diffID, entry, err) }
 	}
-	if err := unpack(dir, compressed, diffID, warn); err != nil {
+	layout, err := newLayoutFile(s.layoutPath(diffID))
+	if err != nil {
+		return "", fmt.Errorf("unpack layer %s: %w", diffID, err)
+	}
+	defer layout.discard()
+	if err := unpack(dir, compressed, diffID, warn, layout); err != nil {
 		return "", err
+	}
+	if err := layout.commit(); err != nil {
+		return "", fmt.Errorf("unpack layer %s: %w", diffID, err)
 	}
 	size, err := dirSize(dir)
 	if err != nil {
@@ -168,6 +177,7 @@ func (s *Store) Remove(diffID digest.Digest) error {
 		}
 	}
 	os.Remove(s.Path(diffID) + ".size")
+	os.Remove(s.layoutPath(diffID))
 	if err := os.RemoveAll(s.Path(diffID)); err != nil {
 		return fmt.Errorf("remove layer %s: %w", diffID, err)
 	}

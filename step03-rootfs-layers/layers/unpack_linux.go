@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/vbatts/tar-split/tar/asm"
+	"github.com/vbatts/tar-split/tar/storage"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,11 +20,12 @@ import (
 // the digest matched, so dir either does not exist or holds the whole,
 // verified layer. If dir exists already, Unpack does nothing.
 func Unpack(dir string, compressed io.Reader, diffID digest.Digest) error {
-	return unpack(dir, compressed, diffID, nil)
+	return unpack(dir, compressed, diffID, nil, nil)
 }
 
-// unpack is Unpack reporting skipped entries to warn (see ApplyWarn).
-func unpack(dir string, compressed io.Reader, diffID digest.Digest, warn func(entry string, err error)) error {
+// unpack is Unpack reporting skipped entries to warn (see ApplyWarn) and,
+// when layout is not nil, writing the tar's layout to it (see Store.Tar).
+func unpack(dir string, compressed io.Reader, diffID digest.Digest, warn func(entry string, err error), layout io.Writer) error {
 	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}
@@ -51,7 +54,19 @@ func unpack(dir string, compressed io.Reader, diffID digest.Digest, warn func(en
 	}
 	defer tarStream.Close()
 	digester := diffID.Algorithm().Digester()
-	tee := io.TeeReader(tarStream, digester.Hash())
+	var tee io.Reader = io.TeeReader(tarStream, digester.Hash())
+	var recorded <-chan error
+	if layout != nil {
+		// tar-split reads the same bytes on their way to Apply and notes
+		// every header and padding block: with the files themselves, that
+		// is enough to write this exact tar again (a push, a save).
+		r, done, err := asm.NewInputTarStreamWithDone(tee, storage.NewJSONPacker(layout), nil)
+		if err != nil {
+			return fmt.Errorf("unpack layer %s: %w", diffID, err)
+		}
+		defer r.Close()
+		tee, recorded = r, done
+	}
 	if _, err := ApplyWarn(tmp, tee, warn); err != nil {
 		return fmt.Errorf("unpack layer %s: %w", diffID, err)
 	}
@@ -59,6 +74,11 @@ func unpack(dir string, compressed io.Reader, diffID digest.Digest, warn func(en
 	// it is part of what diffID hashes.
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return fmt.Errorf("unpack layer %s: %w", diffID, err)
+	}
+	if recorded != nil {
+		if err := <-recorded; err != nil {
+			return fmt.Errorf("unpack layer %s: record its layout: %w", diffID, err)
+		}
 	}
 	if got := digester.Digest(); got != diffID {
 		return fmt.Errorf("unpack layer: %w: got %s, want %s", ErrDiffIDMismatch, got, diffID)

@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/term"
 
 	"minidocker/internal/units"
@@ -109,4 +110,23 @@ func (p *Printer) Done(d digest.Digest, ref reference.Reference, fresh bool) {
 	} else {
 		fmt.Fprintf(p.w, "Status: Image is up to date for %s\n", ref.FamiliarString())
 	}
+}
+
+// PushPrinter prints one push the way docker push does: the repository,
+// a line per layer ("Preparing", "Pushing", "Pushed", "Layer already
+// exists", "Mounted from …"), then the tag's digest and size.
+type PushPrinter struct{ *Printer }
+
+// Start prints "The push refers to repository [docker.io/library/busybox]".
+func (p PushPrinter) Start(ref reference.Reference) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "The push refers to repository [%s]\n", ref.Name())
+}
+
+// Done prints "v1: digest: sha256:… size: 527".
+func (p PushPrinter) Done(ref reference.Reference, m ocispec.Descriptor) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.w, registry.FormatPushed(ref.Tag(), m))
 }

@@ -167,7 +167,9 @@ func (c *Client) fetchToken(ctx context.Context, ch challenge, scope string, cre
 	if s := ch.params["service"]; s != "" {
 		q.Set("service", s)
 	}
-	q.Set("scope", scope)
+	for _, s := range strings.Fields(scope) { // a push with a mount needs two
+		q.Add("scope", s)
+	}
 	realm.RawQuery = q.Encode()
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, realm.String(), nil)

@@ -166,25 +166,55 @@ func (c *Client) ping(ctx context.Context, ep endpoint) (*hostState, error) {
 // 401 once with a fresh token and retrying connection errors and 5xx with
 // back-off. The caller checks the status and closes the body.
 func (c *Client) do(ctx context.Context, ep endpoint, repo, path string, hdr http.Header) (*http.Response, error) {
+	return c.request(ctx, ep, call{method: http.MethodGet, target: path, scope: "repository:" + repo + ":pull", hdr: hdr})
+}
+
+// call is one request to a registry: GET of a manifest or a blob, or one
+// of a push's HEAD, POST, PATCH and PUT.
+type call struct {
+	method string
+	target string // a path on the endpoint, or an absolute URL (an upload's Location)
+	scope  string // the token scope it needs: repository:NAME:pull[,push]
+	hdr    http.Header
+	// body, when not nil, is sent once: a streamed upload cannot be sent
+	// again, so such a call is neither retried nor repeated after a 401
+	// (the push takes its token with a bodiless request first).
+	body   io.Reader
+	length int64 // of body; -1 when unknown (chunked)
+}
+
+// request sends c to ep with the right Authorization, answering a 401 once
+// with a fresh token and retrying connection errors and 5xx with back-off,
+// unless it has a body. The caller checks the status and closes the body.
+func (c *Client) request(ctx context.Context, ep endpoint, cl call) (*http.Response, error) {
 	hs, err := c.ping(ctx, ep)
 	if err != nil {
 		return nil, err
 	}
-	scope := "repository:" + repo + ":pull"
+	target := cl.target
+	if !strings.HasPrefix(target, "http://") && !strings.HasPrefix(target, "https://") {
+		target = hs.scheme + "://" + ep.host + target
+	}
 	refreshed := false
 	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, hs.scheme+"://"+ep.host+path, nil)
+		req, err := http.NewRequestWithContext(ctx, cl.method, target, cl.body)
 		if err != nil {
 			return nil, err
 		}
-		for k, v := range hdr {
+		if cl.body != nil {
+			req.ContentLength = cl.length
+		}
+		for k, v := range cl.hdr {
 			req.Header[k] = v
 		}
 		req.Header.Set("User-Agent", UserAgent)
-		if err := c.authorize(ctx, hs, req, scope, refreshed); err != nil {
+		if err := c.authorize(ctx, hs, req, cl.scope, refreshed); err != nil {
 			return nil, err
 		}
 		resp, err := c.send(req)
+		if cl.body != nil {
+			return resp, err
+		}
 		if err == nil && resp.StatusCode == http.StatusUnauthorized && !refreshed {
 			// The token expired, or the registry wants another one: take the
 			// new challenge and fetch a token once more.

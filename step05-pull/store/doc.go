@@ -64,6 +64,19 @@
 // again on every Open: a layer may hold a setuid-root binary, which any
 // local user able to reach it would run with euid 0.
 //
+// # Tag and push
+//
+// A tag is one more name in repositories.json, pointing at the same config
+// digest; nothing is copied. It has no repository digest until a push puts
+// the image in that repository. A push needs the layers as tars, and the
+// store keeps files: the layer store wrote each tar's layout down while it
+// unpacked it (tar-split), so the same tar, with the same diffID, comes
+// back. The registry may already have a layer: the blob it was pulled as
+// (in the repositories of the image's names) or one an earlier push left
+// (repositories.json "blobs", by diffID); those are found with HEAD or
+// mounted from their repository, and only the others are compressed again
+// and sent. The image ID stays the same wherever the image goes.
+//
 // # Remove (rmi) and garbage collection
 //
 // Removing a name deletes the image only when no other name points at it

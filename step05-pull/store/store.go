@@ -72,11 +72,16 @@ type index struct {
 	// Images are the images by config digest; an image without names
 	// stays while a container uses it (rmi -f of an image in use).
 	Images map[digest.Digest]imageEntry `json:"images"`
+	// Blobs are compressed blobs of layers that pushes left in
+	// registries, by diffID: the next push finds them there.
+	Blobs map[digest.Digest][]knownBlob `json:"blobs,omitempty"`
 }
 
 type refEntry struct {
-	Digest digest.Digest `json:"digest"` // of what the name points at (an index, or the manifest)
-	Image  digest.Digest `json:"image"`  // the config digest
+	// Digest is what the name points at in its repository (an index, or
+	// the manifest); "" for a name given by tag and not pushed yet.
+	Digest digest.Digest `json:"digest,omitempty"`
+	Image  digest.Digest `json:"image"` // the config digest
 }
 
 type imageEntry struct {
@@ -287,7 +292,7 @@ func (s *Store) load(ix *index, id digest.Digest) (*Image, error) {
 		if ref.Tag() != "" {
 			img.RepoTags = append(img.RepoTags, ref.Familiar()+":"+ref.Tag())
 		}
-		if rd := ref.Familiar() + "@" + e.Digest.String(); !slices.Contains(img.RepoDigests, rd) {
+		if rd := ref.Familiar() + "@" + e.Digest.String(); e.Digest != "" && !slices.Contains(img.RepoDigests, rd) {
 			img.RepoDigests = append(img.RepoDigests, rd)
 		}
 	}
