@@ -95,7 +95,9 @@ func (s *Server) routes() {
 	s.handle("POST /images/create", s.imageCreate)
 	s.handle("GET /images/json", s.imageList)
 	s.handle("GET /images/search", s.imageSearch)
-	s.handle("GET /images/{name...}", s.imageInspect) // names have slashes: .../json
+	s.handle("GET /images/{name...}", s.imageGet) // names have slashes: .../json, .../get
+	s.handle("GET /images/get", func(w http.ResponseWriter, r *http.Request) error { return s.imageSave(w, r, nil) })
+	s.handle("POST /images/load", s.imageLoad)
 	s.handle("DELETE /images/{name...}", s.imageDelete)
 	s.handle("POST /images/{name...}", s.imagePost) // .../tag, .../push
 
@@ -150,7 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL.Path = m[2]
 		r.URL.RawPath = ""
 	}
-	if r.Body != nil {
+	if r.Body != nil && !archiveBody(r.URL.Path) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
@@ -192,6 +194,13 @@ func writeError(w http.ResponseWriter, err error) {
 		return
 	}
 	writeJSON(w, status, map[string]string{"message": err.Error()})
+}
+
+// archiveBody says whether a request's body is an archive rather than
+// JSON, and so is not bounded: docker load's images, docker cp's files,
+// docker build's context.
+func archiveBody(path string) bool {
+	return path == "/images/load" || path == "/build" || strings.HasSuffix(path, "/archive")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

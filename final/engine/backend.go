@@ -27,6 +27,10 @@ type Backend interface {
 	// Tag is docker tag; Push is docker push (of a name with its tag).
 	Tag(source, target string) error
 	Push(ctx context.Context, ref string, o PullOptions, progress PushProgress) (ocispec.Descriptor, error)
+	// Save is docker save (a tar of the images on w); Load is docker load
+	// (docker load's lines).
+	Save(w io.Writer, refs []string) error
+	Load(r io.Reader) ([]string, error)
 	Validate(o RunOptions) error
 	Create(o RunOptions) (*state.Container, error)
 	// StartDetached is docker start: the container runs on alone; one

@@ -18,6 +18,8 @@ type Image struct {
 	Config ocispec.Image
 	// ConfigDigest is the digest of the config blob: Docker's image ID.
 	ConfigDigest digest.Digest
+	// RawConfig is the config blob itself, the bytes ConfigDigest names.
+	RawConfig []byte
 	// Layers are bottom first, as the manifest lists them.
 	Layers []Layer
 	// RepoTags are the names the archive gives the image, if any.

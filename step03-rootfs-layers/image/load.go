@@ -18,6 +18,10 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
+// AnnotationImageName is containerd's (and Docker's docker save's) name of
+// an image in an OCI index: the whole reference, docker.io/library/busybox:latest.
+const AnnotationImageName = "io.containerd.image.name"
+
 // Load reads the image at p: a docker save archive, or an OCI image layout
 // (skopeo's oci-archive), each as a tar file or as a directory. If it holds
 // several images, Load takes the first (OCI: the first for this host's
@@ -252,7 +256,7 @@ func loadDockerArchive(s blobStore) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	img := &Image{Config: cfg, ConfigDigest: digest.FromBytes(data), RepoTags: m.RepoTags}
+	img := &Image{Config: cfg, ConfigDigest: digest.FromBytes(data), RawConfig: data, RepoTags: m.RepoTags}
 	for i, name := range m.Layers {
 		l := Layer{Digest: nameDigest(name), DiffID: cfg.RootFS.DiffIDs[i]}
 		if l.Size, l.MediaType, err = sniff(s, name); err != nil {
@@ -331,8 +335,13 @@ func loadOCILayout(s blobStore) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	img := &Image{Config: cfg, ConfigDigest: manifest.Config.Digest}
-	if ref := desc.Annotations[ocispec.AnnotationRefName]; ref != "" {
+	img := &Image{Config: cfg, ConfigDigest: manifest.Config.Digest, RawConfig: data}
+	// The image's name: containerd and Docker write the whole reference in
+	// io.containerd.image.name; the OCI annotation is often only the tag
+	// (skopeo's oci:dir:v1), which names no repository.
+	if ref := desc.Annotations[AnnotationImageName]; ref != "" {
+		img.RepoTags = []string{ref}
+	} else if ref := desc.Annotations[ocispec.AnnotationRefName]; strings.ContainsAny(ref, ":/") {
 		img.RepoTags = []string{ref}
 	}
 	for i, ld := range manifest.Layers {
