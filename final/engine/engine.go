@@ -192,6 +192,7 @@ type RunOptions struct {
 	Memory     int64    // bytes
 	NanoCPUs   int64    // 1e9 per CPU
 	PidsLimit  int64
+	Labels     map[string]string // --label, --label-file
 	// Confinement (Docker's defaults when zero): --privileged, --cap-add,
 	// --cap-drop, --security-opt as privileges.ParseSecurityOpts stores
 	// them, --read-only.
@@ -257,7 +258,7 @@ func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 			Entrypoint: entrypoint, Cmd: ns.Args[len(entrypoint):],
 			Env: ns.Env, WorkingDir: ns.Dir, User: ns.User, Hostname: o.Hostname,
 			Tty: o.Tty, OpenStdin: o.OpenStdin, StopSignal: img.Config.Config.StopSignal,
-			Init: o.Init, AutoRemove: o.AutoRemove,
+			Init: o.Init, AutoRemove: o.AutoRemove, Labels: mergeLabels(img.Config.Config.Labels, o.Labels),
 			Memory: o.Memory, NanoCPUs: o.NanoCPUs, PidsLimit: o.PidsLimit,
 			Network: o.Network, DNS: o.DNS,
 			Privileged: o.Privileged, CapAdd: o.CapAdd, CapDrop: o.CapDrop,
