@@ -45,14 +45,43 @@ func (p *pruneFlags) declare(c *cobra.Command) {
 	c.Flags().StringArrayVar(&p.filters, "filter", nil, "Provide filter values (e.g. \"until=<timestamp>\", \"label=<key>=<value>\")")
 }
 
-// containerCmd is docker container: here only its prune.
-func (a *app) containerCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "container COMMAND",
-		Short: "Manage containers",
+// group is a command of commands (docker container, image, system): alone
+// it prints its help.
+func group(use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
 		Args:  exactArgs(0),
 		RunE:  func(c *cobra.Command, args []string) error { return c.Help() },
 	}
+}
+
+// prune asks (unless force) and runs the prunes, printing their outputs
+// and the total.
+func (a *app) prune(force bool, warning string, prunes ...func(e engine.Backend) (string, int64, error)) error {
+	if !force && !a.confirm(os.Stdin, warning) {
+		return nil
+	}
+	e, err := a.engine()
+	if err != nil {
+		return err
+	}
+	var outputs []string
+	var total int64
+	for _, p := range prunes {
+		out, n, err := p(e)
+		if err != nil {
+			return err
+		}
+		outputs, total = append(outputs, out), total+n
+	}
+	a.printPruned(total, outputs...)
+	return nil
+}
+
+// containerCmd is docker container: here only its prune.
+func (a *app) containerCmd() *cobra.Command {
+	c := group("container COMMAND", "Manage containers")
 	var p pruneFlags
 	prune := &cobra.Command{
 		Use:   "prune [OPTIONS]",
@@ -64,19 +93,8 @@ func (a *app) containerCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !p.force && !a.confirm(os.Stdin, "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?") {
-				return nil
-			}
-			e, err := a.engine()
-			if err != nil {
-				return err
-			}
-			out, n, err := pruneContainers(e, f)
-			if err != nil {
-				return err
-			}
-			a.printPruned(n, out)
-			return nil
+			return a.prune(p.force, "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?",
+				func(e engine.Backend) (string, int64, error) { return pruneContainers(e, f) })
 		},
 	}
 	p.declare(prune)
@@ -130,12 +148,7 @@ func imageFilters(args []string, all bool) (engine.Filters, error) {
 
 // imageCmd is docker image: here only its prune.
 func (a *app) imageCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "image COMMAND",
-		Short: "Manage images",
-		Args:  exactArgs(0),
-		RunE:  func(c *cobra.Command, args []string) error { return c.Help() },
-	}
+	c := group("image COMMAND", "Manage images")
 	var p pruneFlags
 	var all bool
 	prune := &cobra.Command{
@@ -153,19 +166,7 @@ func (a *app) imageCmd() *cobra.Command {
 			if all {
 				warning = "WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?"
 			}
-			if !p.force && !a.confirm(os.Stdin, warning) {
-				return nil
-			}
-			e, err := a.engine()
-			if err != nil {
-				return err
-			}
-			out, n, err := pruneImages(e, f)
-			if err != nil {
-				return err
-			}
-			a.printPruned(n, out)
-			return nil
+			return a.prune(p.force, warning, func(e engine.Backend) (string, int64, error) { return pruneImages(e, f) })
 		},
 	}
 	p.declare(prune)
@@ -176,12 +177,7 @@ func (a *app) imageCmd() *cobra.Command {
 
 // systemCmd is docker system: prune and df.
 func (a *app) systemCmd() *cobra.Command {
-	c := &cobra.Command{
-		Use:   "system COMMAND",
-		Short: "Manage minidocker",
-		Args:  exactArgs(0),
-		RunE:  func(c *cobra.Command, args []string) error { return c.Help() },
-	}
+	c := group("system COMMAND", "Manage minidocker")
 	var p pruneFlags
 	var all, volumes bool
 	prune := &cobra.Command{
@@ -198,33 +194,19 @@ func (a *app) systemCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !p.force && !a.confirm(os.Stdin, systemPruneWarning(all, volumes)) {
-				return nil
-			}
-			e, err := a.engine()
-			if err != nil {
-				return err
-			}
-			cout, cn, err := pruneContainers(e, cf)
-			if err != nil {
-				return err
-			}
-			vout := ""
-			if volumes {
-				gone, err := e.PruneVolumes(false)
-				if err != nil {
-					return err
-				}
-				if len(gone) > 0 {
-					vout = "Deleted Volumes:\n" + strings.Join(gone, "\n") + "\n"
-				}
-			}
-			iout, in, err := pruneImages(e, imf)
-			if err != nil {
-				return err
-			}
-			a.printPruned(cn+in, cout, vout, iout)
-			return nil
+			return a.prune(p.force, systemPruneWarning(all, volumes),
+				func(e engine.Backend) (string, int64, error) { return pruneContainers(e, cf) },
+				func(e engine.Backend) (string, int64, error) {
+					if !volumes {
+						return "", 0, nil
+					}
+					gone, err := e.PruneVolumes(false)
+					if err != nil || len(gone) == 0 {
+						return "", 0, err
+					}
+					return "Deleted Volumes:\n" + strings.Join(gone, "\n") + "\n", 0, nil
+				},
+				func(e engine.Backend) (string, int64, error) { return pruneImages(e, imf) })
 		},
 	}
 	p.declare(prune)
