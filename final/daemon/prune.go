@@ -66,3 +66,9 @@ func (s *Server) systemDF(w http.ResponseWriter, r *http.Request) error {
 		"Volumes": volumes, "BuildCache": []any{},
 	})
 }
+
+// buildPrune is POST /build/prune, which docker system prune calls: there
+// is no build cache (minidocker does not build images), so nothing goes.
+func (s *Server) buildPrune(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, map[string]any{"CachesDeleted": []string{}, "SpaceReclaimed": 0})
+}
