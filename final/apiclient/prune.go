@@ -3,12 +3,10 @@ package apiclient
 import (
 	"time"
 
-	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/opencontainers/go-digest"
 
 	"minidocker/final/engine"
-	"minidocker/final/state"
 	"minidocker/step05-pull/store"
 )
 
@@ -77,9 +75,20 @@ func (c *Client) DiskUsage() (engine.DiskUsage, error) {
 		img.Config.Config.Labels = s.Labels
 		du.Images = append(du.Images, engine.ImageUsage{Image: img, SharedSize: s.SharedSize, Containers: int(s.Containers)})
 	}
+	// The containers as ps has them (each one's inspect: its times and
+	// exit code), with the sizes of the df's items.
+	sizes := map[string]engine.ContainerSize{}
 	for _, s := range res.Containers.Items {
-		du.Containers = append(du.Containers, engine.ContainerUsage{Container: fromSummary(s),
-			ContainerSize: engine.ContainerSize{SizeRw: s.SizeRw, SizeRootFs: s.SizeRootFs}})
+		sizes[s.ID] = engine.ContainerSize{SizeRw: s.SizeRw, SizeRootFs: s.SizeRootFs}
+	}
+	list, err := c.List(true)
+	if err != nil {
+		return du, err
+	}
+	for _, ctr := range list {
+		if size, ok := sizes[ctr.ID]; ok {
+			du.Containers = append(du.Containers, engine.ContainerUsage{Container: ctr, ContainerSize: size})
+		}
 	}
 	for _, v := range res.Volumes.Items {
 		u := engine.VolumeUsage{Volume: fromVolume(v)}
@@ -89,21 +98,4 @@ func (c *Client) DiskUsage() (engine.DiskUsage, error) {
 		du.Volumes = append(du.Volumes, u)
 	}
 	return du, nil
-}
-
-// fromSummary is a container of a list as the engine's record: the
-// fields system df -v shows.
-func fromSummary(s container.Summary) *state.Container {
-	c := &state.Container{ID: s.ID, Created: time.Unix(s.Created, 0)}
-	if len(s.Names) > 0 {
-		c.Name = s.Names[0][1:]
-	}
-	c.Config.Image, c.Config.ImageID, c.Config.Labels = s.Image, s.ImageID, s.Labels
-	if s.Command != "" {
-		c.Config.Cmd = []string{s.Command}
-	}
-	c.State.Status = state.Status(s.State)
-	c.State.Running = s.State == container.StateRunning || s.State == container.StatePaused
-	c.State.Paused = s.State == container.StatePaused
-	return c
 }
