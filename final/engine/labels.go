@@ -72,6 +72,9 @@ func ParseLabels(files, flags []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, kv := range kvs {
 		k, v, _ := strings.Cut(kv, "=")
+		if strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("invalid label '%s': empty name", kv)
+		}
 		out[k] = v
 	}
 	return out, nil

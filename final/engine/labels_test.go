@@ -58,6 +58,8 @@ func TestParseLabels(t *testing.T) {
 	require.EqualError(t, err, bad+": line 2: variable 'not ok' contains whitespaces")
 	_, err = ParseLabels([]string{filepath.Join(dir, "none")}, nil)
 	require.ErrorIs(t, err, os.ErrNotExist)
+	_, err = ParseLabels(nil, []string{"=x"})
+	require.EqualError(t, err, "invalid label '=x': empty name")
 	got, err = ParseLabels(nil, nil)
 	require.NoError(t, err)
 	require.Nil(t, got)
