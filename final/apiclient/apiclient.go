@@ -229,10 +229,12 @@ func (c *Client) Images() ([]store.Image, error) {
 	}
 	var out []store.Image
 	for _, s := range res.Items {
-		out = append(out, store.Image{
+		img := store.Image{
 			ID: digest.Digest(s.ID), RepoTags: s.RepoTags, RepoDigests: s.RepoDigests,
 			Created: time.Unix(s.Created, 0), Size: s.Size,
-		})
+		}
+		img.Config.Config.Labels = s.Labels
+		out = append(out, img)
 	}
 	return out, nil
 }
@@ -355,7 +357,7 @@ func (c *Client) Validate(o engine.RunOptions) error {
 func (c *Client) Create(o engine.RunOptions) (*state.Container, error) {
 	cfg := &container.Config{
 		Image: o.ImageRef, Cmd: o.Args, Env: o.Env, WorkingDir: o.Dir, User: o.User, Hostname: o.Hostname,
-		Tty: o.Tty, OpenStdin: o.OpenStdin,
+		Tty: o.Tty, OpenStdin: o.OpenStdin, Labels: o.Labels,
 	}
 	if !o.Detach {
 		// What docker run in the foreground says: it will attach (stdin
@@ -574,6 +576,7 @@ func fromInspect(in container.InspectResponse) *state.Container {
 		c.Config.Entrypoint = in.Config.Entrypoint
 		c.Config.Cmd = in.Config.Cmd
 		c.Config.Tty, c.Config.OpenStdin = in.Config.Tty, in.Config.OpenStdin
+		c.Config.Labels = in.Config.Labels
 	}
 	if st := in.State; st != nil {
 		c.State.Running = st.Running

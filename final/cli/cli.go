@@ -116,6 +116,7 @@ func (a *app) command() *cobra.Command {
 		a.startCmd(), a.killCmd(), a.logsCmd(), a.rmCmd(), a.inspectCmd(), a.searchCmd(), a.daemonCmd(), a.execCmd(),
 		a.waitCmd(), a.restartCmd(), a.renameCmd(), a.portCmd(), a.pauseCmd(), a.unpauseCmd(), a.topCmd(), a.volumeCmd(), a.statsCmd(), a.cpCmd(), a.attachCmd(),
 		a.tagCmd(), a.pushCmd(), a.saveCmd(), a.loadCmd())
+	root.AddCommand(a.containerCmd(), a.imageCmd(), a.systemCmd())
 	return root
 }
 

@@ -19,7 +19,7 @@ import (
 )
 
 func (a *app) psCmd() *cobra.Command {
-	var all, quiet, noTrunc bool
+	var all, quiet, noTrunc, size bool
 	var filterArgs []string
 	var format string
 	c := &cobra.Command{
@@ -47,16 +47,35 @@ func (a *app) psCmd() *cobra.Command {
 			}
 			list = kept
 			now := time.Now()
-			if format != "" && format != "table" && !quiet {
-				var rows []map[string]string
+			custom := format != "" && format != "table" && !quiet
+			// Sizes cost a walk of every writable layer: only with -s, or
+			// a format that shows them (as the docker CLI decides).
+			var sizes map[string]engine.ContainerSize
+			if !quiet && (size || custom && strings.Contains(format, ".Size")) {
+				if sizes, err = e.ContainerSizes(); err != nil {
+					return err
+				}
+			}
+			sizeOf := func(ctr *state.Container) string {
+				if sizes == nil {
+					return ""
+				}
+				return psSize(sizes[ctr.ID])
+			}
+			if custom {
+				var rows []psFields
 				for _, ctr := range list {
-					rows = append(rows, psRow(ctr, now, noTrunc))
+					rows = append(rows, psRow(ctr, now, noTrunc, sizeOf(ctr)))
 				}
 				return formatPS(a.stdout, format, rows)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 8, 3, ' ', 0)
 			if !quiet {
-				fmt.Fprintln(tw, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES")
+				header := "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES"
+				if size {
+					header += "\tSIZE"
+				}
+				fmt.Fprintln(tw, header)
 			}
 			for _, ctr := range list {
 				id := ctr.ShortID()
@@ -67,8 +86,12 @@ func (a *app) psCmd() *cobra.Command {
 					fmt.Fprintln(tw, id)
 					continue
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s ago\t%s\t%s\t%s\n", id, ctr.Config.Image, command(ctr, noTrunc),
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s ago\t%s\t%s\t%s", id, ctr.Config.Image, command(ctr, noTrunc),
 					units.HumanDuration(now.Sub(ctr.Created)), status(ctr, now), ports(ctr), ctr.Name)
+				if size {
+					fmt.Fprintf(tw, "\t%s", sizeOf(ctr))
+				}
+				fmt.Fprintln(tw)
 			}
 			return tw.Flush()
 		},
@@ -76,6 +99,7 @@ func (a *app) psCmd() *cobra.Command {
 	c.Flags().BoolVarP(&all, "all", "a", false, "Show all containers (default shows just running)")
 	c.Flags().BoolVarP(&quiet, "quiet", "q", false, "Only display container IDs")
 	c.Flags().BoolVar(&noTrunc, "no-trunc", false, "Don't truncate output")
+	c.Flags().BoolVarP(&size, "size", "s", false, "Display total file sizes (the writable layer, and with the image's: virtual)")
 	c.Flags().StringArrayVarP(&filterArgs, "filter", "f", nil, "Filter output based on conditions provided (id, name, status, exited, ancestor, label)")
 	c.Flags().StringVar(&format, "format", "", "Format output using a Go template: 'table {{.Names}}\\t{{.Status}}', '{{json .}}'")
 	return c

@@ -86,12 +86,21 @@ func (a *app) pullCmd() *cobra.Command {
 
 func (a *app) imagesCmd() *cobra.Command {
 	var f fetch.ImagesFormat
+	var filterArgs []string
 	c := &cobra.Command{
 		Use:   "images [OPTIONS] [REPOSITORY[:TAG]]",
 		Short: "List images",
 		Long:  "List images; with REPOSITORY[:TAG] (shell patterns allowed: 'bus*'), only the names that match.",
 		Args:  maxArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			filters, err := engine.ParseFilters(filterArgs, "dangling", "label")
+			if err != nil {
+				return err
+			}
+			filter, err := engine.NewImageFilter(filters)
+			if err != nil {
+				return err
+			}
 			e, err := a.engine()
 			if err != nil {
 				return err
@@ -100,6 +109,13 @@ func (a *app) imagesCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			kept := list[:0]
+			for _, img := range list {
+				if filter.Match(&img) {
+					kept = append(kept, img)
+				}
+			}
+			list = kept
 			if len(args) == 1 {
 				list = fetch.MatchImages(list, args[0])
 			}
@@ -109,6 +125,7 @@ func (a *app) imagesCmd() *cobra.Command {
 	}
 	c.Flags().BoolVarP(&f.Quiet, "quiet", "q", false, "Only show image IDs")
 	c.Flags().BoolVar(&f.Digests, "digests", false, "Show digests")
+	c.Flags().StringArrayVarP(&filterArgs, "filter", "f", nil, "Filter output based on conditions provided (dangling=true|false, label=KEY[=VALUE])")
 	return c
 }
 

@@ -11,6 +11,7 @@ import (
 	"text/template"
 	"time"
 
+	"minidocker/final/engine"
 	"minidocker/final/state"
 	"minidocker/internal/units"
 )
@@ -80,7 +81,7 @@ func (f psFilter) match(c *state.Container) bool {
 			return c.Config.Image == v || strings.TrimSuffix(c.Config.Image, ":latest") == strings.TrimSuffix(v, ":latest") ||
 				strings.HasPrefix(strings.TrimPrefix(c.Config.ImageID, "sha256:"), strings.TrimPrefix(v, "sha256:"))
 		}) &&
-		any("label", func(string) bool { return false }) // minidocker's containers have no labels
+		engine.MatchLabels(c.Config.Labels, f["label"]) // AND'd, as docker ps does
 }
 
 // stateOf is docker ps's .State: created, running, paused, exited.
@@ -101,8 +102,49 @@ var psHeaders = map[string]string{
 	"Names": "NAMES", "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS", "LocalVolumes": "LOCAL VOLUMES",
 }
 
-// psRow is one container as ps's templates see it.
-func psRow(c *state.Container, now time.Time, noTrunc bool) map[string]string {
+// psFields is one container as ps's templates see it: its fields by
+// name, and {{.Label "k"}}. The labels ride along under keys no template
+// can name (they have a space), left out of {{json .}}.
+type psFields map[string]string
+
+const labelKey = "label "
+
+// Label is {{.Label "com.example.k"}}: the label's value, "" when unset.
+func (f psFields) Label(name string) string { return f[labelKey+name] }
+
+// MarshalJSON is {{json .}}: the fields, without the labels' own keys.
+func (f psFields) MarshalJSON() ([]byte, error) {
+	out := map[string]string{}
+	for k, v := range f {
+		if !strings.HasPrefix(k, labelKey) {
+			out[k] = v
+		}
+	}
+	return json.Marshal(out)
+}
+
+// psHeader is the table's header row: {{.Label "com.example.some-key"}}
+// is headed "some key", as the docker CLI heads it.
+type psHeader map[string]string
+
+// Label is the header of a label's column: the last dot-separated part of
+// its name, '-' and '_' as spaces.
+func (psHeader) Label(name string) string {
+	parts := strings.Split(name, ".")
+	return strings.NewReplacer("-", " ", "_", " ").Replace(parts[len(parts)-1])
+}
+
+// psSize is docker ps -s's SIZE: "2B (virtual 4.26MB)".
+func psSize(s engine.ContainerSize) string {
+	rw := units.HumanSize(s.SizeRw)
+	if s.SizeRootFs > 0 {
+		return rw + " (virtual " + units.HumanSize(s.SizeRootFs) + ")"
+	}
+	return rw
+}
+
+// psRow is one container as ps's templates see it; size is "" unless -s.
+func psRow(c *state.Container, now time.Time, noTrunc bool, size string) psFields {
 	id := c.ShortID()
 	if noTrunc {
 		id = c.ID
@@ -115,13 +157,17 @@ func psRow(c *state.Container, now time.Time, noTrunc bool) map[string]string {
 	if network == "" {
 		network = "bridge"
 	}
-	return map[string]string{
+	row := psFields{
 		"ID": id, "Image": c.Config.Image, "Command": command(c, noTrunc),
 		"CreatedAt":  c.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"),
 		"RunningFor": units.HumanDuration(now.Sub(c.Created)) + " ago",
-		"Ports":      ports(c), "State": stateOf(c), "Status": status(c, now), "Size": "0B",
-		"Names": c.Name, "Labels": "", "Mounts": strings.Join(mounts, ","), "Networks": network, "LocalVolumes": "0",
+		"Ports":      ports(c), "State": stateOf(c), "Status": status(c, now), "Size": size,
+		"Names": c.Name, "Labels": engine.FormatLabels(c.Config.Labels), "Mounts": strings.Join(mounts, ","), "Networks": network, "LocalVolumes": "0",
 	}
+	for k, v := range c.Config.Labels {
+		row[labelKey+k] = v
+	}
+	return row
 }
 
 // templateFuncs are the docker CLI's template functions that ps formats use.
@@ -155,7 +201,7 @@ var templateFuncs = template.FuncMap{
 // headers and aligned columns, anything else one line per container.
 // Literal \t and \n in the format are a tab and a newline, as the docker
 // CLI reads them.
-func formatPS(w io.Writer, format string, rows []map[string]string) error {
+func formatPS(w io.Writer, format string, rows []psFields) error {
 	table := strings.HasPrefix(format, "table")
 	if table {
 		format = strings.TrimPrefix(format, "table")
@@ -170,7 +216,7 @@ func formatPS(w io.Writer, format string, rows []map[string]string) error {
 	if table {
 		tw = tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
 		out = tw
-		if err := tmpl.Execute(out, psHeaders); err != nil {
+		if err := tmpl.Execute(out, psHeader(psHeaders)); err != nil {
 			return fmt.Errorf("template: %v", err)
 		}
 		fmt.Fprintln(out)

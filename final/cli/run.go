@@ -35,6 +35,8 @@ func (a *app) runCmd() *cobra.Command {
 		capAdd     []string
 		capDrop    []string
 		secOpts    []string
+		labels     []string
+		labelFiles []string
 	)
 	c := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
@@ -68,6 +70,10 @@ func (a *app) runCmd() *cobra.Command {
 			if err != nil {
 				return fail(err)
 			}
+			lbls, err := engine.ParseLabels(labelFiles, labels)
+			if err != nil {
+				return fail(err)
+			}
 			o := engine.RunOptions{
 				ImageRef: args[0], Name: name, Args: args[1:], Env: vars,
 				Dir: runf.Dir, User: runf.User, Hostname: runf.Hostname,
@@ -75,7 +81,7 @@ func (a *app) runCmd() *cobra.Command {
 				Mounts: mounts, Network: netf.Network, Ports: ports, DNS: netf.DNS,
 				Memory: res.Memory, NanoCPUs: res.CPUQuota * 1e4, PidsLimit: res.PidsLimit,
 				Privileged: privileged, CapAdd: capAdd, CapDrop: capDrop,
-				SecurityOpt: secOpts, ReadonlyRootfs: readOnly,
+				SecurityOpt: secOpts, ReadonlyRootfs: readOnly, Labels: lbls,
 			}
 			if c.Flags().Changed("entrypoint") {
 				o.Entrypoint = &entrypoint
@@ -118,6 +124,8 @@ func (a *app) runCmd() *cobra.Command {
 	fs.StringSliceVar(&capAdd, "cap-add", nil, "Add Linux capabilities")
 	fs.StringSliceVar(&capDrop, "cap-drop", nil, "Drop Linux capabilities")
 	fs.StringArrayVar(&secOpts, "security-opt", nil, "Security Options")
+	fs.StringArrayVarP(&labels, "label", "l", nil, "Set meta data on a container (`KEY[=VALUE]`, repeatable)")
+	fs.StringArrayVar(&labelFiles, "label-file", nil, "Read in a line delimited file of labels")
 	// The flags of the steps' libraries (rootfs, limits, connect, fetch),
 	// declared here with docker's long names; the libraries take the values.
 	fs.StringArrayVarP(&runf.Volumes, "volume", "v", nil, "bind mount a volume `SRC:DST[:ro]` (repeatable)")

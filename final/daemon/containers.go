@@ -23,6 +23,7 @@ import (
 // the top, the HostConfig beside them; the fields minidocker has.
 type createRequest struct {
 	Image        string
+	Labels       map[string]string
 	Env          []string
 	Cmd          []string
 	Entrypoint   []string
@@ -65,7 +66,7 @@ func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) error {
 	o := engine.RunOptions{
 		ImageRef: req.Image, Name: strings.TrimPrefix(r.URL.Query().Get("name"), "/"),
 		Args: req.Cmd, Env: req.Env, Dir: req.WorkingDir, User: req.User, Hostname: req.Hostname,
-		Tty: req.Tty, OpenStdin: req.OpenStdin, AutoRemove: hc.AutoRemove,
+		Tty: req.Tty, OpenStdin: req.OpenStdin, AutoRemove: hc.AutoRemove, Labels: req.Labels,
 		Network: hc.NetworkMode, DNS: hc.Dns, Memory: hc.Memory, NanoCPUs: hc.NanoCpus,
 		Privileged: hc.Privileged, CapAdd: hc.CapAdd, CapDrop: hc.CapDrop, ReadonlyRootfs: hc.ReadonlyRootfs,
 	}
@@ -152,6 +153,8 @@ type containerSummary struct {
 	Command    string
 	Created    int64
 	Ports      []portSummary
+	SizeRw     int64 `json:",omitempty"` // with size=1
+	SizeRootFs int64 `json:",omitempty"`
 	Labels     map[string]string
 	State      string
 	Status     string
@@ -201,9 +204,12 @@ func humanDuration(d time.Duration) string {
 func summary(in state.Inspect) containerSummary {
 	cs := containerSummary{ID: in.ID, Names: []string{in.Name}, Image: in.Config.Image, ImageID: in.Image,
 		Command: strings.Join(append([]string{in.Path}, in.Args...), " "), Created: in.Created.Unix(),
-		Ports: []portSummary{}, Labels: map[string]string{}, State: string(in.State.Status),
+		Ports: []portSummary{}, Labels: in.Config.Labels, State: string(in.State.Status),
 		Status: statusText(in.State), Mounts: in.Mounts}
 	cs.HostConfig.NetworkMode = in.HostConfig.NetworkMode
+	if cs.Labels == nil {
+		cs.Labels = map[string]string{}
+	}
 	if cs.Mounts == nil {
 		cs.Mounts = []state.InspectMount{}
 	}
@@ -229,7 +235,7 @@ func summary(in state.Inspect) containerSummary {
 // filters is the filters query: {"name":{"web":true}} or the old
 // {"name":["web"]}.
 func filters(r *http.Request) (map[string][]string, error) {
-	return parseFilters(r, "name", "id", "status")
+	return parseFilters(r, "name", "id", "status", "label")
 }
 
 // parseFilters reads the filters query parameter (either JSON form the
@@ -280,7 +286,8 @@ func matches(in state.Inspect, f map[string][]string) bool {
 	}
 	return any(f["name"], func(v string) bool { return strings.Contains(in.Name, strings.TrimPrefix(v, "/")) }) &&
 		any(f["id"], func(v string) bool { return strings.HasPrefix(in.ID, v) }) &&
-		any(f["status"], func(v string) bool { return string(in.State.Status) == v })
+		any(f["status"], func(v string) bool { return string(in.State.Status) == v }) &&
+		engine.MatchLabels(in.Config.Labels, f["label"])
 }
 
 func (s *Server) containerList(w http.ResponseWriter, r *http.Request) error {
@@ -297,6 +304,12 @@ func (s *Server) containerList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var sizes map[string]engine.ContainerSize
+	if boolValue(r, "size") {
+		if sizes, err = s.e.ContainerSizes(); err != nil {
+			return err
+		}
+	}
 	out := []containerSummary{}
 	for _, c := range list {
 		in := c.Inspect()
@@ -306,7 +319,9 @@ func (s *Server) containerList(w http.ResponseWriter, r *http.Request) error {
 		if limit > 0 && len(out) == limit {
 			break
 		}
-		out = append(out, summary(in))
+		cs := summary(in)
+		cs.SizeRw, cs.SizeRootFs = sizes[c.ID].SizeRw, sizes[c.ID].SizeRootFs
+		out = append(out, cs)
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"minidocker/final/engine"
 	"minidocker/final/errdefs"
 	"minidocker/step05-pull/reference"
 	"minidocker/step05-pull/registry"
@@ -140,24 +141,46 @@ type imageSummary struct {
 }
 
 func (s *Server) imageList(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseFilters(r, "dangling", "label")
+	if err != nil {
+		return err
+	}
+	filter, err := engine.NewImageFilter(engine.Filters(f))
+	if err != nil {
+		return err
+	}
 	images, err := s.e.Images()
 	if err != nil {
 		return err
 	}
 	out := []imageSummary{}
 	for _, img := range images {
-		tags, digests := img.RepoTags, img.RepoDigests
-		if tags == nil {
-			tags = []string{}
+		if !filter.Match(&img) {
+			continue
 		}
-		if digests == nil {
-			digests = []string{}
-		}
-		out = append(out, imageSummary{ID: img.ID.String(), RepoTags: tags, RepoDigests: digests,
-			Created: img.Created.Unix(), Size: img.Size, VirtualSize: img.Size, SharedSize: -1,
-			Labels: img.Config.Config.Labels, Containers: -1})
+		out = append(out, imageJSON(engine.ImageUsage{Image: img, SharedSize: -1, Containers: -1}))
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// imageJSON is an image as GET /images/json shows it (SharedSize and
+// Containers -1: not counted) and GET /system/df (counted).
+func imageJSON(u engine.ImageUsage) imageSummary {
+	img := u.Image
+	tags, digests := img.RepoTags, img.RepoDigests
+	if tags == nil {
+		tags = []string{}
+	}
+	if digests == nil {
+		digests = []string{}
+	}
+	labels := img.Config.Config.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return imageSummary{ID: img.ID.String(), RepoTags: tags, RepoDigests: digests,
+		Created: img.Created.Unix(), Size: img.Size, VirtualSize: img.Size, SharedSize: u.SharedSize,
+		Labels: labels, Containers: int64(u.Containers)}
 }
 
 func (s *Server) imageInspect(w http.ResponseWriter, r *http.Request) error {
@@ -177,13 +200,19 @@ func (s *Server) imageDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return writeJSON(w, http.StatusOK, deleteItems(lines))
+}
+
+// deleteItems are the engine's "Untagged: x" and "Deleted: y" lines as
+// the API's [{"Untagged": "x"}, {"Deleted": "y"}].
+func deleteItems(lines []string) []map[string]string {
 	out := []map[string]string{}
 	for _, l := range lines {
 		if k, v, ok := strings.Cut(l, ": "); ok {
 			out = append(out, map[string]string{k: v})
 		}
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return out
 }
 
 func (s *Server) imageSearch(w http.ResponseWriter, r *http.Request) error {

@@ -93,6 +93,10 @@ func (s *Server) routes() {
 	s.handle("GET /info", s.info)
 
 	s.handle("POST /images/create", s.imageCreate)
+	s.handle("POST /images/prune", s.imagePrune)
+	s.handle("POST /containers/prune", s.containerPrune)
+	s.handle("GET /system/df", s.systemDF)
+	s.handle("POST /build/prune", s.buildPrune)
 	s.handle("GET /images/json", s.imageList)
 	s.handle("GET /images/search", s.imageSearch)
 	s.handle("GET /images/{name...}", s.imageGet) // names have slashes: .../json, .../get

@@ -75,6 +75,12 @@ type Backend interface {
 	// CopyFromContainer and CopyToContainer are docker cp.
 	CopyFromContainer(ref, src, dst string) error
 	CopyToContainer(ref, src, dst string) error
+	// ContainerSizes, DiskUsage and the prunes are docker ps -s, system
+	// df, container prune and image prune (prune.go).
+	ContainerSizes() (map[string]ContainerSize, error)
+	DiskUsage() (DiskUsage, error)
+	PruneContainers(f Filters) (PruneReport, error)
+	PruneImages(f Filters) (PruneReport, error)
 }
 
 // Session is a foreground run: its streams are being copied.

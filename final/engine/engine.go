@@ -9,7 +9,8 @@
 // Every operation of a front end is one method here (api.go, control.go):
 // Pull, PullIfMissing, Images, RemoveImage, Create, Start (attached or
 // not), Attach, Resize, Wait, Stop, Kill, Logs, List, Inspect,
-// InspectContainer, InspectImage, RemoveContainer, Search; the CLI calls
+// InspectContainer, InspectImage, RemoveContainer, Search, and the disk's
+// (prune.go: ContainerSizes, DiskUsage, PruneContainers, PruneImages); the CLI calls
 // them through the Backend interface (backend.go), which package apiclient
 // also implements with a daemon's Engine API (minidocker -H).
 // They take the user's references (a name, an ID
@@ -192,6 +193,7 @@ type RunOptions struct {
 	Memory     int64    // bytes
 	NanoCPUs   int64    // 1e9 per CPU
 	PidsLimit  int64
+	Labels     map[string]string // --label, --label-file
 	// Confinement (Docker's defaults when zero): --privileged, --cap-add,
 	// --cap-drop, --security-opt as privileges.ParseSecurityOpts stores
 	// them, --read-only.
@@ -257,7 +259,7 @@ func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 			Entrypoint: entrypoint, Cmd: ns.Args[len(entrypoint):],
 			Env: ns.Env, WorkingDir: ns.Dir, User: ns.User, Hostname: o.Hostname,
 			Tty: o.Tty, OpenStdin: o.OpenStdin, StopSignal: img.Config.Config.StopSignal,
-			Init: o.Init, AutoRemove: o.AutoRemove,
+			Init: o.Init, AutoRemove: o.AutoRemove, Labels: mergeLabels(img.Config.Config.Labels, o.Labels),
 			Memory: o.Memory, NanoCPUs: o.NanoCPUs, PidsLimit: o.PidsLimit,
 			Network: o.Network, DNS: o.DNS,
 			Privileged: o.Privileged, CapAdd: o.CapAdd, CapDrop: o.CapDrop,

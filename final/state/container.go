@@ -66,6 +66,9 @@ type Config struct {
 	Init bool `json:",omitempty"`
 	// AutoRemove removes the container when it exits (--rm).
 	AutoRemove bool `json:",omitempty"`
+	// Labels are --label and --label-file's, over the image's own
+	// (docker inspect's Config.Labels).
+	Labels map[string]string `json:",omitempty"`
 
 	// Resources: zero means no limit.
 	Memory    int64 `json:",omitempty"` // bytes (--memory)

@@ -82,6 +82,7 @@ type InspectConfig struct {
 	WorkingDir string
 	Entrypoint []string
 	StopSignal string `json:",omitempty"`
+	Labels     map[string]string
 }
 
 // InspectNetworkSettings is the part of docker inspect's NetworkSettings
@@ -150,12 +151,16 @@ func (c *Container) Inspect() Inspect {
 			WorkingDir: cfg.WorkingDir,
 			Entrypoint: cfg.Entrypoint,
 			StopSignal: cfg.StopSignal,
+			Labels:     map[string]string{},
 		},
 		NetworkSettings: InspectNetworkSettings{
 			Ports:     PortMap{},
 			Gateway:   cfg.Gateway,
 			IPAddress: cfg.IPAddress,
 		},
+	}
+	for k, v := range cfg.Labels {
+		in.Config.Labels[k] = v
 	}
 	if len(argv) > 0 {
 		in.Path, in.Args = argv[0], argv[1:]

@@ -422,6 +422,7 @@ func TestInspect(t *testing.T) {
 	c := sampleContainer("web")
 	c.ID = "4f2c0000000000000000000000000000000000000000000000000000000000aa"
 	c.Config.Entrypoint = []string{"/bin/entry"}
+	c.Config.Labels = map[string]string{"app": "web"}
 	c.Config.LogPath = "/var/lib/minidocker/containers/4f2c/4f2c-json.log"
 	c.Config.IPAddress = "172.30.0.2"
 	c.State = State{Status: Running, Running: true, Pid: 4242, StartedAt: time.Date(2026, 11, 22, 10, 0, 1, 0, time.UTC)}
@@ -504,7 +505,10 @@ func TestInspect(t *testing.T) {
     "WorkingDir": "/www",
     "Entrypoint": [
       "/bin/entry"
-    ]
+    ],
+    "Labels": {
+      "app": "web"
+    }
   },
   "NetworkSettings": {
     "Ports": {

@@ -37,7 +37,12 @@ func HumanDuration(d time.Duration) string {
 
 // HumanSize is a size in decimal units with three significant digits, as
 // docker images shows it ("4.26MB", "1.2GB", "745kB").
-func HumanSize(size int64) string {
+func HumanSize(size int64) string { return HumanSizeWithPrecision(size, 3) }
+
+// HumanSizeWithPrecision is a size in decimal units with precision
+// significant digits: docker system df and the prunes' "Total reclaimed
+// space" show four ("16.43MB"), as go-units' HumanSize does.
+func HumanSizeWithPrecision(size int64, precision int) string {
 	units := []string{"B", "kB", "MB", "GB", "TB", "PB"}
 	f := float64(size)
 	i := 0
@@ -45,7 +50,7 @@ func HumanSize(size int64) string {
 		f /= 1000
 		i++
 	}
-	return fmt.Sprintf("%.3g%s", f, units[i])
+	return fmt.Sprintf("%.*g%s", precision, f, units[i])
 }
 
 // BytesSize is a size in binary units with four significant digits, as

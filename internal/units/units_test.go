@@ -51,6 +51,14 @@ func TestHumanSize(t *testing.T) {
 	}
 }
 
+func TestHumanSizeWithPrecision(t *testing.T) {
+	for size, want := range map[int64]string{0: "0B", 212: "212B", 16_434_000: "16.43MB", 4_262_000: "4.262MB", 1_200_000_000: "1.2GB"} {
+		if got := HumanSizeWithPrecision(size, 4); got != want {
+			t.Errorf("HumanSizeWithPrecision(%d, 4) = %q, want %q", size, got, want)
+		}
+	}
+}
+
 func TestBytesSize(t *testing.T) {
 	for size, want := range map[float64]string{0: "0B", 1023: "1023B", 1024: "1KiB", 589824: "576KiB",
 		20_905_984: "19.94MiB", 64 << 20: "64MiB", 25_275_000_000: "23.54GiB"} {

@@ -133,7 +133,7 @@ func (s *Store) Unpack(diffID digest.Digest, compressed io.Reader) (string, erro
 	if err := layout.commit(); err != nil {
 		return "", fmt.Errorf("unpack layer %s: %w", diffID, err)
 	}
-	size, err := dirSize(dir)
+	size, err := DirSize(dir)
 	if err != nil {
 		return "", err
 	}
@@ -292,8 +292,10 @@ func (s *Store) Sweep() ([]string, error) {
 	return removed, errors.Join(errs...)
 }
 
-// dirSize adds up the sizes of the regular files under dir.
-func dirSize(dir string) (int64, error) {
+// DirSize adds up the sizes of the regular files under dir: a layer's
+// size as docker images counts it, and a container's writable layer's
+// (its overlay upperdir) as docker ps -s does.
+func DirSize(dir string) (int64, error) {
 	var size int64
 	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {

@@ -86,6 +86,12 @@
 // removal collects, never a name without its files. Docker's refusals:
 // an image in use ("must force"), an image ID named in several repositories.
 //
+// Prune (docker image prune) is the same collection for many images at
+// once, under one hold of the lock: the caller's predicate picks them
+// (dangling, unused), they lose all their names, and a layer goes only
+// when no remaining image lists it; it reports the bytes those layers
+// held.
+//
 // # What goes wrong
 //
 // Writing a blob in place instead of temp+rename: a crash leaves a file

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -507,16 +508,7 @@ func (s *Store) Remove(arg string, force bool, inUse func(id digest.Digest) stri
 
 	var lines []string
 	for _, k := range untag {
-		e := ix.Refs[k]
-		delete(ix.Refs, k)
-		ref, err := reference.Parse(k)
-		if err != nil {
-			continue
-		}
-		if ref.Tag() != "" {
-			lines = append(lines, "Untagged: "+ref.Familiar()+":"+ref.Tag())
-		}
-		lines = append(lines, "Untagged: "+ref.Familiar()+"@"+e.Digest.String())
+		lines = append(lines, untagRef(ix, k)...)
 	}
 	named := false
 	for _, e := range ix.Refs {
@@ -526,7 +518,6 @@ func (s *Store) Remove(arg string, force bool, inUse func(id digest.Digest) stri
 		// Still named, or a container still uses it: the image stays.
 		return lines, s.writeIndex(ix)
 	}
-	entry := ix.Images[id]
 	delete(ix.Images, id)
 	// The index goes first: a crash after it leaves unreferenced files,
 	// which the next removal collects, never a name without its files.
@@ -534,14 +525,79 @@ func (s *Store) Remove(arg string, force bool, inUse func(id digest.Digest) stri
 		return lines, err
 	}
 	lines = append(lines, "Deleted: "+id.String())
-	removed, err := s.collect(ix, id, entry.Manifest)
+	removed, _, err := s.collect(ix, []digest.Digest{id})
 	return append(lines, removed...), err
 }
 
-// collect deletes the blobs of image id and the layers no remaining image
-// uses, with the lock held, and any blob nothing references.
-func (s *Store) collect(ix *index, id, manifest digest.Digest) ([]string, error) {
+// untagRef removes the name k from the index and returns docker's lines
+// for it: "Untagged: busybox:latest", "Untagged: busybox@sha256:…".
+func untagRef(ix *index, k string) []string {
+	e := ix.Refs[k]
+	delete(ix.Refs, k)
+	ref, err := reference.Parse(k)
+	if err != nil {
+		return nil
+	}
 	var lines []string
+	if ref.Tag() != "" {
+		lines = append(lines, "Untagged: "+ref.Familiar()+":"+ref.Tag())
+	}
+	return append(lines, "Untagged: "+ref.Familiar()+"@"+e.Digest.String())
+}
+
+// Prune is docker image prune's deletion: under one hold of the lock, every
+// image pick chooses loses all its names and goes, with the layers no
+// remaining image lists (a layer two images share stays as long as one of
+// them does). pick sees each image as it is under the lock, so a pull
+// that tagged it meanwhile is seen. It returns docker rmi's lines and the
+// bytes of the layers deleted.
+func (s *Store) Prune(pick func(img *Image) bool) (lines []string, reclaimed int64, err error) {
+	unlock, err := s.lock()
+	if err != nil {
+		return nil, 0, err
+	}
+	defer unlock()
+	ix, err := s.readIndex()
+	if err != nil {
+		return nil, 0, err
+	}
+	var gone []digest.Digest
+	for _, id := range slices.Sorted(maps.Keys(ix.Images)) {
+		img, err := s.load(ix, id)
+		if err != nil {
+			return nil, 0, err
+		}
+		if !pick(img) {
+			continue
+		}
+		for _, k := range slices.Sorted(maps.Keys(ix.Refs)) {
+			if ix.Refs[k].Image == id {
+				lines = append(lines, untagRef(ix, k)...)
+			}
+		}
+		delete(ix.Images, id)
+		gone = append(gone, id)
+	}
+	if len(gone) == 0 {
+		return nil, 0, nil
+	}
+	if err := s.writeIndex(ix); err != nil { // first, as in Remove
+		return nil, 0, err
+	}
+	for _, id := range gone {
+		lines = append(lines, "Deleted: "+id.String())
+	}
+	removed, reclaimed, err := s.collect(ix, gone)
+	return append(lines, removed...), reclaimed, err
+}
+
+// collect deletes the blobs of the images ids (gone from the index) and
+// the layers no remaining image uses, with the lock held, and any blob
+// nothing references. It returns a "Deleted: <diffID>" line per layer
+// deleted and the bytes those layers held.
+func (s *Store) collect(ix *index, ids []digest.Digest) ([]string, int64, error) {
+	var lines []string
+	var reclaimed int64
 	var errs []error
 	keep := map[digest.Digest]bool{}
 	for other, e := range ix.Images {
@@ -555,32 +611,36 @@ func (s *Store) collect(ix *index, id, manifest digest.Digest) ([]string, error)
 			}
 		} else {
 			// An unreadable config: keep everything rather than guess.
-			return lines, fmt.Errorf("image %s: %w", other, err)
+			return lines, 0, fmt.Errorf("image %s: %w", other, err)
 		}
 	}
-	var diffIDs []digest.Digest
-	if raw, err := s.readBlob(id); err == nil {
-		var cfg ocispec.Image
-		if json.Unmarshal(raw, &cfg) == nil {
-			diffIDs = cfg.RootFS.DiffIDs
+	for _, id := range ids {
+		var diffIDs []digest.Digest
+		if raw, err := s.readBlob(id); err == nil {
+			var cfg ocispec.Image
+			if json.Unmarshal(raw, &cfg) == nil {
+				diffIDs = cfg.RootFS.DiffIDs
+			}
+		}
+		for _, d := range slices.Backward(diffIDs) {
+			if keep[d] {
+				continue
+			}
+			keep[d] = true // a layer twice in one image, or in two of ids: once
+			size := s.layers.Size(d)
+			if err := s.layers.Remove(d); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			reclaimed += size
+			lines = append(lines, "Deleted: "+d.String())
 		}
 	}
-	for _, d := range slices.Backward(diffIDs) {
-		if keep[d] {
-			continue
-		}
-		keep[d] = true // a layer twice in one image: once
-		if err := s.layers.Remove(d); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		lines = append(lines, "Deleted: "+d.String())
-	}
-	// Blobs: this image's, and any other that no image references (left by
-	// an earlier crash). Temporary files went with sweep, under the lock.
+	// Blobs: these images', and any other that no image references (left
+	// by an earlier crash). Temporary files went with sweep, under the lock.
 	entries, err := os.ReadDir(filepath.Join(s.dir, "blobs", "sha256"))
 	if err != nil {
-		return lines, errors.Join(append(errs, err)...)
+		return lines, reclaimed, errors.Join(append(errs, err)...)
 	}
 	for _, e := range entries {
 		name := e.Name()
@@ -593,7 +653,7 @@ func (s *Store) collect(ix *index, id, manifest digest.Digest) ([]string, error)
 			}
 		}
 	}
-	return lines, errors.Join(errs...)
+	return lines, reclaimed, errors.Join(errs...)
 }
 
 // atEOF calls fn once, when r first returns io.EOF.

@@ -317,6 +317,56 @@ func TestRemove(t *testing.T) {
 	require.EqualError(t, err, "No such image: nope")
 }
 
+// TestPrune: the images pick chooses go with all their names, in one
+// pass; a layer two of them share goes once, a layer a kept image also
+// lists stays; the bytes reported are the deleted layers' sizes.
+func TestPrune(t *testing.T) {
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	base := testkit.Layer(t, testkit.File("base", "shared by all\n", 0o644))
+	pair := testkit.Layer(t, testkit.File("pair", "shared by a and b\n", 0o644))
+	reg.Push(t, "a:1", testkit.Image(t, imagebuild.BusyboxConfig(), base, pair, testkit.Layer(t, testkit.File("a", "a only\n", 0o644))))
+	reg.Push(t, "b:1", testkit.Image(t, imagebuild.BusyboxConfig(), base, pair))
+	reg.Push(t, "keep:1", testkit.Image(t, imagebuild.BusyboxConfig(), base))
+	s := newStore(t)
+	h := reg.Host()
+	a, _, _ := pull(t, s, h+"/a:1")
+	b, _, _ := pull(t, s, h+"/b:1")
+	keep, _, _ := pull(t, s, h+"/keep:1")
+	pairID, aOwn := a.Config.RootFS.DiffIDs[1], a.Config.RootFS.DiffIDs[2]
+	want := s.Layers().Size(pairID) + s.Layers().Size(aOwn)
+	require.Equal(t, int64(len("shared by a and b\n")+len("a only\n")), want)
+
+	lines, reclaimed, err := s.Prune(func(img *Image) bool { return img.ID != keep.ID })
+	require.NoError(t, err)
+	require.Equal(t, want, reclaimed)
+	require.Contains(t, lines, "Untagged: "+h+"/a:1")
+	require.Contains(t, lines, "Untagged: "+h+"/b:1")
+	require.Contains(t, lines, "Deleted: "+a.ID.String())
+	require.Contains(t, lines, "Deleted: "+b.ID.String())
+	for _, d := range []digest.Digest{pairID, aOwn} {
+		n := 0
+		for _, l := range lines {
+			if l == "Deleted: "+d.String() {
+				n++
+			}
+		}
+		require.Equal(t, 1, n, "layer %s deleted once: %v", d, lines)
+	}
+	require.NotContains(t, lines, "Deleted: "+keep.Config.RootFS.DiffIDs[0].String())
+	require.True(t, s.Layers().Has(keep.Config.RootFS.DiffIDs[0]), "keep's layer stays")
+	require.False(t, s.Layers().Has(pairID))
+	require.False(t, s.Layers().Has(aOwn))
+	images, err := s.Images()
+	require.NoError(t, err)
+	require.Len(t, images, 1)
+	require.Equal(t, keep.ID, images[0].ID)
+
+	lines, reclaimed, err = s.Prune(func(*Image) bool { return false })
+	require.NoError(t, err)
+	require.Empty(t, lines)
+	require.Zero(t, reclaimed)
+}
+
 func mustDigest(t *testing.T, img v1.Image) string {
 	d, err := img.Digest()
 	require.NoError(t, err)
