@@ -35,6 +35,7 @@ func (a *app) runCmd() *cobra.Command {
 		capAdd     []string
 		capDrop    []string
 		secOpts    []string
+		restart    string
 	)
 	c := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
@@ -68,7 +69,11 @@ func (a *app) runCmd() *cobra.Command {
 			if err != nil {
 				return fail(err)
 			}
-			o := engine.RunOptions{
+			policy, err := restartPolicy(restart, autoRemove)
+			if err != nil {
+				return fail(err)
+			}
+			o := engine.RunOptions{RestartPolicy: policy,
 				ImageRef: args[0], Name: name, Args: args[1:], Env: vars,
 				Dir: runf.Dir, User: runf.User, Hostname: runf.Hostname,
 				Tty: tty, OpenStdin: stdin, AutoRemove: autoRemove, Init: runf.Init, Detach: detach,
@@ -118,6 +123,7 @@ func (a *app) runCmd() *cobra.Command {
 	fs.StringSliceVar(&capAdd, "cap-add", nil, "Add Linux capabilities")
 	fs.StringSliceVar(&capDrop, "cap-drop", nil, "Drop Linux capabilities")
 	fs.StringArrayVar(&secOpts, "security-opt", nil, "Security Options")
+	fs.StringVar(&restart, "restart", engine.RestartNo, "Restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped")
 	// The flags of the steps' libraries (rootfs, limits, connect, fetch),
 	// declared here with docker's long names; the libraries take the values.
 	fs.StringArrayVarP(&runf.Volumes, "volume", "v", nil, "bind mount a volume `SRC:DST[:ro]` (repeatable)")
