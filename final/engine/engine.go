@@ -42,7 +42,8 @@
 //     the container's stdin with -i;
 //  4. waits; records the exit code, OOMKilled and the finish time; removes
 //     the network and the cgroups; removes the container with --rm; tells
-//     the waiting clients the exit code; exits.
+//     the waiting clients the exit code; exits, or, when the restart
+//     policy says so, waits out the back-off and goes back to 1 (restart.go).
 //
 // # The control socket
 //
