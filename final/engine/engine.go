@@ -594,7 +594,7 @@ func (e *Engine) setPaused(ref string, pause bool) error {
 		return containerErr(ref, err)
 	}
 	if c.State.Restarting {
-		return errdefs.Conflict(fmt.Errorf("Container %s is restarting, wait until the container is running", c.ID))
+		return restartingErr(c.ID)
 	}
 	if !alive(c) {
 		return errdefs.Conflict(fmt.Errorf("Container %s is not running", c.ID))

@@ -87,6 +87,11 @@ func ValidateRestartPolicy(p state.RestartPolicy) error {
 	return nil
 }
 
+// restartingErr is dockerd's refusal of pause and exec between two runs.
+func restartingErr(id string) error {
+	return errdefs.Conflict(fmt.Errorf("Container %s is restarting, wait until the container is running", id))
+}
+
 // restarts reports whether a policy restarts anything at all.
 func restarts(p state.RestartPolicy) bool { return p.Name != "" && p.Name != RestartNo }
 
