@@ -284,6 +284,12 @@ func TestDaemonRestartPolicy(t *testing.T) {
 	require.Equal(t, 125, r.Code)
 	require.Contains(t, r.Stderr, "maximum retry count cannot be used with restart policy")
 
+	// minidocker's own CLI through the daemon sends the policy too.
+	w.ok("-H", "unix://"+sock, "run", "-d", "--name", "viaH", "--network", "none", "--restart", "on-failure:1", "busybox", "sh", "-c", "exit 5")
+	require.True(t, within(20*time.Second, func() bool {
+		return d.dockerOK("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}", "viaH") == "exited 5 1\n"
+	}), "-H run --restart on-failure:1: %s", d.dockerOK("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}", "viaH"))
+
 	d.dockerOK("update", "--restart", "always", "twice")
 	require.Equal(t, "always\n", d.dockerOK("inspect", "-f", "{{.HostConfig.RestartPolicy.Name}}", "twice"))
 
