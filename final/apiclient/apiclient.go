@@ -372,6 +372,8 @@ func (c *Client) Create(o engine.RunOptions) (*state.Container, error) {
 		AutoRemove: o.AutoRemove, NetworkMode: container.NetworkMode(o.Network),
 		Privileged: o.Privileged, CapAdd: o.CapAdd, CapDrop: o.CapDrop, SecurityOpt: o.SecurityOpt,
 		ReadonlyRootfs: o.ReadonlyRootfs,
+		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyMode(o.RestartPolicy.Name),
+			MaximumRetryCount: o.RestartPolicy.MaximumRetryCount},
 	}
 	hc.Memory, hc.NanoCPUs = o.Memory, o.NanoCPUs
 	if o.PidsLimit != 0 {
@@ -418,6 +420,12 @@ func (c *Client) Create(o engine.RunOptions) (*state.Container, error) {
 func (c *Client) StartDetached(ref string) error {
 	_, err := c.api.ContainerStart(c.ctx, ref, client.ContainerStartOptions{})
 	return startErr(err)
+}
+
+// StartRestartable is the daemon's own work: it starts the restartable
+// containers when it starts, as dockerd does.
+func (c *Client) StartRestartable() ([]string, error) {
+	return nil, errdefs.InvalidParameter(errors.New("start --all-restartable works on the data root, not through a daemon: the daemon starts them itself when it starts"))
 }
 
 // startErr is a refused start as docker run reports it: 127 when the
@@ -579,7 +587,9 @@ func fromInspect(in container.InspectResponse) *state.Container {
 		c.Config.Labels = in.Config.Labels
 	}
 	if st := in.State; st != nil {
-		c.State.Running = st.Running
+		c.State.Running = st.Running && !st.Restarting // the engine's record: a restarting container has no process
+		c.State.Restarting = st.Restarting
+		c.State.RestartCount = in.RestartCount
 		c.State.Status = state.Status(st.Status)
 		c.State.Pid, c.State.ExitCode, c.State.OOMKilled, c.State.Error = st.Pid, st.ExitCode, st.OOMKilled, st.Error
 		c.State.StartedAt, _ = time.Parse(time.RFC3339Nano, st.StartedAt)

@@ -122,6 +122,8 @@ func status(c *state.Container, now time.Time) string {
 		return "Up " + units.HumanDuration(now.Sub(c.State.StartedAt)) + " (Paused)"
 	case c.State.Running:
 		return "Up " + units.HumanDuration(now.Sub(c.State.StartedAt))
+	case c.State.Restarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", c.State.ExitCode, units.HumanDuration(now.Sub(c.State.FinishedAt)))
 	case c.State.Status == state.Exited:
 		return fmt.Sprintf("Exited (%d) %s ago", c.State.ExitCode, units.HumanDuration(now.Sub(c.State.FinishedAt)))
 	}
@@ -177,17 +179,30 @@ func (a *app) stopCmd() *cobra.Command {
 }
 
 func (a *app) startCmd() *cobra.Command {
-	return &cobra.Command{
+	var restartable bool
+	c := &cobra.Command{
 		Use:   "start CONTAINER [CONTAINER...]",
 		Short: "Start one or more stopped containers",
-		Long:  "Start a stopped container again, in the background, with the same filesystem (its writes are kept).",
-		Args:  minArgs(1),
+		Long: "Start a stopped container again, in the background, with the same filesystem (its writes are kept).\n" +
+			"With --all-restartable, start every container that its restart policy brings back after a reboot\n" +
+			"(always; unless-stopped and on-failure unless a user stopped it): what a boot script calls.",
+		Args: func(c *cobra.Command, args []string) error {
+			if restartable {
+				return exactArgs(0)(c, args)
+			}
+			return minArgs(1)(c, args)
+		},
 		RunE: func(c *cobra.Command, args []string) error {
+			if restartable {
+				return a.startRestartable()
+			}
 			return a.eachContainer(args, func(e engine.Backend, arg string) error {
 				return e.StartDetached(arg)
 			})
 		},
 	}
+	c.Flags().BoolVar(&restartable, "all-restartable", false, "Start every container whose restart policy brings it back after a reboot")
+	return c
 }
 
 func (a *app) killCmd() *cobra.Command {

@@ -41,6 +41,17 @@ func (a *app) daemonCmd() *cobra.Command {
 				return err
 			}
 			logger.Printf("API %s listening on %s (data root %s)", daemon.APIVersion, host, a.root)
+			// As dockerd at its start: the containers a reboot (or a
+			// killed monitor) took down come back, as their policy says.
+			go func() {
+				names, err := e.StartRestartable()
+				for _, n := range names {
+					logger.Printf("container %s: started again (restart policy)", n)
+				}
+				if err != nil {
+					logger.Printf("restart policies: %v", err)
+				}
+			}()
 			return daemon.Serve(a.ctx, ln, daemon.New(e, a.pullOptions(&reg), logger), logger)
 		},
 	}

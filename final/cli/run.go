@@ -37,6 +37,7 @@ func (a *app) runCmd() *cobra.Command {
 		secOpts    []string
 		labels     []string
 		labelFiles []string
+		restart    string
 	)
 	c := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
@@ -74,7 +75,11 @@ func (a *app) runCmd() *cobra.Command {
 			if err != nil {
 				return fail(err)
 			}
-			o := engine.RunOptions{
+			policy, err := restartPolicy(restart, autoRemove)
+			if err != nil {
+				return fail(err)
+			}
+			o := engine.RunOptions{RestartPolicy: policy,
 				ImageRef: args[0], Name: name, Args: args[1:], Env: vars,
 				Dir: runf.Dir, User: runf.User, Hostname: runf.Hostname,
 				Tty: tty, OpenStdin: stdin, AutoRemove: autoRemove, Init: runf.Init, Detach: detach,
@@ -126,6 +131,7 @@ func (a *app) runCmd() *cobra.Command {
 	fs.StringArrayVar(&secOpts, "security-opt", nil, "Security Options")
 	fs.StringArrayVarP(&labels, "label", "l", nil, "Set meta data on a container (`KEY[=VALUE]`, repeatable)")
 	fs.StringArrayVar(&labelFiles, "label-file", nil, "Read in a line delimited file of labels")
+	fs.StringVar(&restart, "restart", engine.RestartNo, "Restart policy to apply when a container exits: no, on-failure[:max-retries], always, unless-stopped")
 	// The flags of the steps' libraries (rootfs, limits, connect, fetch),
 	// declared here with docker's long names; the libraries take the values.
 	fs.StringArrayVarP(&runf.Volumes, "volume", "v", nil, "bind mount a volume `SRC:DST[:ro]` (repeatable)")

@@ -44,6 +44,7 @@ type createRequest struct {
 		CpuShares      int64
 		PidsLimit      *int64
 		AutoRemove     bool
+		RestartPolicy  state.RestartPolicy
 		Init           *bool
 		Privileged     bool
 		CapAdd         []string
@@ -66,7 +67,7 @@ func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) error {
 	o := engine.RunOptions{
 		ImageRef: req.Image, Name: strings.TrimPrefix(r.URL.Query().Get("name"), "/"),
 		Args: req.Cmd, Env: req.Env, Dir: req.WorkingDir, User: req.User, Hostname: req.Hostname,
-		Tty: req.Tty, OpenStdin: req.OpenStdin, AutoRemove: hc.AutoRemove, Labels: req.Labels,
+		Tty: req.Tty, OpenStdin: req.OpenStdin, AutoRemove: hc.AutoRemove, Labels: req.Labels, RestartPolicy: hc.RestartPolicy,
 		Network: hc.NetworkMode, DNS: hc.Dns, Memory: hc.Memory, NanoCPUs: hc.NanoCpus,
 		Privileged: hc.Privileged, CapAdd: hc.CapAdd, CapDrop: hc.CapDrop, ReadonlyRootfs: hc.ReadonlyRootfs,
 	}
@@ -172,6 +173,8 @@ type portSummary struct {
 // statusText is docker ps's STATUS: "Up 3 seconds", "Exited (0) 2 minutes ago".
 func statusText(st state.InspectState) string {
 	switch {
+	case st.Restarting:
+		return fmt.Sprintf("Restarting (%d) %s ago", st.ExitCode, humanDuration(time.Since(st.FinishedAt)))
 	case st.Running && st.Paused:
 		return "Up " + humanDuration(time.Since(st.StartedAt)) + " (Paused)"
 	case st.Running:

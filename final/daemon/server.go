@@ -112,6 +112,7 @@ func (s *Server) routes() {
 	s.handle("POST /containers/{id}/stop", s.containerStop)
 	s.handle("POST /containers/{id}/kill", s.containerKill)
 	s.handle("POST /containers/{id}/restart", s.containerRestart)
+	s.handle("POST /containers/{id}/update", s.containerUpdate)
 	s.handle("POST /containers/{id}/wait", s.containerWait)
 	s.handle("POST /containers/{id}/attach", s.containerAttach)
 	s.handle("POST /containers/{id}/resize", s.containerResize)

@@ -210,7 +210,7 @@ func (e *Engine) List(all bool) ([]*state.Container, error) {
 		if err != nil {
 			return nil, err
 		}
-		if all || c.State.Running {
+		if all || c.State.Running || c.State.Restarting {
 			out = append(out, c)
 		}
 	}
@@ -225,13 +225,19 @@ func (e *Engine) Stop(ref string, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	sig := syscall.SIGTERM
-	if c.Config.StopSignal != "" {
-		if sig, err = ParseSignal(c.Config.StopSignal); err != nil {
-			return err
-		}
+	if _, err := ParseSignal(c.Config.StopSignal); c.Config.StopSignal != "" && err != nil {
+		return err
 	}
-	return containerErr(ref, e.stop(c.ID, sig, timeout))
+	return containerErr(ref, e.stop(c.ID, stopSignal(c), timeout))
+}
+
+// stopSignal is the signal docker stop sends c first: the image's
+// STOPSIGNAL, or SIGTERM (also when it does not parse: Stop refuses those).
+func stopSignal(c *state.Container) syscall.Signal {
+	if sig, err := ParseSignal(c.Config.StopSignal); err == nil && c.Config.StopSignal != "" {
+		return sig
+	}
+	return syscall.SIGTERM
 }
 
 // Kill is docker kill: sig to the container's init (PID 1 inside), without
@@ -272,7 +278,7 @@ func (e *Engine) Wait(ctx context.Context, ref string) (int, error) {
 		if c, err = e.refresh(c); err != nil {
 			return 0, containerErr(ref, err)
 		}
-		if !c.State.Running {
+		if !c.State.Running && !c.State.Restarting {
 			return c.State.ExitCode, nil
 		}
 		h, err := c.State.Monitor().Open()

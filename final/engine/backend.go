@@ -36,6 +36,9 @@ type Backend interface {
 	// StartDetached is docker start: the container runs on alone; one
 	// that runs already is NotModified.
 	StartDetached(ref string) error
+	// StartRestartable is start --all-restartable: every container that
+	// its restart policy brings back after a reboot; their names.
+	StartRestartable() ([]string, error)
 	// StartAttached is docker run in the foreground: attached to the
 	// container's streams before its command starts.
 	StartAttached(ref string, o AttachOptions) (Session, error)

@@ -472,6 +472,9 @@ func (e *Engine) Attach(ctx context.Context, ref string, o AttachOptions) (*Atta
 	if c, err = e.refresh(c); err != nil {
 		return nil, containerErr(ref, err)
 	}
+	if c.State.Restarting {
+		return nil, errdefs.Conflict(errors.New("You cannot attach to a restarting container, wait until it is running"))
+	}
 	if !c.State.Running {
 		return nil, errdefs.Conflict(errors.New("You cannot attach to a stopped container, start it first"))
 	}

@@ -43,7 +43,8 @@
 //     the container's stdin with -i;
 //  4. waits; records the exit code, OOMKilled and the finish time; removes
 //     the network and the cgroups; removes the container with --rm; tells
-//     the waiting clients the exit code; exits.
+//     the waiting clients the exit code; exits, or, when the restart
+//     policy says so, waits out the back-off and goes back to 1 (restart.go).
 //
 // # The control socket
 //
@@ -205,12 +206,20 @@ type RunOptions struct {
 	// says whether it attaches); an API client tells the daemon, as the
 	// docker CLI does, with Config.AttachStdout and AttachStderr false.
 	Detach bool
+	// RestartPolicy is --restart (ParseRestartPolicy); zero: no.
+	RestartPolicy state.RestartPolicy
 }
 
 // Validate checks what of o needs no image: the network mode, the
-// published ports and the DNS servers. Create checks it too; run calls it
-// first so that a bad --network fails before a pull.
+// published ports, the DNS servers and the restart policy. Create checks
+// it too; run calls it first so that a bad --network fails before a pull.
 func (e *Engine) Validate(o RunOptions) error {
+	if err := ValidateRestartPolicy(o.RestartPolicy); err != nil {
+		return err
+	}
+	if o.AutoRemove && restarts(o.RestartPolicy) {
+		return errdefs.InvalidParameter(errors.New("can't create 'AutoRemove' container with restart policy"))
+	}
 	for _, s := range o.DNS {
 		if _, err := netip.ParseAddr(s); err != nil {
 			return errdefs.InvalidParameter(fmt.Errorf("%s is not an ip address", s))
@@ -259,7 +268,7 @@ func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 			Entrypoint: entrypoint, Cmd: ns.Args[len(entrypoint):],
 			Env: ns.Env, WorkingDir: ns.Dir, User: ns.User, Hostname: o.Hostname,
 			Tty: o.Tty, OpenStdin: o.OpenStdin, StopSignal: img.Config.Config.StopSignal,
-			Init: o.Init, AutoRemove: o.AutoRemove, Labels: mergeLabels(img.Config.Config.Labels, o.Labels),
+			Init: o.Init, AutoRemove: o.AutoRemove, Labels: mergeLabels(img.Config.Config.Labels, o.Labels), RestartPolicy: o.RestartPolicy,
 			Memory: o.Memory, NanoCPUs: o.NanoCPUs, PidsLimit: o.PidsLimit,
 			Network: o.Network, DNS: o.DNS,
 			Privileged: o.Privileged, CapAdd: o.CapAdd, CapDrop: o.CapDrop,
@@ -371,10 +380,11 @@ func monitorAlive(c *state.Container) bool {
 	return c.State.MonitorPid > 0 && c.State.Monitor().Alive()
 }
 
-// needsReap: the state says running but neither the init nor the monitor
-// runs any more (both were SIGKILLed), so nobody will record the exit.
+// needsReap: the state says running (or restarting) but neither the init
+// nor the monitor runs any more (both were SIGKILLed, or the host
+// rebooted), so nobody will record the exit (or restart it).
 func needsReap(c *state.Container) bool {
-	return c.State.Running && !alive(c) && !monitorAlive(c)
+	return (c.State.Running && !alive(c) || c.State.Restarting) && !monitorAlive(c)
 }
 
 // exitGrace is how long the monitor may take, once the init has exited, to
@@ -433,6 +443,9 @@ func (e *Engine) reap(c *state.Container, code int) error {
 			c.State.Status, c.State.Running, c.State.Pid, c.State.PidStart = state.Exited, false, 0, 0
 			c.State.Paused = false
 			c.State.ExitCode, c.State.FinishedAt = code, time.Now().UTC()
+		}
+		if c.State.Restarting { // its last exit code stays
+			c.State.Status, c.State.Restarting = state.Exited, false
 		}
 		c.State.MonitorPid, c.State.MonitorStart = 0, 0
 		return nil
@@ -499,6 +512,11 @@ func (e *Engine) lockForStart(id string) (c *state.Container, unlock func(), err
 		case c.State.BeingRemoved():
 			unlock()
 			return c, nil, ErrRemoving
+		case c.State.Restarting:
+			// Its monitor restarts it: as docker start of a restarting
+			// container, nothing to do.
+			unlock()
+			return c, nil, errAlreadyRunning
 		case !c.State.Running:
 			return c, unlock, nil
 		case alive(c):
@@ -528,8 +546,24 @@ func (e *Engine) signal(c *state.Container, sig syscall.Signal) error {
 	if c, err = e.reload(c.ID); err != nil {
 		return err
 	}
+	// SIGKILL and the stop signal end a restart loop (moby's ExitOnNext);
+	// a restarting container has no process to signal.
+	ends := sig == syscall.SIGKILL || sig == stopSignal(c)
+	if c.State.Restarting {
+		if ends {
+			mon, err := e.endRestartLocked(c)
+			closeHandles(mon)
+			return err
+		}
+		return nil
+	}
 	if !alive(c) {
 		return errdefs.Conflict(&NotRunningError{ID: c.ID})
+	}
+	if ends {
+		if err := e.markStopped(c); err != nil {
+			return err
+		}
 	}
 	err = c.State.Init().Signal(sig)
 	if errors.Is(err, process.ErrGone) {
@@ -560,6 +594,9 @@ func (e *Engine) setPaused(ref string, pause bool) error {
 	defer unlock()
 	if c, err = e.reload(c.ID); err != nil {
 		return containerErr(ref, err)
+	}
+	if c.State.Restarting {
+		return restartingErr(c.ID)
 	}
 	if !alive(c) {
 		return errdefs.Conflict(fmt.Errorf("Container %s is not running", c.ID))
@@ -668,9 +705,25 @@ func (e *Engine) stop(id string, sig syscall.Signal, timeout time.Duration) erro
 		unlock()
 		return err
 	}
+	if c.State.Restarting {
+		// Between two runs: the loop ends here, and its monitor goes.
+		mon, err := e.endRestartLocked(c)
+		unlock()
+		if mon != nil {
+			defer mon.Close()
+			if err == nil && !mon.Wait(exitGrace) {
+				err = fmt.Errorf("container %s: its monitor did not go within %v", c.ShortID(), exitGrace)
+			}
+		}
+		return err
+	}
 	if !c.State.Running {
 		unlock()
 		return errdefs.NotModified(&NotRunningError{ID: id})
+	}
+	if err := e.markStopped(c); err != nil {
+		unlock()
+		return err
 	}
 	init, mon, err := signalLocked(c, sig)
 	unlock()
@@ -725,6 +778,26 @@ func (e *Engine) remove(c *state.Container, force bool) error {
 	if c.State.BeingRemoved() {
 		unlock()
 		return errdefs.Conflict(fmt.Errorf("removal of container %s is already in progress", c.Name))
+	}
+	if c.State.Restarting {
+		if !force {
+			unlock()
+			return errdefs.Conflict(fmt.Errorf("You cannot remove a restarting container %s. Stop the container before attempting removal or force remove", id))
+		}
+		// Its monitor, woken, finds the container gone and goes.
+		mon, err := e.endRestartLocked(c)
+		if err == nil {
+			c, err = e.containers.Get(id)
+		}
+		if err == nil {
+			err = e.removeLocked(c)
+		}
+		unlock()
+		if mon != nil {
+			mon.Wait(exitGrace)
+			mon.Close()
+		}
+		return err
 	}
 	if c.State.Running {
 		if !force {

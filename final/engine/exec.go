@@ -59,6 +59,9 @@ func (e *Engine) Exec(ref string, o ExecOptions) (Session, error) {
 	if c, err = e.refresh(c); err != nil {
 		return nil, containerErr(ref, err)
 	}
+	if c.State.Restarting {
+		return nil, restartingErr(c.ID)
+	}
 	if !alive(c) {
 		return nil, errdefs.Conflict(fmt.Errorf("container %s is not running", c.ID))
 	}

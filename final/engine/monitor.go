@@ -242,6 +242,9 @@ func Monitor(root, id string, args ...string) int {
 	// (Notify, not Ignore: an ignored signal stays ignored across exec,
 	// and the container would inherit it.)
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	// Stop, kill and rm wake a monitor that waits to restart its container.
+	wake := make(chan os.Signal, 1)
+	signal.Notify(wake, wakeSignal)
 	ready := os.NewFile(3, "ready")
 	tell := func(m message) {
 		if ready != nil {
@@ -254,7 +257,7 @@ func Monitor(root, id string, args ...string) int {
 		tell(message{Error: err.Error(), Code: process.ExitToolFailed})
 		return 1
 	}
-	code, err := e.monitor(id, len(args) > 0 && args[0] == monitorAttachArg, tell)
+	code, err := e.monitor(id, len(args) > 0 && args[0] == monitorAttachArg, tell, wake)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "minidocker monitor %s: %v\n", id, err)
 		return 1
@@ -263,7 +266,10 @@ func Monitor(root, id string, args ...string) int {
 	return 0
 }
 
-func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, error) {
+// monitor runs the container, and again as its restart policy says (see
+// restart.go): one run after another in this one process, each waiting
+// out the back-off first.
+func (e *Engine) monitor(id string, waitAttach bool, tell func(message), wake <-chan os.Signal) (int, error) {
 	// The container's lock, from the state check until it is recorded
 	// running or failed: a second start waits here, then finds it running.
 	c, unlock, err := e.lockForStart(id)
@@ -275,6 +281,47 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 		tell(message{Error: err.Error(), Code: process.ExitToolFailed, NotFound: errors.Is(err, state.ErrNotFound), Kind: errdefs.KindOf(err)})
 		return 0, err
 	}
+	var delay time.Duration
+	for restarted := false; ; restarted = true {
+		r := e.run(c, unlock, runOptions{restarted: restarted, waitAttach: waitAttach && !restarted, tell: tell})
+		if !r.again {
+			return r.code, r.err
+		}
+		if r.err != nil {
+			// Recorded as restarting, but something of the run's clean-up
+			// failed: said, and the loop goes on.
+			fmt.Fprintf(os.Stderr, "minidocker monitor %s: %v\n", id, r.err)
+		}
+		tell = func(message) {} // the engine that started us heard of the first run only
+		delay = nextDelay(delay, r.ran)
+		if c, unlock, err = e.waitRestart(id, delay, wake); c == nil {
+			return r.code, err
+		}
+	}
+}
+
+// runOptions are what differs between a monitor's runs: the first may wait
+// for an attach and tells the engine that started the monitor how it went;
+// a restart keeps the container's restart count.
+type runOptions struct {
+	restarted  bool
+	waitAttach bool
+	tell       func(message)
+}
+
+// runResult is how a run ended: the exit code, how long the container ran,
+// whether it is to be restarted (recorded restarting) and what failed.
+type runResult struct {
+	code  int
+	ran   time.Duration
+	again bool
+	err   error
+}
+
+// run starts container c, whose lock is held (unlock releases it), and
+// waits for its exit: one run of the monitor's loop.
+func (e *Engine) run(c *state.Container, unlock func(), o runOptions) runResult {
+	id, tell := c.ID, o.tell
 	locked := true
 	release := func() {
 		if locked {
@@ -285,7 +332,7 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 	defer release()
 	started := false
 	var ctl *control
-	fail := func(err error) (int, error) {
+	fail := func(err error) runResult {
 		code := process.ExitCode(err)
 		if ie, ok := errors.AsType[*namespaces.InitError](err); ok && ie.Code != 0 {
 			code = ie.Code
@@ -296,6 +343,10 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 				c.State.Status = state.Exited
 			}
 			c.State.Running, c.State.Pid, c.State.PidStart, c.State.MonitorPid, c.State.MonitorStart = false, 0, 0, 0, 0
+			c.State.Restarting = false // a restart that cannot start ends the loop
+			if c.State.Status == state.Restarting {
+				c.State.Status = state.Exited
+			}
 			c.State.FinishedAt = time.Now().UTC()
 			return nil
 		})
@@ -307,7 +358,7 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 			e.removeLocked(c) // we hold the lock: never started, nothing to kill
 		}
 		release()
-		return code, uerr
+		return runResult{code: code, err: uerr}
 	}
 
 	spec, err := e.initSpec(c)
@@ -335,7 +386,7 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 	defer stdio.close()
 	tell(message{Listening: true})
 	var size *Size
-	if waitAttach {
+	if o.waitAttach {
 		size = ctl.waitFirst(firstAttachTimeout)
 	}
 
@@ -359,7 +410,11 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 			return err
 		}
 		return e.containers.Update(id, func(c *state.Container) error {
-			c.State = running
+			count := c.State.RestartCount
+			c.State = running // a start by a user clears the count and ManuallyStopped
+			if o.restarted {
+				c.State.RestartCount = count
+			}
 			if ep != nil {
 				c.Config.IPAddress, c.Config.Gateway = ep.IP.String(), ep.Gateway.String()
 				for i := range c.Config.Ports {
@@ -400,6 +455,7 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 	// same container, whose veth has the same name, waits for it.)
 	var rerr error
 	result, werr := ctr.WaitThen(func() { rerr = plan.Forget(id) })
+	ran := time.Since(running.StartedAt)
 	stdio.wait() // the last output into the log before the exit is recorded
 	ctl.endStreams()
 	code := result.Status.ExitCode()
@@ -410,16 +466,25 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 	unlockExit, lerr := e.containers.Lock(id)
 	if lerr != nil {
 		ctl.exit(&code)
-		return code, errors.Join(rerr, lerr, plan.Unplug(id))
+		return runResult{code: code, ran: ran, err: errors.Join(rerr, lerr, plan.Unplug(id))}
 	}
 	defer unlockExit()
+	restart := false
 	uerr := e.containers.Update(id, func(c *state.Container) error {
 		c.State.Status, c.State.Running, c.State.Pid, c.State.PidStart = state.Exited, false, 0, 0
 		c.State.Paused = false
-		c.State.MonitorPid, c.State.MonitorStart = 0, 0
 		c.State.ExitCode, c.State.OOMKilled, c.State.FinishedAt = code, result.OOMKilled, time.Now().UTC()
 		if werr != nil {
 			c.State.Error = werr.Error()
+		}
+		// The policy decides under the lock that stop, kill and rm take
+		// to say that they ended the container: never a restart after
+		// those. Restarting, the monitor stays: its identity stays too.
+		if restart = shouldRestart(c, code); restart {
+			c.State.Status, c.State.Restarting = state.Restarting, true
+			c.State.RestartCount++
+		} else {
+			c.State.MonitorPid, c.State.MonitorStart = 0, 0
 		}
 		return nil
 	})
@@ -431,7 +496,7 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 	// Only now the waiting clients learn the exit: a --rm container is
 	// gone by then, as docker run --rm promises.
 	ctl.exit(&code)
-	return code, errors.Join(rerr, uerr, plan.Unplug(id))
+	return runResult{code: code, ran: ran, again: restart && uerr == nil, err: errors.Join(rerr, uerr, plan.Unplug(id))}
 }
 
 // stdio is the container's stdin, stdout and stderr as the monitor wires

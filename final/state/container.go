@@ -13,13 +13,16 @@ import (
 // Status is a container's state, as docker ps and inspect show it.
 type Status string
 
-// The statuses minidocker uses (Docker also has restarting, removing and
-// dead). Paused is only shown: the record stays running, with Paused set.
+// The statuses minidocker uses (Docker also has removing and dead).
+// Paused is only shown: the record stays running, with Paused set.
+// Restarting is a container whose monitor waits to start it again (its
+// restart policy's back-off).
 const (
-	Created Status = "created"
-	Running Status = "running"
-	Paused  Status = "paused"
-	Exited  Status = "exited"
+	Created    Status = "created"
+	Running    Status = "running"
+	Paused     Status = "paused"
+	Restarting Status = "restarting"
+	Exited     Status = "exited"
 )
 
 // Container is one stored container. ID, Name, Created and Config are in
@@ -69,6 +72,9 @@ type Config struct {
 	// Labels are --label and --label-file's, over the image's own
 	// (docker inspect's Config.Labels).
 	Labels map[string]string `json:",omitempty"`
+	// RestartPolicy is what the monitor does when the container exits
+	// (--restart); zero: "no".
+	RestartPolicy RestartPolicy `json:",omitzero"`
 
 	// Resources: zero means no limit.
 	Memory    int64 `json:",omitempty"` // bytes (--memory)
@@ -105,6 +111,14 @@ type Config struct {
 	// LogPath is the json-file log; Create sets Dir(ID)/<ID>-json.log when
 	// it is empty.
 	LogPath string `json:",omitempty"`
+}
+
+// RestartPolicy is docker's --restart: Name is "no" (or ""), "always",
+// "unless-stopped" or "on-failure", whose MaximumRetryCount (0: no limit)
+// bounds the restarts.
+type RestartPolicy struct {
+	Name              string
+	MaximumRetryCount int
 }
 
 // Mount is one -v SOURCE:DESTINATION[:ro].
@@ -148,6 +162,17 @@ type State struct {
 	// CgroupPaths are the container's cgroup directories by controller,
 	// kept so that rm -f can remove them after the monitor was killed.
 	CgroupPaths map[string]string `json:",omitempty"`
+	// Restarting: the container exited and its monitor, still there,
+	// waits out the back-off before it starts it again (Status
+	// "restarting", Running false). RestartCount is how many times the
+	// monitor restarted it since the last start by a user.
+	Restarting   bool `json:",omitempty"`
+	RestartCount int  `json:",omitempty"`
+	// ManuallyStopped: stop, kill or rm -f asked the container to end (the
+	// stop signal or SIGKILL), so its monitor does not restart it, and
+	// after a reboot an unless-stopped container stays down (Docker's
+	// HasBeenManuallyStopped). A start clears it.
+	ManuallyStopped bool `json:",omitempty"`
 	// Removing is the rm -f that is killing the container, while it waits
 	// for the exit: start refuses the container meanwhile, as Docker's
 	// RemovalInProgress does. It is the remover's identity, so that a

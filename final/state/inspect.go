@@ -19,6 +19,7 @@ type Inspect struct {
 	Image           string // the image ID
 	LogPath         string
 	Name            string // with the leading "/"
+	RestartCount    int
 	HostConfig      InspectHostConfig
 	Mounts          []InspectMount
 	Config          InspectConfig
@@ -47,6 +48,7 @@ type InspectHostConfig struct {
 	Dns            []string
 	PortBindings   PortMap
 	AutoRemove     bool
+	RestartPolicy  RestartPolicy
 	Memory         int64
 	NanoCpus       int64
 	PidsLimit      *int64
@@ -123,14 +125,16 @@ func (c *Container) Inspect() Inspect {
 			StartedAt:  c.State.StartedAt,
 			FinishedAt: c.State.FinishedAt,
 		},
-		Image:   cfg.ImageID,
-		LogPath: cfg.LogPath,
-		Name:    "/" + c.Name,
+		Image:        cfg.ImageID,
+		LogPath:      cfg.LogPath,
+		Name:         "/" + c.Name,
+		RestartCount: c.State.RestartCount,
 		HostConfig: InspectHostConfig{
 			NetworkMode:    cfg.Network,
 			Dns:            append([]string{}, cfg.DNS...),
 			PortBindings:   PortMap{},
 			AutoRemove:     cfg.AutoRemove,
+			RestartPolicy:  cfg.RestartPolicy,
 			Memory:         cfg.Memory,
 			NanoCpus:       cfg.NanoCPUs,
 			Privileged:     cfg.Privileged,
@@ -194,6 +198,14 @@ func (c *Container) Inspect() Inspect {
 	}
 	if c.State.Paused && c.State.Running {
 		in.State.Status = Paused
+	}
+	if in.HostConfig.RestartPolicy.Name == "" {
+		in.HostConfig.RestartPolicy.Name = "no" // what dockerd shows
+	}
+	if c.State.Restarting {
+		// Docker counts a restarting container as running (stop, kill and
+		// rm treat it so), with no PID.
+		in.State.Status, in.State.Running, in.State.Restarting = Restarting, true, true
 	}
 	return in
 }

@@ -454,6 +454,7 @@ func TestInspect(t *testing.T) {
   "Image": "sha256:ab12000000000000000000000000000000000000000000000000000000000000",
   "LogPath": "/var/lib/minidocker/containers/4f2c/4f2c-json.log",
   "Name": "/web",
+  "RestartCount": 0,
   "HostConfig": {
     "NetworkMode": "bridge",
     "Dns": [],
@@ -466,6 +467,10 @@ func TestInspect(t *testing.T) {
       ]
     },
     "AutoRemove": false,
+    "RestartPolicy": {
+      "Name": "no",
+      "MaximumRetryCount": 0
+    },
     "Memory": 67108864,
     "NanoCpus": 500000000,
     "PidsLimit": 100,
