@@ -89,7 +89,7 @@ func (e *Engine) PruneContainers(f Filters) (PruneReport, error) {
 	}
 	var errs []error
 	for _, c := range slices.Backward(list) { // oldest first, as dockerd walks them
-		if c.State.Running || c.State.BeingRemoved() || !pf.match(c.Created, c.Config.Labels) {
+		if c.State.Running || c.State.Restarting || c.State.BeingRemoved() || !pf.match(c.Created, c.Config.Labels) {
 			continue
 		}
 		size := e.writableSize(c.ID)
