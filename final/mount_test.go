@@ -127,6 +127,10 @@ func TestMountErrors(t *testing.T) {
 			require.Contains(t, r.Stderr, tc.want)
 		})
 	}
+	// Checked before a pull: no "Unable to find image".
+	r := w.md("run", "--rm", "--mount", "type=bind,target=/x", "notpulled")
+	require.Equal(t, 125, r.Code)
+	require.Equal(t, "Error: invalid mount config for type \"bind\": field Source must not be empty\n", r.Stderr)
 	require.Equal(t, "", w.ok("ps", "-aq"), "a refused run left a container")
 	require.Equal(t, "", w.ok("volume", "ls", "-q"), "a refused run left a volume")
 }
@@ -235,7 +239,7 @@ func TestDaemonMounts(t *testing.T) {
 	require.Equal(t, 125, r.Code)
 	require.Contains(t, r.Stderr, `Error response from daemon: invalid mount config for type "bind": bind source path does not exist: /nope-md`)
 
-	d.dockerOK("run", "--name", "anon", "--network", "none", "-v", "/data", "--mount", "type=volume,dst=/more", "-v", "keep:/keep", "busybox", "sh", "-c", "echo x >/data/x")
+	d.dockerOK("run", "--name", "anon", "--network", "none", "-v", "/data", "--mount", "type=volume,dst=/more", "-v", "keep:/keep", "busybox", "sh", "-c", "echo x >/data/x; echo x >/keep/x")
 	names := strings.Fields(d.dockerOK("volume", "ls", "-q"))
 	require.Len(t, names, 3)
 	mounts := d.dockerOK("inspect", "-f", "{{range .Mounts}}{{.Type}} {{.Destination}} {{.RW}}|{{end}}", "anon")
@@ -246,4 +250,17 @@ func TestDaemonMounts(t *testing.T) {
 	require.Equal(t, "keep\n", d.dockerOK("volume", "ls", "-q"), "rm -v removed a named volume, or kept an anonymous one")
 	d.dockerOK("run", "--rm", "--network", "none", "-v", "/data", "busybox", "true")
 	require.Equal(t, "keep\n", d.dockerOK("volume", "ls", "-q"), "run --rm kept its anonymous volume")
+
+	// minidocker's own CLI through the daemon (-H): the same requests.
+	md := func(args ...string) string {
+		r := testkit.Run(t, w.bin, w.env, append([]string{"-H", "unix://" + d.sock}, args...)...)
+		require.Equal(t, 0, r.Code, "minidocker -H %v: %s", args, r.Stderr)
+		return r.Stdout
+	}
+	out = md("run", "--rm", "--network", "none", "-v", "keep:/keep", "-v", "/anon", "--mount", "type=tmpfs,dst=/t,tmpfs-size=1m",
+		"--tmpfs", "/u:size=2m", "busybox", "sh", "-c", "ls /keep; grep tmpfs /proc/mounts")
+	require.Contains(t, out, "x\n", "-v NAME:/path through -H: not the named volume")
+	require.Regexp(t, `tmpfs /t tmpfs \S*size=1024k`, out)
+	require.Regexp(t, `tmpfs /u tmpfs \S*size=2048k`, out)
+	require.Equal(t, "keep\n", d.dockerOK("volume", "ls", "-q"), "run --rm through -H kept its anonymous volume")
 }

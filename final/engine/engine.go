@@ -209,14 +209,18 @@ type RunOptions struct {
 	Tmpfs      map[string]string
 }
 
-// Validate checks what of o needs no image: the network mode, the
-// published ports and the DNS servers. Create checks it too; run calls it
+// Validate checks what of o needs no image: the mounts, the network mode,
+// the published ports and the DNS servers. Create checks it too; run calls it
 // first so that a bad --network fails before a pull.
 func (e *Engine) Validate(o RunOptions) error {
 	for _, s := range o.DNS {
 		if _, err := netip.ParseAddr(s); err != nil {
 			return errdefs.InvalidParameter(fmt.Errorf("%s is not an ip address", s))
 		}
+	}
+	// The mounts (all but the image's VOLUMEs, which need the image).
+	if _, err := containerMounts(o, nil); err != nil {
+		return err
 	}
 	if _, ok := joinedRef(o.Network); ok {
 		return validateContainerMode(o)

@@ -418,6 +418,19 @@ func resolveIn(dir, dest string) (string, error) {
 	return rel, nil
 }
 
+// resolveTarget resolves a mount's destination inside root (resolveIn)
+// and refuses one that lands on /proc, /sys or beneath them.
+func resolveTarget(root *os.Root, dest string) (string, error) {
+	name, err := resolveIn(root.Name(), dest)
+	if err != nil {
+		return "", fmt.Errorf("mount target: %w", err)
+	}
+	if kernel, ok := underKernelFS("/" + name); ok {
+		return "", fmt.Errorf("mount target %s resolves to /%s: cannot mount over %s", dest, name, kernel)
+	}
+	return name, nil
+}
+
 // bindVolume bind-mounts m.Source on m.Destination inside root, creating
 // the target (a directory, or an empty file for a file) without leaving
 // root; :ro is a second mount call, since the kernel ignores MS_RDONLY on
@@ -430,12 +443,9 @@ func bindVolume(root *os.Root, m Mount) error {
 		}
 		return err
 	}
-	name, err := resolveIn(root.Name(), m.Destination)
+	name, err := resolveTarget(root, m.Destination)
 	if err != nil {
-		return fmt.Errorf("mount target: %w", err)
-	}
-	if kernel, ok := underKernelFS("/" + name); ok {
-		return fmt.Errorf("mount target %s resolves to /%s: cannot mount over %s", m.Destination, name, kernel)
+		return err
 	}
 	if m.CopyUp && fi.IsDir() {
 		if err := copyUp(root, name, m.Source); err != nil {
@@ -520,12 +530,9 @@ func splitTmpfsOptions(options []string) (uintptr, string) {
 // --mount type=tmpfs): memory-backed, empty, gone with the container. The
 // target is resolved as a bind's is, and refused under /proc and /sys.
 func mountTmpfs(root *os.Root, m Mount) error {
-	name, err := resolveIn(root.Name(), m.Destination)
+	name, err := resolveTarget(root, m.Destination)
 	if err != nil {
-		return fmt.Errorf("mount target: %w", err)
-	}
-	if kernel, ok := underKernelFS("/" + name); ok {
-		return fmt.Errorf("mount target %s resolves to /%s: cannot mount over %s", m.Destination, name, kernel)
+		return err
 	}
 	flags, data := splitTmpfsOptions(m.Options)
 	return mountAt(root, name, "tmpfs", "tmpfs", flags, data)
