@@ -87,6 +87,10 @@ func TestMountFlag(t *testing.T) {
 	require.Equal(t, filepath.Join(w.root, "volumes", "mv", "_data"), byDest["/data"]["Source"])
 	require.Equal(t, true, byDest["/data"]["RW"])
 	require.Equal(t, "tmpfs", byDest["/t"]["Type"])
+	require.Equal(t, "rprivate", byDest["/h"]["Propagation"])
+	require.Equal(t, "", byDest["/data"]["Propagation"])
+	require.Equal(t, "local", byDest["/data"]["Driver"])
+	require.Equal(t, "", byDest["/t"]["Source"])
 }
 
 // TestMountErrors: bad --mount, -v and --tmpfs specs get the docker CLI's
