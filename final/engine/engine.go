@@ -186,7 +186,8 @@ type RunOptions struct {
 	AutoRemove bool     // --rm
 	Init       bool     // --init
 	Mounts     []rootfs.Mount
-	Network    string // bridge, none, host
+	Network    string   // bridge, none, host, or a user network's name
+	Aliases    []string // --network-alias, on a user network
 	Ports      []portmap.Mapping
 	DNS        []string // --dns: the servers of the container's resolv.conf
 	Memory     int64    // bytes
@@ -213,6 +214,9 @@ func (e *Engine) Validate(o RunOptions) error {
 		if _, err := netip.ParseAddr(s); err != nil {
 			return errdefs.InvalidParameter(fmt.Errorf("%s is not an ip address", s))
 		}
+	}
+	if err := e.checkUserNetwork(o); err != nil || isUserNetwork(o.Network) {
+		return err
 	}
 	if _, err := connect.NewPlan(o.Network, e.bridge, e.subnet, o.Ports, o.DNS); err != nil {
 		return errdefs.InvalidParameter(err)
@@ -269,6 +273,9 @@ func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 		if e.subnet.IsValid() {
 			c.Config.BridgeSubnet = e.subnet.String()
 		}
+	}
+	if err := e.joinUserNetwork(c, o); err != nil {
+		return nil, err
 	}
 	var unlockVolumes func()
 	for _, m := range o.Mounts {
@@ -343,6 +350,9 @@ func (e *Engine) plan(c *state.Container) (*connect.Plan, error) {
 	mode := c.Config.Network
 	if mode == "" {
 		mode = connect.Bridge
+	}
+	if isUserNetwork(mode) {
+		return e.userPlan(c, ports)
 	}
 	var subnet netip.Prefix
 	if c.Config.BridgeSubnet != "" {

@@ -350,10 +350,19 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 	}
 	opts := stdio.options()
 	var running state.State
+	var dns io.Closer = io.NopCloser(nil)
+	defer func() { dns.Close() }()
 	opts.Created = func(pid int) error {
 		ep, err := plan.Attach(context.Background(), id, pid, netDir, names...)
 		if err != nil {
 			return err
+		}
+		// On a user network: the embedded DNS server, in the container's
+		// namespace, served from here for as long as the container runs.
+		if s, err := plan.ServeDNS(pid, func() []string { return e.bridgesOf(id) }); err != nil {
+			return errors.Join(err, plan.Release(id))
+		} else if s != nil {
+			dns = s
 		}
 		if running, err = runningState(pid); err != nil {
 			return err
@@ -399,7 +408,7 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 	// for that. (The container's lock is held until then: a start of the
 	// same container, whose veth has the same name, waits for it.)
 	var rerr error
-	result, werr := ctr.WaitThen(func() { rerr = plan.Forget(id) })
+	result, werr := ctr.WaitThen(func() { dns.Close(); rerr = plan.Forget(id) })
 	stdio.wait() // the last output into the log before the exit is recorded
 	ctl.endStreams()
 	code := result.Status.ExitCode()
