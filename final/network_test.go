@@ -16,6 +16,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"minidocker/internal/testkit"
+	"minidocker/step06-networking/ipam"
 	"minidocker/step06-networking/network"
 )
 
@@ -51,12 +52,20 @@ func (w *world) userNetwork(name string, args ...string) (id, bridge string) {
 	w.t.Helper()
 	id = strings.TrimSpace(w.ok(append(append([]string{"network", "create"}, args...), name)...))
 	require.Regexp(w.t, `^[0-9a-f]{64}$`, id)
+	return id, w.removeNetworkAtEnd(name, id)
+}
+
+// removeNetworkAtEnd removes the network name (ID id) when the test ends
+// (unless the test did), its containers first, even when the test failed;
+// then checks that its bridge, its nft table and its book are gone. It
+// returns the bridge.
+func (w *world) removeNetworkAtEnd(name, id string) (bridge string) {
 	bridge = network.UserBridge(id)
 	w.t.Cleanup(func() {
 		for _, c := range strings.Fields(w.md("ps", "-aq", "--no-trunc").Stdout) {
 			w.md("rm", "-f", c)
 		}
-		if r := w.md("network", "rm", name); r.Code != 0 {
+		if r := w.md("network", "rm", name); r.Code != 0 && !strings.Contains(r.Stderr, "not found") {
 			w.t.Errorf("network rm %s: %s", name, r.Stderr)
 		}
 		_, err := netlink.LinkByName(bridge)
@@ -65,7 +74,7 @@ func (w *world) userNetwork(name string, args ...string) (id, bridge string) {
 		_, err = os.Stat(filepath.Join(w.execRoot, "network", bridge))
 		require.ErrorIs(w.t, err, os.ErrNotExist, "book of %s left", bridge)
 	})
-	return id, bridge
+	return bridge
 }
 
 // lookup is busybox nslookup NAME in a new container on net: the addresses
@@ -183,4 +192,99 @@ func TestUserNetworks(t *testing.T) {
 	require.Empty(t, got, "db still resolves after rm")
 	r = w.md("network", "rm", "bridge")
 	require.Equal(t, "Error: bridge is a pre-defined network and cannot be removed\n", r.Stderr)
+}
+
+// TestNetworkInternalAndConnect: an --internal network has no route out
+// and forwards no name upstream, but its containers still resolve each
+// other; network connect gives a running container an eth1 on a second
+// network, where its alias resolves, and disconnect takes both away.
+func TestNetworkInternalAndConnect(t *testing.T) {
+	w := newWorld(t)
+	upstreamDNS(t, w)
+	w.ok("pull", "busybox")
+	inside, outside := testkit.FreeSubnet(t, 27), testkit.FreeSubnet(t, 27)
+	w.userNetwork("inside", "--internal", "--subnet", inside.String())
+	w.userNetwork("outside", "--subnet", outside.String(), "--gateway", ipam.Gateway(outside).String())
+	require.Equal(t, true, w.inspectNetwork("inside")["Internal"])
+
+	w.ok("run", "-d", "--name", "lone", "--network", "inside", "busybox", "sleep", "1000")
+	routes := w.ok("exec", "lone", "ip", "route")
+	require.NotContains(t, routes, "default", "an internal network's container has a way out:\n%s", routes)
+	require.Contains(t, routes, inside.String())
+	got, r := w.lookup("inside", "lone")
+	require.NotEmpty(t, got, "names resolve on an internal network too: %s %s", r.Stdout, r.Stderr)
+	got, _ = w.lookup("inside", "upstream.test")
+	require.Empty(t, got, "an internal network forwarded a name upstream")
+	got, _ = w.lookup("outside", "upstream.test")
+	require.Equal(t, "192.0.2.1", got)
+
+	w.ok("run", "-d", "--name", "multi", "--network", "outside", "busybox", "sleep", "1000")
+	w.ok("network", "connect", "--alias", "m2", "inside", "multi")
+	addrs := w.ok("exec", "multi", "ip", "-o", "-4", "addr", "show", "eth1")
+	require.Contains(t, addrs, inside.Addr().String()[:len(inside.Addr().String())-1], "eth1 on inside: %s", addrs)
+	got, _ = w.lookup("inside", "m2")
+	require.NotEmpty(t, got, "the alias of a connected container")
+	require.True(t, inside.Contains(netip.MustParseAddr(got)), "m2 is %s, not in %s", got, inside)
+	nets := w.inspect("multi")["NetworkSettings"].(map[string]any)["Networks"].(map[string]any)
+	require.Contains(t, nets, "inside")
+	require.Contains(t, nets, "outside")
+	r = w.md("network", "connect", "inside", "multi")
+	require.Equal(t, 1, r.Code)
+	require.Equal(t, "Error: endpoint with name multi already exists in network inside\n", r.Stderr)
+
+	w.ok("network", "disconnect", "inside", "multi")
+	got, _ = w.lookup("inside", "m2")
+	require.Empty(t, got, "m2 resolves after disconnect")
+	require.NotEqual(t, 0, w.md("exec", "multi", "ip", "link", "show", "eth1").Code, "eth1 left after disconnect")
+	require.NotContains(t, w.inspect("multi")["NetworkSettings"].(map[string]any)["Networks"], "inside")
+
+	// prune: the networks a running container is on stay.
+	w.ok("rm", "-f", "lone")
+	require.Equal(t, "Deleted Networks:\ninside\n\n", w.ok("network", "prune", "-f"))
+}
+
+func (w *world) inspectNetwork(name string) map[string]any {
+	w.t.Helper()
+	var nets []map[string]any
+	require.NoError(w.t, json.Unmarshal([]byte(w.ok("network", "inspect", name)), &nets))
+	require.Len(w.t, nets, 1)
+	return nets[0]
+}
+
+// TestDaemonNetworks: docker network create, ls, inspect, connect,
+// disconnect, rm and run --network --network-alias of the real docker CLI,
+// through the daemon.
+func TestDaemonNetworks(t *testing.T) {
+	requireDocker(t)
+	w := newWorld(t)
+	upstreamDNS(t, w)
+	d := startDaemon(t, w, filepath.Join(t.TempDir(), "d.sock"))
+	subnet, subnet2 := testkit.FreeSubnet(t, 26), testkit.FreeSubnet(t, 26)
+	id := strings.TrimSpace(d.dockerOK("network", "create", "--subnet", subnet.String(), "app"))
+	w.removeNetworkAtEnd("app", id)
+	id2 := strings.TrimSpace(d.dockerOK("network", "create", "--subnet", subnet2.String(), "app2"))
+	w.removeNetworkAtEnd("app2", id2)
+	require.Regexp(t, `(?m)^`+id[:12]+`\s+app\s+bridge\s+local$`, d.dockerOK("network", "ls"))
+	require.Equal(t, "app "+subnet.String()+" false\n",
+		d.dockerOK("network", "inspect", "-f", "{{.Name}} {{(index .IPAM.Config 0).Subnet}} {{.Internal}}", "app"))
+
+	d.dockerOK("run", "-d", "--name", "db", "--network", "app", "--network-alias", "x", "busybox", "sleep", "1000")
+	ip := strings.TrimSpace(d.dockerOK("inspect", "-f", "{{.NetworkSettings.Networks.app.IPAddress}}", "db"))
+	require.True(t, subnet.Contains(netip.MustParseAddr(ip)), "db's address %q", ip)
+	out := d.dockerOK("run", "--rm", "--network", "app", "busybox", "nslookup", "x")
+	require.Contains(t, out, "Address: "+ip+"\n")
+	require.Contains(t, d.dockerOK("network", "inspect", "app"), `"Name": "db"`, "the running container listed")
+
+	d.dockerOK("network", "connect", "--alias", "y", "app2", "db")
+	out = d.dockerOK("run", "--rm", "--network", "app2", "busybox", "nslookup", "y")
+	require.Regexp(t, `Address: 172\.26\.`, out)
+	d.dockerOK("network", "disconnect", "app2", "db")
+	r := d.docker("network", "rm", "app")
+	require.NotEqual(t, 0, r.Code)
+	require.Contains(t, r.Stderr, "has active endpoints")
+	d.dockerOK("rm", "-f", "db")
+	require.Equal(t, "app2\n", d.dockerOK("network", "rm", "app2"))
+	r = d.docker("network", "inspect", "app2")
+	require.NotEqual(t, 0, r.Code)
+	require.Contains(t, r.Stderr, "network app2 not found")
 }
