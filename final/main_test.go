@@ -31,7 +31,7 @@ import (
 // registry on 127.0.0.1 with busybox and httpd, set as the docker.io
 // mirror, as make demo does.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	bin      string
 	root     string
 	env      []string
@@ -46,7 +46,7 @@ var (
 	built     string
 )
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	testkit.RequireRoot(t)
 	buildOnce.Do(func() { built = testkit.Build(t, "minidocker/final") })
@@ -86,7 +86,7 @@ func (w *world) network() *network.Network {
 	return n
 }
 
-func randomHex(t *testing.T, n int) string {
+func randomHex(t testing.TB, n int) string {
 	b := make([]byte, n)
 	_, err := rand.Read(b)
 	require.NoError(t, err)

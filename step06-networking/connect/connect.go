@@ -97,7 +97,7 @@ type userNet struct {
 // network.HostRoot(u.Bridge), its rules in a table of its own.
 func (u UserNet) Network() (*network.Network, error) {
 	return network.New(network.Config{Bridge: u.Bridge, Subnet: u.Subnet, Root: network.HostRoot(u.Bridge),
-		Table: UserTable(u.Bridge), Internal: u.Internal, IsolateFrom: u.IsolateFrom})
+		Table: UserTable(u.Bridge), OwnTable: true, Internal: u.Internal, IsolateFrom: u.IsolateFrom})
 }
 
 // UserTable is the nftables table of a user network's bridge.

@@ -105,6 +105,10 @@ type Config struct {
 	// Networks sharing a table should share a Root too: Teardown deletes
 	// the table when the last network in it goes, under a lock in Root.
 	Table string
+	// OwnTable says the table holds this network's rules only (a user
+	// network's table): Teardown then deletes it whole, in one request,
+	// instead of rule by rule and looking for other networks' rules.
+	OwnTable bool
 	// Internal cuts the network off the outside (docker network create
 	// --internal): no masquerade, no default route in the containers, and
 	// forwarding in or out of the bridge dropped; its containers reach only

@@ -521,8 +521,16 @@ func (n *Network) Teardown() error {
 		if err := os.Remove(n.ensuredFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
-		errs = append(errs, n.deleteRules(networkTag(n.cfg.Bridge)), n.deleteTableIfUnused())
-		errs = append(errs, deleteLink(n.cfg.Bridge))
+		// Deleting the bridge waits for RCU grace periods (30 ms or more
+		// on a busy machine); the rules go meanwhile.
+		linkErr := make(chan error, 1)
+		go func() { linkErr <- deleteLink(n.cfg.Bridge) }()
+		if n.cfg.OwnTable {
+			errs = append(errs, n.deleteTable())
+		} else {
+			errs = append(errs, n.deleteRules(networkTag(n.cfg.Bridge)), n.deleteTableIfUnused())
+		}
+		errs = append(errs, <-linkErr)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("teardown %s: %w", n.cfg.Bridge, err)

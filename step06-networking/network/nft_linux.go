@@ -233,6 +233,20 @@ func (n *Network) deleteTableIfUnused() error {
 	return nil
 }
 
+// deleteTable deletes our table, its chains and every rule in them, in one
+// request; a table already gone is no error.
+func (n *Network) deleteTable() error {
+	c, err := nftables.New()
+	if err != nil {
+		return fmt.Errorf("nftables: %w", err)
+	}
+	c.DelTable(n.table())
+	if err := c.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("nftables: delete table ip %s: %w", n.cfg.Table, err)
+	}
+	return nil
+}
+
 func (n *Network) tableExists(c *nftables.Conn) (bool, error) {
 	tables, err := c.ListTablesOfFamily(nftables.TableFamilyIPv4)
 	if err != nil {
