@@ -557,18 +557,11 @@ func (e *Engine) Pause(ref string) error { return e.setPaused(ref, true) }
 func (e *Engine) Unpause(ref string) error { return e.setPaused(ref, false) }
 
 func (e *Engine) setPaused(ref string, pause bool) error {
-	c, err := e.container(ref)
-	if err != nil {
-		return err
-	}
-	unlock, err := e.containers.Lock(c.ID)
+	c, unlock, err := e.lockContainer(ref)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if c, err = e.reload(c.ID); err != nil {
-		return containerErr(ref, err)
-	}
 	if !alive(c) {
 		return errdefs.Conflict(fmt.Errorf("Container %s is not running", c.ID))
 	}
@@ -594,6 +587,25 @@ func (e *Engine) setPaused(ref string, pause bool) error {
 		c.State.Paused = pause
 		return nil
 	})
+}
+
+// lockContainer finds the container ref and takes its lock: it returns
+// the container as it is under the lock (reaped if its processes were
+// killed), and the unlock.
+func (e *Engine) lockContainer(ref string) (*state.Container, func(), error) {
+	c, err := e.container(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock, err := e.containers.Lock(c.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c, err = e.reload(c.ID); err != nil {
+		unlock()
+		return nil, nil, containerErr(ref, err)
+	}
+	return c, unlock, nil
 }
 
 // signalLocked opens pidfds on the container's init and monitor (nil for

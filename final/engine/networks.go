@@ -114,12 +114,7 @@ func isUserNetwork(mode string) bool {
 
 func (e *Engine) networksDir() string { return filepath.Join(e.Root, "networks") }
 
-func (e *Engine) lockNetworks() (func(), error) {
-	if err := os.MkdirAll(e.networksDir(), 0o700); err != nil {
-		return nil, err
-	}
-	return flock.Lock(filepath.Join(e.networksDir(), ".lock"))
-}
+func (e *Engine) lockNetworks() (func(), error) { return lockDir(e.networksDir()) }
 
 // builtinNetwork is bridge, host or none, with an ID of its own to the
 // data root that stays the same.
@@ -431,15 +426,7 @@ func (e *Engine) PruneNetworks() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var gone []string
-	for _, n := range nets {
-		if err := e.removeNetwork(n.ID); err == nil {
-			gone = append(gone, n.Name)
-		} else if !errdefs.IsConflict(err) {
-			return gone, err
-		}
-	}
-	return gone, nil
+	return removeUnused(nets, func(n Network) string { return n.Name }, func(n Network) error { return e.removeNetwork(n.ID) })
 }
 
 // ConnectNetwork is docker network connect: the container is on the
@@ -452,18 +439,11 @@ func (e *Engine) ConnectNetwork(netRef, ref string, aliases []string) error {
 	if isBuiltinNetwork(n.Name) {
 		return errdefs.InvalidParameter(fmt.Errorf("minidocker connects user-defined networks only, not %s", n.Name))
 	}
-	c, err := e.container(ref)
-	if err != nil {
-		return err
-	}
-	unlock, err := e.containers.Lock(c.ID)
+	c, unlock, err := e.lockContainer(ref)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if c, err = e.reload(c.ID); err != nil {
-		return containerErr(ref, err)
-	}
 	if !isUserNetwork(c.Config.Network) {
 		return errdefs.InvalidParameter(fmt.Errorf("container %s is on network %s: minidocker connects more networks only to a container started on a user-defined one", c.Name, c.Config.Network))
 	}
@@ -488,18 +468,11 @@ func (e *Engine) DisconnectNetwork(netRef, ref string) error {
 	if err != nil {
 		return err
 	}
-	c, err := e.container(ref)
-	if err != nil {
-		return err
-	}
-	unlock, err := e.containers.Lock(c.ID)
+	c, unlock, err := e.lockContainer(ref)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if c, err = e.reload(c.ID); err != nil {
-		return containerErr(ref, err)
-	}
 	i := slices.IndexFunc(c.Config.Networks, func(ep state.NetworkEndpoint) bool { return ep.NetworkID == n.ID })
 	if i < 0 {
 		return errdefs.Conflict(fmt.Errorf("container %s is not connected to network %s", c.ID, n.Name))
