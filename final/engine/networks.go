@@ -284,7 +284,9 @@ func (e *Engine) CreateNetwork(name string, o NetworkCreateOptions) (Network, er
 		if slices.ContainsFunc(used, func(u netip.Prefix) bool { return u.Bits() > 0 && u.Overlaps(subnet) }) {
 			return Network{}, errdefs.Conflict(errors.New("invalid pool request: Pool overlaps with other one on this address space"))
 		}
-	} else if subnet, err = network.PickSubnet(network.DefaultPools(), used); err != nil {
+	} else if subnet, err = network.PickSubnet(network.DefaultPools()[1:], used); err != nil {
+		// Not the first pool, 172.17.0.0/16: the default bridge's, as it
+		// is docker0's, wanted by it even before it is up.
 		return Network{}, errdefs.Conflict(err)
 	}
 	b := make([]byte, 32)
