@@ -238,6 +238,11 @@ func TestNetworkInternalAndConnect(t *testing.T) {
 	require.NotEqual(t, 0, w.md("exec", "multi", "ip", "link", "show", "eth1").Code, "eth1 left after disconnect")
 	require.NotContains(t, w.inspect("multi")["NetworkSettings"].(map[string]any)["Networks"], "inside")
 
+	// A restart puts it back on its network, with its name.
+	w.ok("restart", "-t", "0", "multi")
+	got, _ = w.lookup("outside", "multi")
+	require.True(t, got != "" && outside.Contains(netip.MustParseAddr(got)), "multi after a restart: %q", got)
+
 	// prune: the networks a running container is on stay.
 	w.ok("rm", "-f", "lone")
 	require.Equal(t, "Deleted Networks:\ninside\n\n", w.ok("network", "prune", "-f"))
