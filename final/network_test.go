@@ -232,6 +232,16 @@ func TestNetworkInternalAndConnect(t *testing.T) {
 	require.Equal(t, 1, r.Code)
 	require.Equal(t, "Error: endpoint with name multi already exists in network inside\n", r.Stderr)
 
+	// Stopped, it leaves both networks' books; started again, it is back
+	// on both (eth0 and eth1), with its names.
+	w.ok("stop", "-t", "0", "multi")
+	got, _ = w.lookup("inside", "m2")
+	require.Empty(t, got, "a stopped container's alias resolves")
+	w.ok("start", "multi")
+	got, _ = w.lookup("inside", "m2")
+	require.True(t, got != "" && inside.Contains(netip.MustParseAddr(got)), "m2 after a restart: %q", got)
+	require.Contains(t, w.ok("exec", "multi", "ip", "-o", "link"), "eth1")
+
 	w.ok("network", "disconnect", "inside", "multi")
 	got, _ = w.lookup("inside", "m2")
 	require.Empty(t, got, "m2 resolves after disconnect")

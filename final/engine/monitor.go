@@ -408,7 +408,11 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 	// for that. (The container's lock is held until then: a start of the
 	// same container, whose veth has the same name, waits for it.)
 	var rerr error
-	result, werr := ctr.WaitThen(func() { dns.Close(); rerr = plan.Forget(id) })
+	result, werr := ctr.WaitThen(func() {
+		dns.Close()
+		plan = e.currentPlan(id, plan) // networks connected or disconnected meanwhile
+		rerr = plan.Forget(id)
+	})
 	stdio.wait() // the last output into the log before the exit is recorded
 	ctl.endStreams()
 	code := result.Status.ExitCode()

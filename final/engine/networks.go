@@ -544,6 +544,20 @@ func (e *Engine) joinUserNetwork(c *state.Container, o RunOptions) error {
 	return nil
 }
 
+// currentPlan is the network plan of container id as its record says now
+// (network connect and disconnect change it while it runs); plan when the
+// record cannot be read.
+func (e *Engine) currentPlan(id string, plan *connect.Plan) *connect.Plan {
+	c, err := e.containers.Get(id)
+	if err != nil {
+		return plan
+	}
+	if p, err := e.plan(c); err == nil {
+		return p
+	}
+	return plan
+}
+
 // dnsUpstreamEnv overrides the embedded DNS server's upstream servers
 // ("host:port,..."): tests point it at a server of their own on loopback.
 const dnsUpstreamEnv = "MINIDOCKER_DNS_UPSTREAM"

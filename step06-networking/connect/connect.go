@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -308,8 +309,26 @@ func attach(ctx context.Context, n *network.Network, id string, pid int, opts ne
 		if errors.Is(err, network.ErrNoBridge) && try == 0 {
 			continue
 		}
+		if errors.Is(err, network.ErrAttached) && try == 0 && stale(n, id) {
+			// A record left by a run that ended without a Detach (its
+			// monitor killed): its veth went with its namespace.
+			if err := n.Detach(id); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		return ep, err
 	}
+}
+
+// stale says whether id's endpoint on n is a leftover: its veth is gone.
+func stale(n *network.Network, id string) bool {
+	ep, err := n.Endpoint(id)
+	if err != nil {
+		return false
+	}
+	_, err = net.InterfaceByName(ep.HostVeth)
+	return err != nil
 }
 
 // Connect attaches the running container (init pid) to the user network
