@@ -142,11 +142,7 @@ func TestUserNetworks(t *testing.T) {
 	}
 	db := serve("db", "neta", "--network-alias", "database")
 	other := serve("other", "netb")
-	ipOf := func(name, net string) string {
-		n := w.inspect(name)["NetworkSettings"].(map[string]any)["Networks"].(map[string]any)[net].(map[string]any)
-		return n["IPAddress"].(string)
-	}
-	dbIP, otherIP := ipOf("db", "neta"), ipOf("other", "netb")
+	dbIP, otherIP := ipOfNet(t, w, "db", "neta"), ipOfNet(t, w, "other", "netb")
 	require.True(t, subnetA.Contains(netip.MustParseAddr(dbIP)), "db's address %s in %s", dbIP, subnetA)
 
 	resolv := w.ok("run", "--rm", "--network", "neta", "busybox", "cat", "/etc/resolv.conf")
@@ -253,9 +249,36 @@ func TestNetworkInternalAndConnect(t *testing.T) {
 	got, _ = w.lookup("outside", "multi")
 	require.True(t, got != "" && outside.Contains(netip.MustParseAddr(got)), "multi after a restart: %q", got)
 
+	// A container of the default bridge connected to a user network: a
+	// name there at once; after a restart, eth1 again and the embedded
+	// server for its own lookups.
+	w.ok("run", "-d", "--name", "plain", "busybox", "sleep", "1000")
+	w.ok("network", "connect", "--alias", "p2", "outside", "plain")
+	got, _ = w.lookup("outside", "p2")
+	require.True(t, got != "" && outside.Contains(netip.MustParseAddr(got)), "p2: %q", got)
+	w.ok("restart", "-t", "0", "plain")
+	require.Contains(t, w.ok("exec", "plain", "cat", "/etc/resolv.conf"), "nameserver 127.0.0.11")
+	out := w.ok("exec", "plain", "nslookup", "multi")
+	require.Contains(t, out, "Address: "+ipOfNet(t, w, "multi", "outside"), "plain resolves multi:\n%s", out)
+	r = w.md("network", "connect", "outside", "lone")
+	require.Equal(t, 0, r.Code, "lone (on an internal network) joins a second one: %s", r.Stderr)
+	r = w.md("run", "-d", "--name", "alone", "--network", "none", "busybox", "sleep", "1000")
+	require.Equal(t, 0, r.Code, r.Stderr)
+	r = w.md("network", "connect", "outside", "alone")
+	require.Equal(t, 1, r.Code)
+	require.Equal(t, "Error: container cannot be connected to multiple networks with one of the networks in private (none) mode\n", r.Stderr)
+
 	// prune: the networks a running container is on stay.
 	w.ok("rm", "-f", "lone")
 	require.Equal(t, "Deleted Networks:\ninside\n\n", w.ok("network", "prune", "-f"))
+}
+
+// ipOfNet is the address of the running container name on the user
+// network net, from inspect (the network it was started on).
+func ipOfNet(t *testing.T, w *world, name, net string) string {
+	t.Helper()
+	n := w.inspect(name)["NetworkSettings"].(map[string]any)["Networks"].(map[string]any)[net].(map[string]any)
+	return n["IPAddress"].(string)
 }
 
 func (w *world) inspectNetwork(name string) map[string]any {

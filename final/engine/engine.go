@@ -361,7 +361,11 @@ func (e *Engine) plan(c *state.Container) (*connect.Plan, error) {
 			return nil, fmt.Errorf("container %s: bridge subnet: %w", c.ShortID(), err)
 		}
 	}
-	return connect.NewPlan(mode, c.Config.Bridge, subnet, ports, c.Config.DNS)
+	plan, err := connect.NewPlan(mode, c.Config.Bridge, subnet, ports, c.Config.DNS)
+	if err != nil {
+		return nil, err
+	}
+	return e.connectPlan(plan, c)
 }
 
 // alive reports whether c's init process still runs. A running container

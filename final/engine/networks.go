@@ -446,8 +446,11 @@ func (e *Engine) ConnectNetwork(netRef, ref string, aliases []string) error {
 		return err
 	}
 	defer unlock()
-	if !isUserNetwork(c.Config.Network) {
-		return errdefs.InvalidParameter(fmt.Errorf("container %s is on network %s: minidocker connects more networks only to a container started on a user-defined one", c.Name, c.Config.Network))
+	switch c.Config.Network {
+	case connect.Host:
+		return errdefs.Conflict(errors.New("container cannot be disconnected from host network or connected to host network"))
+	case connect.None:
+		return errdefs.Conflict(errors.New("container cannot be connected to multiple networks with one of the networks in private (none) mode"))
 	}
 	if slices.ContainsFunc(c.Config.Networks, func(ep state.NetworkEndpoint) bool { return ep.NetworkID == n.ID }) {
 		return errdefs.Conflict(fmt.Errorf("endpoint with name %s already exists in network %s", c.Name, n.Name))
@@ -497,6 +500,22 @@ func (e *Engine) userPlan(c *state.Container, ports []portmap.Mapping) (*connect
 		// Disconnected from every network: only lo, as with none.
 		return connect.NewPlan(connect.None, "", netip.Prefix{}, nil, c.Config.DNS)
 	}
+	nets, err := e.userNets(c)
+	if err != nil {
+		return nil, err
+	}
+	p, err := connect.NewUserPlan(nets, ports, c.Config.DNS)
+	if err != nil {
+		return nil, err
+	}
+	e.dnsUpstream(p, c)
+	return p, nil
+}
+
+// userNets are the user networks of c's record, as step 6 takes them; a
+// network removed since is "network app not found" (as dockerd says at
+// start).
+func (e *Engine) userNets(c *state.Container) ([]connect.UserNet, error) {
 	var nets []connect.UserNet
 	for _, ep := range c.Config.Networks {
 		n, err := e.readNetwork(ep.NetworkID)
@@ -508,14 +527,32 @@ func (e *Engine) userPlan(c *state.Container, ports []portmap.Mapping) (*connect
 		}
 		nets = append(nets, e.userNet(n, endpointNames(c, ep)))
 	}
-	p, err := connect.NewUserPlan(nets, ports, c.Config.DNS)
+	return nets, nil
+}
+
+// connectPlan adds to the plan of a container on the default bridge the
+// user networks it was connected to (docker network connect).
+func (e *Engine) connectPlan(p *connect.Plan, c *state.Container) (*connect.Plan, error) {
+	if len(c.Config.Networks) == 0 {
+		return p, nil
+	}
+	nets, err := e.userNets(c)
+	if err == nil {
+		err = p.Connect(nets...)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if v := os.Getenv(dnsUpstreamEnv); v != "" && len(c.Config.DNS) == 0 && !nets[0].Internal {
+	e.dnsUpstream(p, c)
+	return p, nil
+}
+
+// dnsUpstream points the embedded DNS server at $MINIDOCKER_DNS_UPSTREAM
+// when set, unless --dns says otherwise or the network is internal.
+func (e *Engine) dnsUpstream(p *connect.Plan, c *state.Container) {
+	if v := os.Getenv(dnsUpstreamEnv); v != "" && len(c.Config.DNS) == 0 && p.Upstream == nil {
 		p.Upstream = strings.Split(v, ",")
 	}
-	return p, nil
 }
 
 // checkUserNetwork is Validate's part for --network NAME: the network

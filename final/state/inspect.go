@@ -204,7 +204,7 @@ func (c *Container) Inspect() Inspect {
 			in.NetworkSettings.Networks = map[string]InspectEndpoint{}
 		}
 		ep := InspectEndpoint{Aliases: n.Aliases, NetworkID: n.NetworkID}
-		if i == 0 && c.State.Running {
+		if i == 0 && c.State.Running && cfg.Network == n.Name {
 			ep.Gateway, ep.IPAddress = cfg.Gateway, cfg.IPAddress // the first network's, eth0's
 		}
 		in.NetworkSettings.Networks[n.Name] = ep

@@ -69,9 +69,12 @@ type Plan struct {
 	Ports []portmap.Mapping
 	Net   *network.Network // nil unless Mode is Bridge or user networks
 	dns   []string
-	// nets are the user networks the container is on, the first one
-	// Net (eth0); none on the default bridge.
-	nets []userNet
+	// user says Net is a user network, where the container answers to
+	// names (none on the default bridge); extra are the user networks
+	// connected beyond Net (eth1, eth2...).
+	user  bool
+	names []string
+	extra []userNet
 	// Upstream are the servers the embedded DNS forwards other names to
 	// ("host:port"); nil: the host's resolvers (its /etc/resolv.conf), or
 	// --dns's. NewUserPlan sets it; a caller may replace it.
@@ -113,15 +116,14 @@ func NewUserPlan(nets []UserNet, ports []portmap.Mapping, dns []string) (*Plan, 
 	if len(nets) == 0 {
 		return nil, errors.New("user networks: none")
 	}
-	p := &Plan{Mode: Bridge, Ports: ports, dns: dns}
-	for _, u := range nets {
-		n, err := u.Network()
-		if err != nil {
-			return nil, err
-		}
-		p.nets = append(p.nets, userNet{n, u.Names})
+	n, err := nets[0].Network()
+	if err != nil {
+		return nil, err
 	}
-	p.Net = p.nets[0].net
+	p := &Plan{Mode: Bridge, Ports: ports, dns: dns, Net: n, user: true, names: nets[0].Names}
+	if err := p.Connect(nets[1:]...); err != nil {
+		return nil, err
+	}
 	for _, s := range dns {
 		if a, err := netip.ParseAddr(s); err == nil {
 			p.Upstream = append(p.Upstream, netip.AddrPortFrom(a, 53).String())
@@ -133,8 +135,26 @@ func NewUserPlan(nets []UserNet, ports []portmap.Mapping, dns []string) (*Plan, 
 	return p, nil
 }
 
-// Resolves says whether the container's names resolve: on user networks.
-func (p *Plan) Resolves() bool { return len(p.nets) > 0 }
+// Connect adds user networks to a bridge or user plan, beyond its first
+// network: the container gets eth1, eth2... on them (docker network
+// connect), and the embedded DNS server.
+func (p *Plan) Connect(nets ...UserNet) error {
+	if len(nets) > 0 && p.Net == nil {
+		return fmt.Errorf("a container on network %s cannot be connected to other networks", p.Mode)
+	}
+	for _, u := range nets {
+		n, err := u.Network()
+		if err != nil {
+			return err
+		}
+		p.extra = append(p.extra, userNet{n, u.Names})
+	}
+	return nil
+}
+
+// Resolves says whether the container resolves names through the
+// embedded DNS server: when it is on a user network.
+func (p *Plan) Resolves() bool { return p.user || len(p.extra) > 0 }
 
 // Plan checks the flags, before anything is made. A bridge network keeps
 // its state per host, in network.HostRoot(bridge), whatever the data root:
@@ -268,19 +288,13 @@ func (p *Plan) Attach(ctx context.Context, id string, pid int, dir string, names
 	if p.Net == nil {
 		return nil, nil // none: lo is up already (the init's own set-up); host: nothing to do
 	}
-	var ep *network.Endpoint
-	var err error
-	if len(p.nets) > 0 {
-		ep, err = attach(ctx, p.Net, id, pid, network.AttachOptions{Ports: p.Ports, Names: p.nets[0].names})
-		for i, u := range p.nets[1:] {
-			if err != nil {
-				break
-			}
-			// Ports are published on the first network only.
-			_, err = attach(ctx, u.net, id, pid, network.AttachOptions{Names: u.names, Interface: fmt.Sprintf("eth%d", i+1)})
+	ep, err := attach(ctx, p.Net, id, pid, network.AttachOptions{Ports: p.Ports, Names: p.names})
+	for i, u := range p.extra {
+		if err != nil {
+			break
 		}
-	} else {
-		ep, err = attach(ctx, p.Net, id, pid, network.AttachOptions{Ports: p.Ports})
+		// Ports are published on the first network only.
+		_, err = attach(ctx, u.net, id, pid, network.AttachOptions{Names: u.names, Interface: fmt.Sprintf("eth%d", i+1)})
 	}
 	if err != nil {
 		return nil, errors.Join(err, p.Release(id))
@@ -361,12 +375,9 @@ func (p *Plan) Release(id string) error {
 	if p.Net == nil {
 		return nil
 	}
-	if len(p.nets) == 0 {
-		return p.Net.Detach(id)
-	}
 	var errs []error
-	for _, u := range p.nets {
-		errs = append(errs, u.net.Detach(id))
+	for _, n := range p.networks() {
+		errs = append(errs, n.Detach(id))
 	}
 	return errors.Join(errs...)
 }
@@ -397,13 +408,11 @@ func (p *Plan) Unplug(id string) error {
 	return errors.Join(errs...)
 }
 
-// networks are the networks of the plan: the bridge, or the user networks.
+// networks are the networks of the plan: the first one, then those
+// connected beyond it.
 func (p *Plan) networks() []*network.Network {
-	if len(p.nets) == 0 {
-		return []*network.Network{p.Net}
-	}
-	var out []*network.Network
-	for _, u := range p.nets {
+	out := []*network.Network{p.Net}
+	for _, u := range p.extra {
 		out = append(out, u.net)
 	}
 	return out
