@@ -3,20 +3,15 @@
 # talk and share data, offline, with busybox: a database stand-in (a
 # key-value service, busybox httpd running a CGI script, its data on the
 # named volume appdata), an app that asks it by name, and a web front
-# published on 127.0.0.1:8080 (or the next free port), all on the user network "app". curl from the
-# host shows a visit counter that survives rm and run of the database.
+# published on 127.0.0.1:8080 (or the next free port), all on the user
+# network "app". curl from the host shows a visit counter that survives rm
+# and run of the database.
 # Everything is removed at the end.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
-repo=$PWD
-mkdir -p bin
-source scripts/demo-lib.sh
+source "$(dirname "$0")/demo-lib.sh"
 
 echo "Building minidocker and the busybox image..."
-CGO_ENABLED=0 "$GO" build -o bin/minidocker ./final
-"$GO" build -o bin/mkimage ./internal/imagebuild/mkimage
-"$GO" build -o bin/step06-networking ./step06-networking
+build_bins
 
 work=$(mktemp -d /dev/shm/minidocker-demo-app-XXXX)
 export MINIDOCKER_ROOT=$work/root

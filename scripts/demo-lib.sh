@@ -1,4 +1,17 @@
-# Shared by the demos (demo.sh, demo-app.sh); source it with $repo set.
+# Shared by the demos (demo.sh, demo-app.sh): source it first. It moves to
+# the repository's top, where bin/ gets the demos' programs.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+repo=$PWD
+mkdir -p bin
+
+# build_bins builds minidocker, the image maker and step 6's demo (whose
+# teardown deletes the default bridge when nothing uses it).
+build_bins() {
+	CGO_ENABLED=0 "$GO" build -o bin/minidocker ./final
+	"$GO" build -o bin/mkimage ./internal/imagebuild/mkimage
+	"$GO" build -o bin/step06-networking ./step06-networking
+}
 
 # show prints a command the way you would type it, then runs it.
 show() {

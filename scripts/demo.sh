@@ -6,17 +6,10 @@
 # before it runs; everything is removed at the end. The second act types the
 # same session with the real docker CLI, through minidocker's daemon.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
-repo=$PWD
-mkdir -p bin
-
-source scripts/demo-lib.sh
+source "$(dirname "$0")/demo-lib.sh"
 
 echo "Building minidocker and the demo's images (busybox, and httpd: busybox httpd on port 80)..."
-CGO_ENABLED=0 "$GO" build -o bin/minidocker ./final
-"$GO" build -o bin/mkimage ./internal/imagebuild/mkimage
-"$GO" build -o bin/step06-networking ./step06-networking
+build_bins
 
 work=$(mktemp -d /dev/shm/minidocker-demo-XXXX)
 export MINIDOCKER_ROOT=$work/root
