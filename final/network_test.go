@@ -306,6 +306,13 @@ func TestDaemonNetworks(t *testing.T) {
 	require.Equal(t, "app "+subnet.String()+" false\n",
 		d.dockerOK("network", "inspect", "-f", "{{.Name}} {{(index .IPAM.Config 0).Subnet}} {{.Internal}}", "app"))
 
+	// minidocker's own CLI through the daemon (-H: the API client).
+	require.Regexp(t, `(?m)^`+id[:12]+`\s+app\s+bridge\s+local$`, w.ok("-H", "unix://"+d.sock, "network", "ls"))
+	var nets []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(w.ok("-H", "unix://"+d.sock, "network", "inspect", "app2")), &nets))
+	require.Equal(t, id2, nets[0]["Id"])
+	require.Equal(t, subnet2.String(), nets[0]["IPAM"].(map[string]any)["Config"].([]any)[0].(map[string]any)["Subnet"])
+
 	d.dockerOK("run", "-d", "--name", "db", "--network", "app", "--network-alias", "x", "busybox", "sleep", "1000")
 	ip := strings.TrimSpace(d.dockerOK("inspect", "-f", "{{.NetworkSettings.Networks.app.IPAddress}}", "db"))
 	require.True(t, subnet.Contains(netip.MustParseAddr(ip)), "db's address %q", ip)
