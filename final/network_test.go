@@ -165,6 +165,8 @@ func TestUserNetworks(t *testing.T) {
 	r = get("neta", "db")
 	require.Equal(t, 0, r.Code, r.Stderr)
 	require.Equal(t, db+"\n", r.Stdout, "db answered by name")
+	out = w.ok("run", "--rm", "--network", "neta", "busybox", "nslookup", dbIP)
+	require.Contains(t, out, "name = db\n", "the reverse (PTR) of db's address")
 	got, _ := w.lookup("neta", "upstream.test")
 	require.Equal(t, "192.0.2.1", got, "other names are forwarded upstream")
 

@@ -439,6 +439,7 @@ func (p *Plan) ServeDNS(pid int, bridges func() []string) (*resolver.Server, err
 	var dir network.Directory
 	s := resolver.New(resolver.Config{
 		Lookup:   func(name string) []netip.Addr { return dir.Lookup(bridges(), name) },
+		Reverse:  func(a netip.Addr) string { return dir.Reverse(bridges(), a) },
 		Upstream: upstream,
 	})
 	pc, l, err := resolver.ListenIn(network.NetNSPath(pid), resolver.Address+":53")

@@ -31,6 +31,7 @@ const freshWindow = 100 * time.Millisecond
 type book struct {
 	mtime time.Time
 	names map[string][]netip.Addr
+	byIP  map[netip.Addr]string // the first name of each address
 }
 
 // Lookup returns the addresses that name (any case, trailing dot or not)
@@ -44,6 +45,17 @@ func (d *Directory) Lookup(bridges []string, name string) []netip.Addr {
 	return out
 }
 
+// Reverse returns the first name (the container's name) of the address
+// on the bridges, "" when none has it.
+func (d *Directory) Reverse(bridges []string, addr netip.Addr) string {
+	for _, br := range bridges {
+		if n := d.book(br).byIP[addr]; n != "" {
+			return n
+		}
+	}
+	return ""
+}
+
 func (d *Directory) book(bridge string) book {
 	dir := filepath.Join(HostRoot(bridge), "endpoints", bridge)
 	fi, err := os.Stat(dir)
@@ -55,7 +67,7 @@ func (d *Directory) book(bridge string) book {
 	if b, ok := d.books[bridge]; ok && b.mtime.Equal(fi.ModTime()) && time.Since(b.mtime) > freshWindow {
 		return b
 	}
-	b := book{mtime: fi.ModTime(), names: map[string][]netip.Addr{}}
+	b := book{mtime: fi.ModTime(), names: map[string][]netip.Addr{}, byIP: map[netip.Addr]string{}}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return book{}
@@ -71,6 +83,9 @@ func (d *Directory) book(bridge string) book {
 		var ep Endpoint
 		if json.Unmarshal(data, &ep) != nil {
 			continue
+		}
+		if len(ep.Names) > 0 {
+			b.byIP[ep.IP] = ep.Names[0]
 		}
 		for _, n := range ep.Names {
 			n = strings.ToLower(n)

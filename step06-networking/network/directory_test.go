@@ -38,6 +38,8 @@ func TestDirectory(t *testing.T) {
 	require.Empty(t, addrs([]string{"br-a"}, "web"), "web is on br-b only")
 	require.Equal(t, []string{"172.31.0.2"}, addrs([]string{"br-a", "br-b"}, "web"))
 	require.Empty(t, addrs([]string{"br-none"}, "db"), "a bridge without a book")
+	require.Equal(t, "db", d.Reverse([]string{"br-a"}, netip.MustParseAddr("172.30.0.2")), "the first name of an address")
+	require.Empty(t, d.Reverse([]string{"br-a"}, netip.MustParseAddr("172.31.0.2")), "web is on br-b only")
 
 	file := put("br-a", "c3", "172.30.0.3", "db")
 	require.Equal(t, []string{"172.30.0.2", "172.30.0.3"}, addrs([]string{"br-a"}, "db"), "a new container's name")

@@ -25,6 +25,10 @@ type Config struct {
 	// without the trailing dot) on the container's networks; none when
 	// the name is no container's.
 	Lookup func(name string) []netip.Addr
+	// Reverse returns the name of the container with address addr on the
+	// container's networks, "" when none: the answer to a PTR query
+	// (2.0.30.172.in-addr.arpa).
+	Reverse func(addr netip.Addr) string
 	// Upstream are the servers ("host:port") other names are forwarded
 	// to, tried in order; none: other names get REFUSED (an internal
 	// network).
@@ -80,7 +84,35 @@ func (s *Server) Answer(req *dns.Msg) *dns.Msg {
 			return m
 		}
 	}
+	if q.Qclass == dns.ClassINET && q.Qtype == dns.TypePTR && s.cfg.Reverse != nil {
+		if addr, ok := reverseAddr(name); ok {
+			if n := s.cfg.Reverse(addr); n != "" {
+				m.SetReply(req)
+				m.Authoritative, m.RecursionAvailable = true, true
+				m.Answer = append(m.Answer, &dns.PTR{
+					Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: 600},
+					Ptr: dns.Fqdn(n),
+				})
+				return m
+			}
+		}
+	}
 	return s.forward(req)
+}
+
+// reverseAddr is the IPv4 address of a PTR query's name,
+// "2.0.30.172.in-addr.arpa" for 172.30.0.2.
+func reverseAddr(name string) (netip.Addr, bool) {
+	rest, ok := strings.CutSuffix(name, ".in-addr.arpa")
+	if !ok {
+		return netip.Addr{}, false
+	}
+	labels := strings.Split(rest, ".")
+	if len(labels) != 4 {
+		return netip.Addr{}, false
+	}
+	a, err := netip.ParseAddr(labels[3] + "." + labels[2] + "." + labels[1] + "." + labels[0])
+	return a, err == nil && a.Is4()
 }
 
 // forward asks the upstream servers in turn; the first answer is ours.

@@ -52,7 +52,13 @@ func TestAnswer(t *testing.T) {
 	up := serve(t, upstream)
 	names := map[string][]netip.Addr{"db": {netip.MustParseAddr("172.30.0.2")}}
 	lookup := func(name string) []netip.Addr { return names[name] }
-	s := New(Config{Lookup: lookup, Upstream: []string{up}})
+	reverse := func(a netip.Addr) string {
+		if a == netip.MustParseAddr("172.30.0.2") {
+			return "db"
+		}
+		return ""
+	}
+	s := New(Config{Lookup: lookup, Reverse: reverse, Upstream: []string{up}})
 	addr := serve(t, s)
 
 	r := query(t, addr, "db", dns.TypeA)
@@ -62,6 +68,11 @@ func TestAnswer(t *testing.T) {
 	r = query(t, addr, "db", dns.TypeAAAA)
 	require.Equal(t, dns.RcodeSuccess, r.Rcode)
 	require.Empty(t, r.Answer, "IPv4 only: no AAAA, but the name exists")
+
+	r = query(t, addr, "2.0.30.172.in-addr.arpa", dns.TypePTR)
+	require.Len(t, r.Answer, 1, "PTR of a container's address")
+	require.Equal(t, "db.", r.Answer[0].(*dns.PTR).Ptr)
+	require.Equal(t, dns.RcodeRefused, query(t, addr, "3.0.30.172.in-addr.arpa", dns.TypePTR).Rcode, "another address: upstream's answer")
 
 	require.Equal(t, []string{"192.0.2.7"}, aRecords(query(t, addr, "example.test", dns.TypeA)), "forwarded upstream")
 	require.Equal(t, dns.RcodeRefused, query(t, addr, "nothere.test", dns.TypeA).Rcode, "the upstream's answer, passed on")
