@@ -353,6 +353,11 @@ func (e *Engine) monitor(id string, waitAttach bool, tell func(message)) (int, e
 	var dns io.Closer = io.NopCloser(nil)
 	defer func() { dns.Close() }()
 	opts.Created = func(pid int) error {
+		unlockNets, err := e.attachingToNetworks(plan)
+		if err != nil {
+			return err
+		}
+		defer unlockNets()
 		ep, err := plan.Attach(context.Background(), id, pid, netDir, names...)
 		if err != nil {
 			return err

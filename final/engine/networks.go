@@ -116,6 +116,21 @@ func (e *Engine) networksDir() string { return filepath.Join(e.Root, "networks")
 
 func (e *Engine) lockNetworks() (func(), error) { return lockDir(e.networksDir()) }
 
+// attachingToNetworks holds the networks' lock shared while a container
+// joins user networks (a start, until it is recorded running; a connect):
+// rm and prune hold it exclusive, so they never tear a bridge down under
+// an attach that would make it again, and they see the container running
+// when they look. A no-op for a plan without user networks.
+func (e *Engine) attachingToNetworks(p *connect.Plan) (func(), error) {
+	if p != nil && !p.Resolves() {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(e.networksDir(), 0o700); err != nil {
+		return nil, err
+	}
+	return flock.LockShared(filepath.Join(e.networksDir(), ".lock"))
+}
+
 // builtinNetwork is bridge, host or none, with an ID of its own to the
 // data root that stays the same.
 func (e *Engine) builtinNetwork(name, driver string) Network {
@@ -456,6 +471,14 @@ func (e *Engine) ConnectNetwork(netRef, ref string, aliases []string) error {
 		return errdefs.Conflict(fmt.Errorf("endpoint with name %s already exists in network %s", c.Name, n.Name))
 	}
 	ep := state.NetworkEndpoint{NetworkID: n.ID, Name: n.Name, Aliases: aliases}
+	unlockNets, err := e.attachingToNetworks(nil)
+	if err != nil {
+		return err
+	}
+	defer unlockNets()
+	if _, err := e.readNetwork(n.ID); err != nil { // removed meanwhile
+		return errdefs.NotFound(fmt.Errorf("network %s not found", n.Name))
+	}
 	if alive(c) {
 		if _, err := connect.Connect(context.Background(), e.userNet(n, endpointNames(c, ep)), c.ID, c.State.Pid); err != nil {
 			return fmt.Errorf("connect %s to %s: %w", c.Name, n.Name, err)
