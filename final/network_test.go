@@ -335,3 +335,31 @@ func TestDaemonNetworks(t *testing.T) {
 	require.NotEqual(t, 0, r.Code)
 	require.Contains(t, r.Stderr, "network app2 not found")
 }
+
+// TestNetworkTwoRoots: a network is its data root's object. Two roots
+// that each create "app" get two networks, two bridges and two subnets;
+// each root lists only its own, and a name on one is not on the other.
+func TestNetworkTwoRoots(t *testing.T) {
+	w := newWorld(t)
+	upstreamDNS(t, w)
+	other := *w
+	other.root = testkit.DataRoot(t, "final-b")
+	other.env = append([]string{}, w.env...)
+	for i, kv := range other.env {
+		if strings.HasPrefix(kv, "MINIDOCKER_ROOT=") {
+			other.env[i] = "MINIDOCKER_ROOT=" + other.root
+		}
+	}
+	idA, bridgeA := w.userNetwork("app", "--subnet", testkit.FreeSubnet(t, 24).String())
+	idB, bridgeB := other.userNetwork("app", "--subnet", testkit.FreeSubnet(t, 24).String())
+	require.NotEqual(t, idA, idB)
+	require.NotEqual(t, bridgeA, bridgeB)
+	require.Regexp(t, `(?m)^`+idA[:12]+`\s+app\s`, w.ok("network", "ls"))
+	require.NotContains(t, w.ok("network", "ls"), idB[:12], "a root lists another root's network")
+
+	w.ok("run", "-d", "--name", "db", "--network", "app", "busybox", "sleep", "1000")
+	got, _ := w.lookup("app", "db")
+	require.NotEmpty(t, got)
+	got, _ = other.lookup("app", "db")
+	require.Empty(t, got, "db of root A resolves on root B's app")
+}
