@@ -342,14 +342,7 @@ func TestDaemonNetworks(t *testing.T) {
 func TestNetworkTwoRoots(t *testing.T) {
 	w := newWorld(t)
 	upstreamDNS(t, w)
-	other := *w
-	other.root = testkit.DataRoot(t, "final-b")
-	other.env = append([]string{}, w.env...)
-	for i, kv := range other.env {
-		if strings.HasPrefix(kv, "MINIDOCKER_ROOT=") {
-			other.env[i] = "MINIDOCKER_ROOT=" + other.root
-		}
-	}
+	other := w.otherRoot(t)
 	idA, bridgeA := w.userNetwork("app", "--subnet", testkit.FreeSubnet(t, 24).String())
 	idB, bridgeB := other.userNetwork("app", "--subnet", testkit.FreeSubnet(t, 24).String())
 	require.NotEqual(t, idA, idB)
