@@ -2,7 +2,7 @@
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 export PATH := $(dir $(GO)):$(PATH)
 
-.PHONY: all setup build test vet lint lint-mermaid demo demo-steps bench clean
+.PHONY: all setup build test vet lint lint-mermaid demo demo-app demo-steps bench clean
 
 all: build
 
@@ -44,6 +44,10 @@ lint-mermaid:
 # The seed's docker session, run with minidocker, offline.
 demo: setup
 	@bash scripts/demo.sh
+
+# The notes' three tiers (web, app, database) on a user network, with a named volume.
+demo-app: setup
+	@bash scripts/demo-app.sh
 
 # Each step's own demo, one after another.
 demo-steps: setup

@@ -226,7 +226,7 @@ func TestDaemonGoClient(t *testing.T) {
 	require.Equal(t, []string{`"Names":["/cat"]`}, list(`filters={"status":["exited"],"id":["`+catID[:8]+`"]}`))
 	require.Len(t, list("limit=1"), 1)
 	require.Empty(t, list(""), "none runs")
-	code, body, _ = status("GET", `/containers/json?filters={"label":["x"]}`, "")
+	code, body, _ = status("GET", `/containers/json?filters={"before":["x"]}`, "")
 	require.Equal(t, 400, code, body)
 
 	// removed, on a container that never starts: answered by its rm.

@@ -4,7 +4,6 @@ package main
 
 import (
 	"net/netip"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -21,19 +20,7 @@ import (
 // changes nothing.
 func TestTwoRootsOneBridge(t *testing.T) {
 	w := newWorld(t)
-	other := *w
-	other.root = testkit.DataRoot(t, "final-b")
-	other.env = append([]string{}, w.env...)
-	for i, kv := range other.env {
-		if strings.HasPrefix(kv, "MINIDOCKER_ROOT=") {
-			other.env[i] = "MINIDOCKER_ROOT=" + other.root
-		}
-	}
-	t.Cleanup(func() {
-		for _, id := range strings.Fields(other.md("ps", "-aq", "--no-trunc").Stdout) {
-			other.md("rm", "-f", id)
-		}
-	})
+	other := w.otherRoot(t)
 	ip := func(w *world, name string) netip.Addr {
 		t.Helper()
 		s := w.inspect(name)["NetworkSettings"].(map[string]any)["IPAddress"].(string)
@@ -42,7 +29,7 @@ func TestTwoRootsOneBridge(t *testing.T) {
 		return a
 	}
 	var addrs []netip.Addr
-	for i, world := range []*world{w, &other, w, &other} {
+	for i, world := range []*world{w, other, w, other} {
 		name := []string{"a1", "b1", "a2", "b2"}[i]
 		world.ok("run", "-d", "--name", name, "busybox", "sleep", "1000")
 		a := ip(world, name)

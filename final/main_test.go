@@ -31,7 +31,7 @@ import (
 // registry on 127.0.0.1 with busybox and httpd, set as the docker.io
 // mirror, as make demo does.
 type world struct {
-	t        *testing.T
+	t        testing.TB
 	bin      string
 	root     string
 	env      []string
@@ -46,7 +46,7 @@ var (
 	built     string
 )
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	testkit.RequireRoot(t)
 	buildOnce.Do(func() { built = testkit.Build(t, "minidocker/final") })
@@ -78,6 +78,25 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
+// otherRoot is the same world with a data root of its own (the same
+// registry, bridge and network book); its containers are removed at the end.
+func (w *world) otherRoot(t testing.TB) *world {
+	other := *w
+	other.root = testkit.DataRoot(t, "final-b")
+	other.env = append([]string{}, w.env...)
+	for i, kv := range other.env {
+		if strings.HasPrefix(kv, "MINIDOCKER_ROOT=") {
+			other.env[i] = "MINIDOCKER_ROOT=" + other.root
+		}
+	}
+	t.Cleanup(func() {
+		for _, id := range strings.Fields(other.md("ps", "-aq", "--no-trunc").Stdout) {
+			other.md("rm", "-f", id)
+		}
+	})
+	return &other
+}
+
 // network is the world's bridge network, as its containers' engine sees it.
 func (w *world) network() *network.Network {
 	n, err := network.New(network.Config{Bridge: w.bridge, Subnet: w.subnet, Table: w.bridge,
@@ -86,7 +105,7 @@ func (w *world) network() *network.Network {
 	return n
 }
 
-func randomHex(t *testing.T, n int) string {
+func randomHex(t testing.TB, n int) string {
 	b := make([]byte, n)
 	_, err := rand.Read(b)
 	require.NoError(t, err)

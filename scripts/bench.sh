@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Whole-command latency with hyperfine and ./internal/interleave (in-process
 # benchmarks: go test -bench). BENCH_ONLY=final (or step01, step02, step04,
-# step05, step06) runs one part.
+# step05, step06, networks) runs one part.
 set -euo pipefail
 want() { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$1" ]; }
 cd "$(dirname "$0")/.."
@@ -58,6 +58,12 @@ fi
 if want step06; then
 echo "== step06: network set-up + teardown of one container"
 "$GO" test -run '^$' -bench AttachDetach -count 5 ./step06-networking/network | tee "$out/step06.txt"
+fi
+
+if want final || want networks; then
+echo "== final: user networks: a name resolved from inside a container (1,000 queries), network create + rm"
+"$GO" test -run '^$' -bench 'NameResolution' -benchtime 1000x ./final | tee "$out/networks.txt"
+"$GO" test -run '^$' -bench 'NetworkCreateRemove' -benchtime 50x ./final | tee -a "$out/networks.txt"
 fi
 
 want final || exit 0

@@ -6,31 +6,13 @@
 # before it runs; everything is removed at the end. The second act types the
 # same session with the real docker CLI, through minidocker's daemon.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
-repo=$PWD
-mkdir -p bin
-
-# show prints a command the way you would type it, then runs it.
-show() {
-	printf '\n\033[1m$'
-	local a
-	for a in "$@"; do
-		a=${a//$repo\//}
-		if [[ $a =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then printf ' %s' "$a"; else printf " '%s'" "${a//\'/\'\\\'\'}"; fi
-	done
-	printf '\033[0m\n'
-	"$@" || printf '(exit code %d)\n' "$?"
-}
+source "$(dirname "$0")/demo-lib.sh"
 
 echo "Building minidocker and the demo's images (busybox, and httpd: busybox httpd on port 80)..."
-CGO_ENABLED=0 "$GO" build -o bin/minidocker ./final
-"$GO" build -o bin/mkimage ./internal/imagebuild/mkimage
-"$GO" build -o bin/step06-networking ./step06-networking
+build_bins
 
 work=$(mktemp -d /dev/shm/minidocker-demo-XXXX)
 export MINIDOCKER_ROOT=$work/root
-registry_pid=
 daemon_pid=
 cleanup() {
 	set +e
@@ -38,28 +20,14 @@ cleanup() {
 	unset DOCKER_HOST
 	for c in $(bin/minidocker ps -aq 2>/dev/null); do bin/minidocker rm -f "$c" >/dev/null; done
 	bin/step06-networking teardown >/dev/null 2>&1
-	[ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+	stop_registry
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
-# The registry: Debian's docker-registry on a free port of 127.0.0.1.
-while :; do
-	port=$((20000 + RANDOM % 30000))
-	ss -Hltn "sport = :$port" | grep -q . || break
-done
-cat >"$work/registry.yml" <<YAML
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $work/registry}}
-http: {addr: 127.0.0.1:$port}
-YAML
-docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-registry_pid=$!
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.05; done
+start_registry "$work"
 bin/mkimage -push "127.0.0.1:$port/library/busybox:latest"
 bin/mkimage -httpd -push "127.0.0.1:$port/library/httpd:latest"
-export MINIDOCKER_REGISTRY_MIRROR=http://127.0.0.1:$port
 echo "A registry on 127.0.0.1:$port serves busybox and httpd; it is the docker.io mirror (MINIDOCKER_REGISTRY_MIRROR)."
 
 site=$work/site

@@ -403,7 +403,8 @@ func (c *Client) Create(o engine.RunOptions) (*state.Container, error) {
 		}
 		hc.PortBindings[port] = append(hc.PortBindings[port], network.PortBinding{HostIP: p.HostIP, HostPort: hostPort})
 	}
-	res, err := c.api.ContainerCreate(c.ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: o.Name})
+	res, err := c.api.ContainerCreate(c.ctx, client.ContainerCreateOptions{Config: cfg, HostConfig: hc, Name: o.Name,
+		NetworkingConfig: networkingConfig(o)})
 	if err != nil {
 		return nil, kind(err)
 	}

@@ -117,6 +117,7 @@ func (a *app) command() *cobra.Command {
 		a.waitCmd(), a.restartCmd(), a.renameCmd(), a.portCmd(), a.pauseCmd(), a.unpauseCmd(), a.topCmd(), a.volumeCmd(), a.statsCmd(), a.cpCmd(), a.attachCmd(),
 		a.tagCmd(), a.pushCmd(), a.saveCmd(), a.loadCmd())
 	root.AddCommand(a.containerCmd(), a.imageCmd(), a.systemCmd())
+	root.AddCommand(a.networkCmd())
 	return root
 }
 

@@ -40,6 +40,7 @@ func (a *app) runCmd() *cobra.Command {
 		restart    string
 		mountFlags []engine.MountSpec
 		tmpfs      = map[string]string{}
+		aliases    []string
 	)
 	c := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
@@ -86,7 +87,7 @@ func (a *app) runCmd() *cobra.Command {
 				ImageRef: args[0], Name: name, Args: args[1:], Env: vars,
 				Dir: runf.Dir, User: runf.User, Hostname: runf.Hostname,
 				Tty: tty, OpenStdin: stdin, AutoRemove: autoRemove, Init: runf.Init, Detach: detach,
-				Mounts: mounts, MountSpecs: mountSpecs, Tmpfs: tmpfs, Network: netf.Network, Ports: ports, DNS: netf.DNS,
+				Mounts: mounts, MountSpecs: mountSpecs, Tmpfs: tmpfs, Network: netf.Network, Aliases: aliases, Ports: ports, DNS: netf.DNS,
 				Memory: res.Memory, NanoCPUs: res.CPUQuota * 1e4, PidsLimit: res.PidsLimit,
 				Privileged: privileged, CapAdd: capAdd, CapDrop: capDrop,
 				SecurityOpt: secOpts, ReadonlyRootfs: readOnly, Labels: lbls,
@@ -157,7 +158,8 @@ func (a *app) runCmd() *cobra.Command {
 	fs.StringVar(&lim.CPUs, "cpus", "", "number of CPUs (`N`, e.g. 0.5)")
 	fs.Int64Var(&lim.PidsLimit, "pids-limit", 0, "the most processes the container may have (`N`)")
 	registryFlags(fs, &reg, true)
-	fs.StringVar(&netf.Network, "network", connect.Bridge, "connect the container to a `network`: bridge, none, host or container:NAME")
+	fs.StringVar(&netf.Network, "network", connect.Bridge, "connect the container to a `network`: bridge, none, host, container:NAME or a network of docker network create")
+	fs.StringArrayVar(&aliases, "network-alias", nil, "Add network-scoped alias for the container")
 	fs.StringArrayVarP(&netf.Publish, "publish", "p", nil, "publish a container's port to the host: `[HOSTIP:][HOSTPORT:]PORT[/PROTO]` (repeatable)")
 	fs.Func("dns", "a DNS `server` for the container's resolv.conf (repeatable; default: the host's, minus loopback ones)", func(v string) error {
 		if err := connect.CheckDNS(v); err != nil {

@@ -55,6 +55,7 @@ type createRequest struct {
 		ReadonlyRootfs bool
 		ConsoleSize    [2]uint // [rows, cols]: the client's terminal (API 1.42+)
 	}
+	NetworkingConfig networkingConfig
 }
 
 func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) error {
@@ -76,6 +77,7 @@ func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) error {
 	if o.Network == "" || o.Network == "default" {
 		o.Network = "bridge"
 	}
+	o.Aliases = req.NetworkingConfig.aliases(o.Network)
 	if hc.PidsLimit != nil {
 		o.PidsLimit = *hc.PidsLimit
 	}

@@ -132,6 +132,7 @@ func (s *Server) routes() {
 	s.handle("POST /exec/{id}/start", s.execStart)
 	s.handle("POST /exec/{id}/resize", s.execResize)
 	s.handle("GET /exec/{id}/json", s.execInspect)
+	s.networkRoutes()
 }
 
 var versioned = regexp.MustCompile(`^/v([0-9]+\.[0-9]+)(/.*)$`)

@@ -96,7 +96,9 @@ func TestErrorKinds(t *testing.T) {
 	bad := o
 	bad.Name, bad.Network = "", "nonet"
 	_, err = e.Create(bad)
-	requireKind(t, err, http.StatusBadRequest, "network nonet not found")
+	// A name that is not a mode is a user network's: dockerd's
+	// ErrNoSuchNetwork, a 404.
+	requireKind(t, err, http.StatusNotFound, "network nonet not found")
 	bad.Network, bad.DNS = "none", []string{"dns.example"}
 	requireKind(t, e.Validate(bad), http.StatusBadRequest, "dns.example is not an ip address")
 	bad.DNS, bad.ImageRef = nil, "nosuchimage"

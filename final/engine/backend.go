@@ -70,6 +70,15 @@ type Backend interface {
 	InspectVolume(name string) (Volume, error)
 	RemoveVolume(name string) error
 	PruneVolumes(all bool) ([]string, error)
+	// User-defined networks: docker network create, ls, inspect, rm,
+	// prune, connect, disconnect.
+	CreateNetwork(name string, o NetworkCreateOptions) (Network, error)
+	Networks() ([]Network, error)
+	InspectNetwork(ref string) (Network, error)
+	RemoveNetwork(ref string) error
+	PruneNetworks() ([]string, error)
+	ConnectNetwork(network, container string, aliases []string) error
+	DisconnectNetwork(network, container string) error
 	// Stats is one reading of a running container's counters (docker
 	// stats).
 	Stats(ref string) (StatsSample, error)

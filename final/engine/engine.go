@@ -189,7 +189,8 @@ type RunOptions struct {
 	AutoRemove bool     // --rm
 	Init       bool     // --init
 	Mounts     []rootfs.Mount
-	Network    string // bridge, none, host, container:NAME
+	Network    string   // bridge, none, host, container:NAME, or a user network's name
+	Aliases    []string // --network-alias, on a user network
 	Ports      []portmap.Mapping
 	DNS        []string // --dns: the servers of the container's resolv.conf
 	Memory     int64    // bytes
@@ -236,6 +237,9 @@ func (e *Engine) Validate(o RunOptions) error {
 	}
 	if _, ok := joinedRef(o.Network); ok {
 		return validateContainerMode(o)
+	}
+	if err := e.checkUserNetwork(o); err != nil || isUserNetwork(o.Network) {
+		return err
 	}
 	if _, err := connect.NewPlan(o.Network, e.bridge, e.subnet, o.Ports, o.DNS); err != nil {
 		return errdefs.InvalidParameter(err)
@@ -292,6 +296,9 @@ func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 		if e.subnet.IsValid() {
 			c.Config.BridgeSubnet = e.subnet.String()
 		}
+	}
+	if err := e.joinUserNetwork(c, o); err != nil {
+		return nil, err
 	}
 	mounts, err := containerMounts(o, img.Config.Config.Volumes)
 	if err != nil {
@@ -367,6 +374,8 @@ func (e *Engine) plan(c *state.Container) (*connect.Plan, error) {
 		// Another container's network: nothing of ours to attach or
 		// release (netcontainer.go joins it).
 		mode = connect.None
+	} else if isUserNetwork(mode) {
+		return e.userPlan(c, ports)
 	}
 	var subnet netip.Prefix
 	if c.Config.BridgeSubnet != "" {
@@ -375,7 +384,11 @@ func (e *Engine) plan(c *state.Container) (*connect.Plan, error) {
 			return nil, fmt.Errorf("container %s: bridge subnet: %w", c.ShortID(), err)
 		}
 	}
-	return connect.NewPlan(mode, c.Config.Bridge, subnet, ports, c.Config.DNS)
+	plan, err := connect.NewPlan(mode, c.Config.Bridge, subnet, ports, c.Config.DNS)
+	if err != nil {
+		return nil, err
+	}
+	return e.connectPlan(plan, c)
 }
 
 // alive reports whether c's init process still runs. A running container
@@ -596,18 +609,11 @@ func (e *Engine) Pause(ref string) error { return e.setPaused(ref, true) }
 func (e *Engine) Unpause(ref string) error { return e.setPaused(ref, false) }
 
 func (e *Engine) setPaused(ref string, pause bool) error {
-	c, err := e.container(ref)
-	if err != nil {
-		return err
-	}
-	unlock, err := e.containers.Lock(c.ID)
+	c, unlock, err := e.lockContainer(ref)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if c, err = e.reload(c.ID); err != nil {
-		return containerErr(ref, err)
-	}
 	if c.State.Restarting {
 		return restartingErr(c.ID)
 	}
@@ -636,6 +642,25 @@ func (e *Engine) setPaused(ref string, pause bool) error {
 		c.State.Paused = pause
 		return nil
 	})
+}
+
+// lockContainer finds the container ref and takes its lock: it returns
+// the container as it is under the lock (reaped if its processes were
+// killed), and the unlock.
+func (e *Engine) lockContainer(ref string) (*state.Container, func(), error) {
+	c, err := e.container(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock, err := e.containers.Lock(c.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c, err = e.reload(c.ID); err != nil {
+		unlock()
+		return nil, nil, containerErr(ref, err)
+	}
+	return c, unlock, nil
 }
 
 // signalLocked opens pidfds on the container's init and monitor (nil for

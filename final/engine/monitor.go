@@ -402,10 +402,24 @@ func (e *Engine) run(c *state.Container, unlock func(), o runOptions) runResult 
 	}
 	opts := stdio.options()
 	var running state.State
+	var dns io.Closer = io.NopCloser(nil)
+	defer func() { dns.Close() }()
 	opts.Created = func(pid int) error {
+		unlockNets, err := e.attachingToNetworks(plan)
+		if err != nil {
+			return err
+		}
+		defer unlockNets()
 		ep, err := plan.Attach(context.Background(), id, pid, netDir, names...)
 		if err != nil {
 			return err
+		}
+		// On a user network: the embedded DNS server, in the container's
+		// namespace, served from here for as long as the container runs.
+		if s, err := plan.ServeDNS(pid, func() []string { return e.bridgesOf(id) }); err != nil {
+			return errors.Join(err, plan.Release(id))
+		} else if s != nil {
+			dns = s
 		}
 		if running, err = runningState(pid); err != nil {
 			return err
@@ -460,7 +474,11 @@ func (e *Engine) run(c *state.Container, unlock func(), o runOptions) runResult 
 	// for that. (The container's lock is held until then: a start of the
 	// same container, whose veth has the same name, waits for it.)
 	var rerr error
-	result, werr := ctr.WaitThen(func() { rerr = plan.Forget(id) })
+	result, werr := ctr.WaitThen(func() {
+		dns.Close()
+		plan = e.currentPlan(id, plan) // networks connected or disconnected meanwhile
+		rerr = plan.Forget(id)
+	})
 	ran := time.Since(running.StartedAt)
 	stdio.wait() // the last output into the log before the exit is recorded
 	ctl.endStreams()

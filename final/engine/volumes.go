@@ -42,11 +42,15 @@ type Volume struct {
 
 func (e *Engine) volumesDir() string { return filepath.Join(e.Root, "volumes") }
 
-func (e *Engine) lockVolumes() (func(), error) {
-	if err := os.MkdirAll(e.volumesDir(), 0o700); err != nil {
+func (e *Engine) lockVolumes() (func(), error) { return lockDir(e.volumesDir()) }
+
+// lockDir takes the lock of a directory of the data root (dir/.lock),
+// making the directory first.
+func lockDir(dir string) (func(), error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	return flock.Lock(filepath.Join(e.volumesDir(), ".lock"))
+	return flock.Lock(filepath.Join(dir, ".lock"))
 }
 
 // CreateVolume is docker volume create [NAME]: a random 64-hex name when
@@ -180,13 +184,20 @@ func (e *Engine) PruneVolumes(all bool) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !all {
+		vols = slices.DeleteFunc(vols, func(v Volume) bool { _, anonymous := v.Labels[AnonymousLabel]; return !anonymous })
+	}
+	return removeUnused(vols, func(v Volume) string { return v.Name }, func(v Volume) error { return e.RemoveVolume(v.Name) })
+}
+
+// removeUnused is a prune: it removes each item it can and returns the
+// names of those removed; one in use (a Conflict) stays, any other error
+// ends the prune.
+func removeUnused[T any](items []T, name func(T) string, remove func(T) error) ([]string, error) {
 	var gone []string
-	for _, v := range vols {
-		if _, anonymous := v.Labels[AnonymousLabel]; !all && !anonymous {
-			continue
-		}
-		if err := e.RemoveVolume(v.Name); err == nil {
-			gone = append(gone, v.Name)
+	for _, it := range items {
+		if err := remove(it); err == nil {
+			gone = append(gone, name(it))
 		} else if !errdefs.IsConflict(err) {
 			return gone, err
 		}

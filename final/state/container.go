@@ -94,6 +94,11 @@ type Config struct {
 	Bridge       string `json:",omitempty"`
 	BridgeSubnet string `json:",omitempty"`
 
+	// Networks are the user-defined networks the container is on (run
+	// --network NAME, network connect), in order: the first is its eth0;
+	// none in the other modes.
+	Networks []NetworkEndpoint `json:",omitempty"`
+
 	IPAddress string        `json:",omitempty"`
 	Gateway   string        `json:",omitempty"`
 	Ports     []PortBinding `json:",omitempty"`
@@ -140,6 +145,15 @@ type Mount struct {
 	Propagation string `json:",omitempty"`
 	// Options are a tmpfs's mount options (noexec, size=..., mode=...).
 	Options []string `json:",omitempty"`
+}
+
+// NetworkEndpoint is the container's place on one user-defined network:
+// the network's ID and name, and the container's aliases there
+// (--network-alias).
+type NetworkEndpoint struct {
+	NetworkID string
+	Name      string
+	Aliases   []string `json:",omitempty"`
 }
 
 // PortBinding is one published port (-p HOSTIP:HOSTPORT:CONTAINERPORT/PROTO).

@@ -94,6 +94,18 @@ type InspectNetworkSettings struct {
 	Ports     PortMap
 	Gateway   string
 	IPAddress string
+	// Networks are the user-defined networks, by name (docker inspect -f
+	// '{{.NetworkSettings.Networks.app.Aliases}}').
+	Networks map[string]InspectEndpoint `json:",omitempty"`
+}
+
+// InspectEndpoint is one network of docker inspect's
+// NetworkSettings.Networks.
+type InspectEndpoint struct {
+	Aliases   []string
+	NetworkID string
+	Gateway   string
+	IPAddress string
 }
 
 // PortMap is docker's "80/tcp" -> [{HostIp, HostPort}] map.
@@ -203,6 +215,16 @@ func (c *Container) Inspect() Inspect {
 		}
 		in.NetworkSettings.Ports[key] = append(in.NetworkSettings.Ports[key],
 			InspectPortBinding{HostIP: hostIP, HostPort: port})
+	}
+	for i, n := range cfg.Networks {
+		if in.NetworkSettings.Networks == nil {
+			in.NetworkSettings.Networks = map[string]InspectEndpoint{}
+		}
+		ep := InspectEndpoint{Aliases: n.Aliases, NetworkID: n.NetworkID}
+		if i == 0 && c.State.Running && cfg.Network == n.Name {
+			ep.Gateway, ep.IPAddress = cfg.Gateway, cfg.IPAddress // the first network's, eth0's
+		}
+		in.NetworkSettings.Networks[n.Name] = ep
 	}
 	if c.State.Paused && c.State.Running {
 		in.State.Status = Paused

@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -30,6 +31,7 @@ import (
 	"minidocker/step03-rootfs-layers/rootfs"
 	"minidocker/step06-networking/network"
 	"minidocker/step06-networking/portmap"
+	"minidocker/step06-networking/resolver"
 )
 
 // The network modes of --network.
@@ -65,9 +67,94 @@ func CheckDNS(v string) error {
 type Plan struct {
 	Mode  string
 	Ports []portmap.Mapping
-	Net   *network.Network // nil unless Mode is Bridge
+	Net   *network.Network // nil unless Mode is Bridge or user networks
 	dns   []string
+	// user says Net is a user network, where the container answers to
+	// names (none on the default bridge); extra are the user networks
+	// connected beyond Net (eth1, eth2...).
+	user  bool
+	names []string
+	extra []userNet
+	// Upstream are the servers the embedded DNS forwards other names to
+	// ("host:port"); nil: the host's resolvers (its /etc/resolv.conf), or
+	// --dns's. NewUserPlan sets it; a caller may replace it.
+	Upstream []string
 }
+
+// UserNet is one user-defined network (docker network create) a container
+// is on, as the caller stored it, and the names the container answers to
+// there: its name, its aliases (--network-alias) and its short ID.
+type UserNet struct {
+	Bridge      string
+	Subnet      netip.Prefix
+	Internal    bool
+	IsolateFrom []string
+	Names       []string
+}
+
+type userNet struct {
+	net   *network.Network
+	names []string
+}
+
+// Network is the network of u, its state per host under
+// network.HostRoot(u.Bridge), its rules in a table of its own.
+func (u UserNet) Network() (*network.Network, error) {
+	return network.New(network.Config{Bridge: u.Bridge, Subnet: u.Subnet, Root: network.HostRoot(u.Bridge),
+		Table: UserTable(u.Bridge), OwnTable: true, Internal: u.Internal, IsolateFrom: u.IsolateFrom})
+}
+
+// UserTable is the nftables table of a user network's bridge.
+func UserTable(bridge string) string { return "minidocker-" + bridge }
+
+// NewUserPlan is the plan of a container on user networks: the first is
+// its eth0 and default route, the others eth1, eth2...; names resolve
+// through the embedded DNS server (ServeDNS), which forwards other names
+// to dns (--dns) or, when none, to the host's resolvers; on an internal
+// first network nothing is forwarded.
+func NewUserPlan(nets []UserNet, ports []portmap.Mapping, dns []string) (*Plan, error) {
+	if len(nets) == 0 {
+		return nil, errors.New("user networks: none")
+	}
+	n, err := nets[0].Network()
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{Mode: Bridge, Ports: ports, dns: dns, Net: n, user: true, names: nets[0].Names}
+	if err := p.Connect(nets[1:]...); err != nil {
+		return nil, err
+	}
+	for _, s := range dns {
+		if a, err := netip.ParseAddr(s); err == nil {
+			p.Upstream = append(p.Upstream, netip.AddrPortFrom(a, 53).String())
+		}
+	}
+	if nets[0].Internal {
+		p.Upstream = []string{}
+	}
+	return p, nil
+}
+
+// Connect adds user networks to a bridge or user plan, beyond its first
+// network: the container gets eth1, eth2... on them (docker network
+// connect), and the embedded DNS server.
+func (p *Plan) Connect(nets ...UserNet) error {
+	if len(nets) > 0 && p.Net == nil {
+		return fmt.Errorf("a container on network %s cannot be connected to other networks", p.Mode)
+	}
+	for _, u := range nets {
+		n, err := u.Network()
+		if err != nil {
+			return err
+		}
+		p.extra = append(p.extra, userNet{n, u.Names})
+	}
+	return nil
+}
+
+// Resolves says whether the container resolves names through the
+// embedded DNS server: when it is on a user network.
+func (p *Plan) Resolves() bool { return p.user || len(p.extra) > 0 }
 
 // Plan checks the flags, before anything is made. A bridge network keeps
 // its state per host, in network.HostRoot(bridge), whatever the data root:
@@ -159,6 +246,9 @@ func (p *Plan) Files(dir string, names ...string) ([]rootfs.Mount, error) {
 		hostConf = []byte(strings.Join(kept, ""))
 	}
 	resolv := network.ResolvConf(hostConf, p.dns)
+	if p.Resolves() {
+		resolv = resolver.ResolvConf(hostConf) // the embedded DNS server
+	}
 	if p.Mode == Host {
 		resolv = hostConf // the host's network: its resolvers work as they are
 	}
@@ -198,22 +288,16 @@ func (p *Plan) Attach(ctx context.Context, id string, pid int, dir string, names
 	if p.Net == nil {
 		return nil, nil // none: lo is up already (the init's own set-up); host: nothing to do
 	}
-	var ep *network.Endpoint
-	// Twice at most: the last container of another data root may tear the
-	// bridge down between our EnsureBridge and our Attach.
-	for try := 0; ; try++ {
-		if err := p.Net.EnsureBridge(); err != nil {
-			return nil, err
-		}
-		var err error
-		ep, err = p.Net.Attach(ctx, id, network.NetNSPath(pid), network.AttachOptions{Ports: p.Ports})
-		if errors.Is(err, network.ErrNoBridge) && try == 0 {
-			continue
-		}
+	ep, err := attach(ctx, p.Net, id, pid, network.AttachOptions{Ports: p.Ports, Names: p.names})
+	for i, u := range p.extra {
 		if err != nil {
-			return nil, err
+			break
 		}
-		break
+		// Ports are published on the first network only.
+		_, err = attach(ctx, u.net, id, pid, network.AttachOptions{Names: u.names, Interface: fmt.Sprintf("eth%d", i+1)})
+	}
+	if err != nil {
+		return nil, errors.Join(err, p.Release(id))
 	}
 	// The file is bind-mounted by inode: writing it in place (not by
 	// rename) is what the container sees.
@@ -222,9 +306,67 @@ func (p *Plan) Attach(ctx context.Context, id string, pid int, dir string, names
 		err = os.WriteFile(filepath.Join(dir, "hosts"), hosts, 0o644)
 	}
 	if err != nil {
-		return nil, errors.Join(err, p.Net.Detach(id))
+		return nil, errors.Join(err, p.Release(id))
 	}
 	return ep, nil
+}
+
+// attach attaches the container to n, making the bridge first if needed.
+func attach(ctx context.Context, n *network.Network, id string, pid int, opts network.AttachOptions) (*network.Endpoint, error) {
+	// Twice at most: the last container of another data root may tear the
+	// bridge down between our EnsureBridge and our Attach.
+	for try := 0; ; try++ {
+		if err := n.EnsureBridge(); err != nil {
+			return nil, err
+		}
+		ep, err := n.Attach(ctx, id, network.NetNSPath(pid), opts)
+		if errors.Is(err, network.ErrNoBridge) && try == 0 {
+			continue
+		}
+		if errors.Is(err, network.ErrAttached) && try == 0 && stale(n, id) {
+			// A record left by a run that ended without a Detach (its
+			// monitor killed): its veth went with its namespace.
+			if err := n.Detach(id); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return ep, err
+	}
+}
+
+// stale says whether id's endpoint on n is a leftover: its veth is gone.
+func stale(n *network.Network, id string) bool {
+	ep, err := n.Endpoint(id)
+	if err != nil {
+		return false
+	}
+	_, err = net.InterfaceByName(ep.HostVeth)
+	return err != nil
+}
+
+// Connect attaches the running container (init pid) to the user network
+// u, on the first free ethN of its namespace (docker network connect).
+func Connect(ctx context.Context, u UserNet, id string, pid int) (*network.Endpoint, error) {
+	n, err := u.Network()
+	if err != nil {
+		return nil, err
+	}
+	iface, err := network.FreeInterface(network.NetNSPath(pid))
+	if err != nil {
+		return nil, err
+	}
+	return attach(ctx, n, id, pid, network.AttachOptions{Names: u.Names, Interface: iface})
+}
+
+// Disconnect detaches the container from the user network u (docker
+// network disconnect): its veth goes, with the interface inside.
+func Disconnect(u UserNet, id string) error {
+	n, err := u.Network()
+	if err != nil {
+		return err
+	}
+	return n.Detach(id)
 }
 
 // Release disconnects the container: after it exited, or after a crash
@@ -233,7 +375,11 @@ func (p *Plan) Release(id string) error {
 	if p.Net == nil {
 		return nil
 	}
-	return p.Net.Detach(id)
+	var errs []error
+	for _, n := range p.networks() {
+		errs = append(errs, n.Detach(id))
+	}
+	return errors.Join(errs...)
 }
 
 // Forget and Unplug are Release in two halves (see network.Forget): the
@@ -243,7 +389,11 @@ func (p *Plan) Forget(id string) error {
 	if p.Net == nil {
 		return nil
 	}
-	return p.Net.Forget(id)
+	var errs []error
+	for _, n := range p.networks() {
+		errs = append(errs, n.Forget(id))
+	}
+	return errors.Join(errs...)
 }
 
 // Unplug: see Forget.
@@ -251,5 +401,53 @@ func (p *Plan) Unplug(id string) error {
 	if p.Net == nil {
 		return nil
 	}
-	return p.Net.Unplug(id)
+	var errs []error
+	for _, n := range p.networks() {
+		errs = append(errs, n.Unplug(id))
+	}
+	return errors.Join(errs...)
+}
+
+// networks are the networks of the plan: the first one, then those
+// connected beyond it.
+func (p *Plan) networks() []*network.Network {
+	out := []*network.Network{p.Net}
+	for _, u := range p.extra {
+		out = append(out, u.net)
+	}
+	return out
+}
+
+// ServeDNS starts the container's embedded DNS server (package resolver)
+// inside the network namespace of its init (pid), at 127.0.0.11:53, for a
+// container on user networks (nil, nil otherwise). bridges says, at each
+// query, which bridges the container is on now (networks come and go with
+// docker network connect and disconnect); their books give the answers.
+// Close the server when the container is gone.
+func (p *Plan) ServeDNS(pid int, bridges func() []string) (*resolver.Server, error) {
+	if !p.Resolves() {
+		return nil, nil
+	}
+	upstream := p.Upstream
+	if upstream == nil {
+		host, err := os.ReadFile("/etc/resolv.conf")
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		upstream = resolver.Upstreams(host)
+	}
+	var dir network.Directory
+	s := resolver.New(resolver.Config{
+		Lookup:   func(name string) []netip.Addr { return dir.Lookup(bridges(), name) },
+		Reverse:  func(a netip.Addr) string { return dir.Reverse(bridges(), a) },
+		Upstream: upstream,
+	})
+	pc, l, err := resolver.ListenIn(network.NetNSPath(pid), resolver.Address+":53")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Serve(pc, l); err != nil {
+		return nil, err
+	}
+	return s, nil
 }

@@ -60,6 +60,19 @@
 // later, at dstnat), so they pass; an input chain (priority filter) would
 // see them as 127.0.0.1 and need kube-proxy's `ct state` exceptions.
 //
+// A user-defined network (docker network create) is the same Network on a
+// bridge of its own (UserBridge: br-<12 hex of its ID>), with a table of
+// its own (Config.OwnTable: Teardown deletes it in one request) and two
+// more kinds of rule in its forward chain, before the accepts: drops of
+// what crosses to or from the other bridges (Config.IsolateFrom, "br-*"
+// being nft's wildcard), and with Config.Internal drops of anything
+// entering or leaving the bridge, no masquerade and no default route. A
+// drop in any table's chain is final, where an accept only ends its own
+// chain: the isolation holds whatever the other tables accept. Each
+// endpoint records the names its container answers to there
+// (AttachOptions.Names); Directory reads them for the network's DNS server
+// (package resolver).
+//
 // Modes `--network none` (only lo: LoopbackUp) and `--network host` (no
 // namespace at all) are the caller's; HostsFile and ResolvConf make the
 // container's /etc/hosts and /etc/resolv.conf in every mode.

@@ -105,12 +105,32 @@ type Config struct {
 	// Networks sharing a table should share a Root too: Teardown deletes
 	// the table when the last network in it goes, under a lock in Root.
 	Table string
+	// OwnTable says the table holds this network's rules only (a user
+	// network's table): Teardown then deletes it whole, in one request,
+	// instead of rule by rule and looking for other networks' rules.
+	OwnTable bool
+	// Internal cuts the network off the outside (docker network create
+	// --internal): no masquerade, no default route in the containers, and
+	// forwarding in or out of the bridge dropped; its containers reach only
+	// each other.
+	Internal bool
+	// IsolateFrom are the other bridges this one must not exchange
+	// packets with, both ways (Docker's DOCKER-ISOLATION chains): names,
+	// or a prefix and "*" ("br-*", every user network's bridge).
+	IsolateFrom []string
 }
 
 // AttachOptions are what a container asks of the network beyond an address.
 type AttachOptions struct {
 	// Ports to publish (see portmap.Parse); host port 0 means "pick one".
 	Ports []portmap.Mapping
+	// Names the container answers to on this network (its name, its
+	// aliases), kept in its Endpoint for the network's DNS.
+	Names []string
+	// Interface is the container's end of the veth pair: ContainerInterface
+	// (eth0) when empty; eth1, eth2... for the networks a running container
+	// is connected to later (docker network connect).
+	Interface string
 }
 
 // Endpoint is a container's place on the network. It is what Attach
@@ -124,6 +144,25 @@ type Endpoint struct {
 	MAC      string            `json:"mac"`
 	HostVeth string            `json:"hostVeth"`
 	Ports    []portmap.Mapping `json:"ports,omitempty"` // host ports chosen
+	// Names are the names the container answers to on the network (see
+	// AttachOptions.Names); Interface its end of the pair.
+	Names     []string `json:"names,omitempty"`
+	Interface string   `json:"interface,omitempty"`
+}
+
+// UserBridge is the bridge of a user-defined network (docker network
+// create), named as Docker names it: "br-" and the first 12 hex digits of
+// the network's ID, 15 characters, IFNAMSIZ's limit.
+func UserBridge(networkID string) string { return "br-" + networkID[:min(len(networkID), 12)] }
+
+// hostVeth is the host end of id's pair whose container end is iface:
+// VethName(id) for eth0, so it is found with nothing but the ID; for
+// another interface (a network connected later) a name of its own.
+func hostVeth(id, iface string) string {
+	if iface == "" || iface == ContainerInterface {
+		return VethName(id)
+	}
+	return VethName(id + "/" + iface)
 }
 
 // VethName is the host end of the container's veth pair: VethPrefix and 11

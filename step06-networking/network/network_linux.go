@@ -255,9 +255,14 @@ func (n *Network) Attach(ctx context.Context, id, nsPath string, opts AttachOpti
 	if err != nil {
 		return nil, err
 	}
+	iface := opts.Interface
+	if iface == "" {
+		iface = ContainerInterface
+	}
 	ep := &Endpoint{
 		ID: id, Bridge: n.cfg.Bridge, IP: ip, Subnet: n.cfg.Subnet, Gateway: n.gateway,
-		MAC: MACFor(ip).String(), HostVeth: VethName(id), Ports: ports,
+		MAC: MACFor(ip).String(), HostVeth: hostVeth(id, iface), Ports: ports,
+		Names: opts.Names, Interface: iface,
 	}
 	if err := n.saveEndpoint(ep); err != nil {
 		return nil, err
@@ -289,12 +294,12 @@ func (n *Network) plugVeth(ep *Endpoint, bridge netlink.Link, nsPath string) err
 	veth := &netlink.Veth{
 		// Up from the start, like `ip link add … up`: one request less.
 		LinkAttrs:        netlink.LinkAttrs{Name: ep.HostVeth, MasterIndex: bridge.Attrs().Index, Flags: net.FlagUp},
-		PeerName:         ContainerInterface,
+		PeerName:         ep.Interface,
 		PeerHardwareAddr: mac,
 		PeerNamespace:    netlink.NsFd(int(ns)),
 	}
 	if err := netlink.LinkAdd(veth); err != nil {
-		return fmt.Errorf("create veth %s/%s: %w", ep.HostVeth, ContainerInterface, err)
+		return fmt.Errorf("create veth %s/%s: %w", ep.HostVeth, ep.Interface, err)
 	}
 	// Hairpin: a container may reach its own published port through the
 	// host, and the bridge must then send the frame back out the same port.
@@ -312,16 +317,23 @@ func (n *Network) plugVeth(ep *Endpoint, bridge netlink.Link, nsPath string) err
 	if err := linkUp(h, "lo"); err != nil {
 		return err
 	}
-	eth0, err := h.LinkByName(ContainerInterface)
+	eth0, err := h.LinkByName(ep.Interface)
 	if err != nil {
-		return fmt.Errorf("find %s in %s: %w", ContainerInterface, nsPath, err)
+		return fmt.Errorf("find %s in %s: %w", ep.Interface, nsPath, err)
 	}
 	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ep.IP.AsSlice(), Mask: net.CIDRMask(ep.Subnet.Bits(), 32)}}
 	if err := h.AddrAdd(eth0, addr); err != nil {
-		return fmt.Errorf("add address %s to %s: %w", addr.IPNet, ContainerInterface, err)
+		return fmt.Errorf("add address %s to %s: %w", addr.IPNet, ep.Interface, err)
 	}
 	if err := h.LinkSetUp(eth0); err != nil {
-		return fmt.Errorf("set %s up: %w", ContainerInterface, err)
+		return fmt.Errorf("set %s up: %w", ep.Interface, err)
+	}
+	// An internal network gives no way out: no default route (and the
+	// forward chain drops what would leave anyway). Only the first
+	// network's interface routes: a network connected later adds its
+	// subnet, not a second default route.
+	if n.cfg.Internal || ep.Interface != ContainerInterface {
+		return nil
 	}
 	route := &netlink.Route{LinkIndex: eth0.Attrs().Index, Gw: ep.Gateway.AsSlice()}
 	if err := h.RouteAdd(route); err != nil {
@@ -371,8 +383,12 @@ func (n *Network) Detach(id string) error {
 	}
 	// Deleting a veth takes the kernel 15 ms or more (unregistering a
 	// device waits for RCU grace periods); the rest runs meanwhile.
+	veth := VethName(id)
+	if ep, err := n.Endpoint(id); err == nil && ep.HostVeth != "" {
+		veth = ep.HostVeth
+	}
 	vethErr := make(chan error, 1)
-	go func() { vethErr <- deleteLink(VethName(id)) }()
+	go func() { vethErr <- deleteLink(veth) }()
 	err := n.forget(id)
 	if err := errors.Join(err, <-vethErr); err != nil {
 		return fmt.Errorf("detach %s from %s: %w", id, n.cfg.Bridge, err)
@@ -398,9 +414,19 @@ func (n *Network) Forget(id string) error {
 
 // Unplug is the slow half of Detach: it deletes the container's veth if it
 // is still there (15 ms or more: the kernel waits for RCU grace periods).
+// Only eth0's pair is found by the ID alone, and only when it is plugged
+// into this network's bridge; the pairs of networks connected later go
+// with the container's namespace.
 func (n *Network) Unplug(id string) error {
 	if err := checkID(id); err != nil {
 		return fmt.Errorf("unplug %q: %w", id, err)
+	}
+	link, err := netlink.LinkByName(VethName(id))
+	if err != nil {
+		return nil // gone already
+	}
+	if bridge, err := netlink.LinkByName(n.cfg.Bridge); err == nil && link.Attrs().MasterIndex != bridge.Attrs().Index {
+		return nil // on another network's bridge: that network's to unplug
 	}
 	return deleteLink(VethName(id))
 }
@@ -479,7 +505,11 @@ func (n *Network) Teardown() error {
 	var errs []error
 	live := 0
 	for _, ep := range eps {
-		if _, err := netlink.LinkByName(VethName(ep.ID)); err == nil {
+		veth := ep.HostVeth
+		if veth == "" {
+			veth = VethName(ep.ID)
+		}
+		if _, err := netlink.LinkByName(veth); err == nil {
 			live++
 			continue
 		}
@@ -491,8 +521,16 @@ func (n *Network) Teardown() error {
 		if err := os.Remove(n.ensuredFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
-		errs = append(errs, n.deleteRules(networkTag(n.cfg.Bridge)), n.deleteTableIfUnused())
-		errs = append(errs, deleteLink(n.cfg.Bridge))
+		// Deleting the bridge waits for RCU grace periods (30 ms or more
+		// on a busy machine); the rules go meanwhile.
+		linkErr := make(chan error, 1)
+		go func() { linkErr <- deleteLink(n.cfg.Bridge) }()
+		if n.cfg.OwnTable {
+			errs = append(errs, n.deleteTable())
+		} else {
+			errs = append(errs, n.deleteRules(networkTag(n.cfg.Bridge)), n.deleteTableIfUnused())
+		}
+		errs = append(errs, <-linkErr)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("teardown %s: %w", n.cfg.Bridge, err)
@@ -537,4 +575,29 @@ func checkID(id string) error {
 		return ErrInvalidID
 	}
 	return nil
+}
+
+// FreeInterface is the first of eth0, eth1, ... that the network namespace
+// at nsPath has no link of: the container's end for a network connected
+// to a running container.
+func FreeInterface(nsPath string) (string, error) {
+	ns, err := netns.GetFromPath(nsPath)
+	if err != nil {
+		return "", fmt.Errorf("open netns %s: %w", nsPath, err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	if err != nil {
+		return "", fmt.Errorf("netlink in %s: %w", nsPath, err)
+	}
+	defer h.Close()
+	for i := 0; ; i++ {
+		name := fmt.Sprintf("eth%d", i)
+		if _, err := h.LinkByName(name); err != nil {
+			if _, notFound := errors.AsType[netlink.LinkNotFoundError](err); notFound {
+				return name, nil
+			}
+			return "", fmt.Errorf("find %s in %s: %w", name, nsPath, err)
+		}
+	}
 }

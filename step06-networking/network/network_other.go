@@ -72,3 +72,8 @@ func (n *Network) Endpoint(id string) (*Endpoint, error) {
 func (n *Network) Teardown() error {
 	return fmt.Errorf("teardown: %w", errors.ErrUnsupported)
 }
+
+// FreeInterface is Linux-only.
+func FreeInterface(nsPath string) (string, error) {
+	return "", fmt.Errorf("free interface: %w", errors.ErrUnsupported)
+}

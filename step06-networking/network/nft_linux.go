@@ -80,12 +80,13 @@ func (n *Network) ensureRules() error {
 		return err
 	}
 	chains := n.chains()
+	rules := n.networkRules()
 	var old []*nftables.Rule
 	if exists {
 		if old, err = n.taggedRules(c, networkTag(n.cfg.Bridge)); err != nil {
 			return err
 		}
-		if len(old) == networkRules {
+		if len(old) == len(rules) {
 			return nil
 		}
 	}
@@ -102,9 +103,28 @@ func (n *Network) ensureRules() error {
 	}
 	tag := networkTag(n.cfg.Bridge)
 	br := n.cfg.Bridge
-	add := func(chain string, exprs ...[]expr.Any) {
-		c.AddRule(&nftables.Rule{Table: n.table(), Chain: chains[chain], Exprs: slices.Concat(exprs...), UserData: comment(tag)})
+	for _, r := range rules {
+		c.AddRule(&nftables.Rule{Table: n.table(), Chain: chains[r.chain], Exprs: r.exprs, UserData: comment(tag)})
 	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("nftables table ip %s: add rules of %s: %w", n.cfg.Table, br, err)
+	}
+	return nil
+}
+
+// rule is one rule of a network: its chain and its expressions.
+type rule struct {
+	chain string
+	exprs []expr.Any
+}
+
+// networkRules are the rules of the network, in their order.
+func (n *Network) networkRules() []rule {
+	var rules []rule
+	add := func(chain string, exprs ...[]expr.Any) {
+		rules = append(rules, rule{chain, slices.Concat(exprs...)})
+	}
+	br := n.cfg.Bridge
 	// The host's loopback is not the containers' business. route_localnet=1
 	// (below, for -p on 127.0.0.1) also lets the kernel accept packets for
 	// 127.0.0.0/8 that come in on the bridge, so a container that sends
@@ -115,8 +135,10 @@ func (n *Network) ensureRules() error {
 	// which still carry the gateway's address at this point (conntrack
 	// turns it back into 127.0.0.1 later, at dstnat), pass.
 	add(chainRaw, iifname(br), daddrIn(netip.MustParsePrefix("127.0.0.0/8")), drop())
-	// Containers going out: their source becomes the host's address on the way out.
-	add(chainPostrouting, saddrIn(n.cfg.Subnet), oifname(br, expr.CmpOpNeq), masquerade())
+	if !n.cfg.Internal {
+		// Containers going out: their source becomes the host's address on the way out.
+		add(chainPostrouting, saddrIn(n.cfg.Subnet), oifname(br, expr.CmpOpNeq), masquerade())
+	}
 	// The host reaching a published port on 127.0.0.1: after DNAT the packet
 	// leaves by the bridge with source 127.0.0.1, which the container could
 	// not answer; it gets the gateway's address instead.
@@ -125,12 +147,22 @@ func (n *Network) ensureRules() error {
 	// bridge through a host address: without this the reply would go
 	// straight back over the bridge from an address the client never called.
 	add(chainPostrouting, saddrIn(n.cfg.Subnet), oifname(br, expr.CmpOpEq), ctStatusDNAT(), masquerade())
+	// Isolation, before the accepts below (a drop in any table's forward
+	// chain is final; an accept only ends this chain): nothing crosses
+	// between this bridge and the others, in either direction, as
+	// Docker's DOCKER-ISOLATION-STAGE-1 and -2 chains do.
+	for _, other := range n.cfg.IsolateFrom {
+		add(chainForward, iifname(br), ifnameMatch(expr.MetaKeyOIFNAME, other), oifname(br, expr.CmpOpNeq), drop())
+		add(chainForward, ifnameMatch(expr.MetaKeyIIFNAME, other), iifnameNot(br), oifname(br, expr.CmpOpEq), drop())
+	}
+	if n.cfg.Internal {
+		// No way in or out but between the network's own containers.
+		add(chainForward, iifname(br), oifname(br, expr.CmpOpNeq), drop())
+		add(chainForward, iifnameNot(br), oifname(br, expr.CmpOpEq), drop())
+	}
 	add(chainForward, iifname(br), accept())
 	add(chainForward, oifname(br, expr.CmpOpEq), accept())
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("nftables table ip %s: add rules of %s: %w", n.cfg.Table, br, err)
-	}
-	return nil
+	return rules
 }
 
 // addPortRules adds, for each published port, its DNAT rule to prerouting
@@ -201,6 +233,20 @@ func (n *Network) deleteTableIfUnused() error {
 	return nil
 }
 
+// deleteTable deletes our table, its chains and every rule in them, in one
+// request; a table already gone is no error.
+func (n *Network) deleteTable() error {
+	c, err := nftables.New()
+	if err != nil {
+		return fmt.Errorf("nftables: %w", err)
+	}
+	c.DelTable(n.table())
+	if err := c.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("nftables: delete table ip %s: %w", n.cfg.Table, err)
+	}
+	return nil
+}
+
 func (n *Network) tableExists(c *nftables.Conn) (bool, error) {
 	tables, err := c.ListTablesOfFamily(nftables.TableFamilyIPv4)
 	if err != nil {
@@ -237,9 +283,6 @@ func (n *Network) rulesWhere(c *nftables.Conn, match func(comment string) bool) 
 
 // comment is a rule comment the way nft(8) stores it, so `nft list` shows it.
 func comment(s string) []byte { return userdata.AppendString(nil, userdata.TypeComment, s) }
-
-// networkRules is how many rules ensureRules adds for one network.
-const networkRules = 6
 
 // saddrIn: ip saddr PREFIX.
 func saddrIn(p netip.Prefix) []expr.Any { return addrIn(12, p) }
@@ -290,6 +333,27 @@ func iifname(name string) []expr.Any {
 	return []expr.Any{
 		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname(name)},
+	}
+}
+
+func iifnameNot(name string) []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: ifname(name)},
+	}
+}
+
+// ifnameMatch: iifname or oifname (key) equal to pattern, or starting
+// with its prefix when it ends in "*" (nft's "br-*": the comparison is
+// only as long as the prefix, no NUL padding).
+func ifnameMatch(key expr.MetaKey, pattern string) []expr.Any {
+	data := ifname(pattern)
+	if prefix, ok := strings.CutSuffix(pattern, "*"); ok {
+		data = []byte(prefix)
+	}
+	return []expr.Any{
+		&expr.Meta{Key: key, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: data},
 	}
 }
 
