@@ -28,6 +28,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/opencontainers/go-digest"
@@ -382,13 +383,7 @@ func (c *Client) Create(o engine.RunOptions) (*state.Container, error) {
 	if o.Init {
 		hc.Init = &o.Init
 	}
-	for _, m := range o.Mounts {
-		b := m.Source + ":" + m.Destination
-		if m.ReadOnly {
-			b += ":ro"
-		}
-		hc.Binds = append(hc.Binds, b)
-	}
+	createMounts(o, cfg, hc)
 	for _, s := range o.DNS {
 		a, _ := netip.ParseAddr(s)
 		hc.DNS = append(hc.DNS, a)
@@ -413,6 +408,44 @@ func (c *Client) Create(o engine.RunOptions) (*state.Container, error) {
 		return nil, kind(err)
 	}
 	return &state.Container{ID: res.ID, Name: o.Name}, nil
+}
+
+// createMounts puts o's mounts in a create request as the docker CLI does:
+// -v with a source in HostConfig.Binds, -v /path alone in Config.Volumes,
+// --mount in HostConfig.Mounts, --tmpfs in HostConfig.Tmpfs.
+func createMounts(o engine.RunOptions, cfg *container.Config, hc *container.HostConfig) {
+	for _, m := range o.Mounts {
+		if m.Anonymous {
+			if cfg.Volumes == nil {
+				cfg.Volumes = map[string]struct{}{}
+			}
+			cfg.Volumes[m.Destination] = struct{}{}
+			continue
+		}
+		src := m.Source
+		if m.Name != "" {
+			src = m.Name
+		}
+		b := src + ":" + m.Destination
+		if m.ReadOnly {
+			b += ":ro"
+		}
+		hc.Binds = append(hc.Binds, b)
+	}
+	for _, s := range o.MountSpecs {
+		m := mount.Mount{Type: mount.Type(s.Type), Source: s.Source, Target: s.Target, ReadOnly: s.ReadOnly}
+		if s.Propagation != "" {
+			m.BindOptions = &mount.BindOptions{Propagation: mount.Propagation(s.Propagation)}
+		}
+		if s.NoCopy {
+			m.VolumeOptions = &mount.VolumeOptions{NoCopy: true}
+		}
+		if s.TmpfsSize != 0 || s.TmpfsMode != 0 {
+			m.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: s.TmpfsSize, Mode: s.TmpfsMode}
+		}
+		hc.Mounts = append(hc.Mounts, m)
+	}
+	hc.Tmpfs = o.Tmpfs
 }
 
 // StartDetached is POST /containers/{id}/start; the daemon answers 304
@@ -628,6 +661,12 @@ func (c *Client) Kill(ref string, sig syscall.Signal) error {
 // RemoveContainer is DELETE /containers/{id}?force=1.
 func (c *Client) RemoveContainer(ref string, force bool) error {
 	_, err := c.api.ContainerRemove(c.ctx, ref, client.ContainerRemoveOptions{Force: force})
+	return kind(err)
+}
+
+// Remove is DELETE /containers/{id}?force=1&v=1.
+func (c *Client) Remove(ref string, o engine.RemoveOptions) error {
+	_, err := c.api.ContainerRemove(c.ctx, ref, client.ContainerRemoveOptions{Force: o.Force, RemoveVolumes: o.Volumes})
 	return kind(err)
 }
 

@@ -234,7 +234,7 @@ func (a *app) rmCmd() *cobra.Command {
 		Args:  minArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			return a.eachContainer(args, func(e engine.Backend, arg string) error {
-				err := e.RemoveContainer(arg, force)
+				err := e.Remove(arg, engine.RemoveOptions{Force: force, Volumes: volumes})
 				if force && errdefs.IsNotFound(err) {
 					// As rm -f of a file that is not there: said, but no
 					// failure (docker rm -f since 20.10).
@@ -245,8 +245,7 @@ func (a *app) rmCmd() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVarP(&force, "force", "f", false, "Force the removal of a running container (uses SIGKILL)")
-	// minidocker has bind mounts only, no anonymous volumes to remove.
-	c.Flags().BoolVarP(&volumes, "volumes", "v", false, "Remove anonymous volumes associated with the container (there are none: -v mounts are binds)")
+	c.Flags().BoolVarP(&volumes, "volumes", "v", false, "Remove anonymous volumes associated with the container")
 	return c
 }
 

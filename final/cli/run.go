@@ -38,6 +38,8 @@ func (a *app) runCmd() *cobra.Command {
 		labels     []string
 		labelFiles []string
 		restart    string
+		mountFlags []engine.MountSpec
+		tmpfs      = map[string]string{}
 	)
 	c := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
@@ -53,6 +55,7 @@ func (a *app) runCmd() *cobra.Command {
 			}
 			runf.NamedVolumes = true // the engine keeps them (docker volume)
 			mounts, vars, err := runf.Parse()
+			mountSpecs := mountFlags
 			if err != nil {
 				return fail(err)
 			}
@@ -83,7 +86,7 @@ func (a *app) runCmd() *cobra.Command {
 				ImageRef: args[0], Name: name, Args: args[1:], Env: vars,
 				Dir: runf.Dir, User: runf.User, Hostname: runf.Hostname,
 				Tty: tty, OpenStdin: stdin, AutoRemove: autoRemove, Init: runf.Init, Detach: detach,
-				Mounts: mounts, Network: netf.Network, Ports: ports, DNS: netf.DNS,
+				Mounts: mounts, MountSpecs: mountSpecs, Tmpfs: tmpfs, Network: netf.Network, Ports: ports, DNS: netf.DNS,
 				Memory: res.Memory, NanoCPUs: res.CPUQuota * 1e4, PidsLimit: res.PidsLimit,
 				Privileged: privileged, CapAdd: capAdd, CapDrop: capDrop,
 				SecurityOpt: secOpts, ReadonlyRootfs: readOnly, Labels: lbls,
@@ -135,6 +138,17 @@ func (a *app) runCmd() *cobra.Command {
 	// The flags of the steps' libraries (rootfs, limits, connect, fetch),
 	// declared here with docker's long names; the libraries take the values.
 	fs.StringArrayVarP(&runf.Volumes, "volume", "v", nil, "bind mount a volume `SRC:DST[:ro]` (repeatable)")
+	fs.Func("mount", "Attach a filesystem mount to the container: `type=bind|volume|tmpfs,source=...,target=...[,readonly]` (repeatable)", func(v string) error {
+		m, err := parseMount(v)
+		if err == nil {
+			mountFlags = append(mountFlags, m)
+		}
+		return err
+	})
+	fs.Func("tmpfs", "Mount a tmpfs directory: `PATH[:OPTIONS]` (repeatable)", func(v string) error {
+		parseTmpfs(v, tmpfs)
+		return nil
+	})
 	fs.StringArrayVarP(&runf.Env, "env", "e", nil, "set an environment variable `KEY=VAL` (repeatable)")
 	fs.StringVarP(&runf.Dir, "workdir", "w", "", "working `DIR`ectory inside the container (default: the image's)")
 	fs.StringVar(&runf.Hostname, "hostname", "", "the container's host `name` (default: the short container ID)")
@@ -143,7 +157,7 @@ func (a *app) runCmd() *cobra.Command {
 	fs.StringVar(&lim.CPUs, "cpus", "", "number of CPUs (`N`, e.g. 0.5)")
 	fs.Int64Var(&lim.PidsLimit, "pids-limit", 0, "the most processes the container may have (`N`)")
 	registryFlags(fs, &reg, true)
-	fs.StringVar(&netf.Network, "network", connect.Bridge, "connect the container to a `network`: bridge, none or host")
+	fs.StringVar(&netf.Network, "network", connect.Bridge, "connect the container to a `network`: bridge, none, host or container:NAME")
 	fs.StringArrayVarP(&netf.Publish, "publish", "p", nil, "publish a container's port to the host: `[HOSTIP:][HOSTPORT:]PORT[/PROTO]` (repeatable)")
 	fs.Func("dns", "a DNS `server` for the container's resolv.conf (repeatable; default: the host's, minus loopback ones)", func(v string) error {
 		if err := connect.CheckDNS(v); err != nil {

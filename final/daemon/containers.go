@@ -15,7 +15,6 @@ import (
 	"minidocker/final/errdefs"
 	"minidocker/final/state"
 	"minidocker/step02-namespaces/privileges"
-	"minidocker/step03-rootfs-layers/rootfs"
 	"minidocker/step06-networking/portmap"
 )
 
@@ -34,8 +33,11 @@ type createRequest struct {
 	OpenStdin    bool
 	StdinOnce    bool
 	ExposedPorts map[string]struct{}
+	Volumes      map[string]struct{} // -v /path: anonymous volumes
 	HostConfig   struct {
 		Binds          []string
+		Mounts         []apiMount
+		Tmpfs          map[string]string
 		PortBindings   map[string][]struct{ HostIp, HostPort string }
 		NetworkMode    string
 		Dns            []string
@@ -91,8 +93,8 @@ func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) error {
 		o.Entrypoint = &ep
 	}
 	var err error
-	if o.Mounts, err = rootfs.ParseVolumes(hc.Binds); err != nil {
-		return errdefs.InvalidParameter(err)
+	if err = createMounts(&req, &o); err != nil {
+		return err
 	}
 	for _, spec := range portSpecs(hc.PortBindings) {
 		ms, err := portmap.Parse(spec)
@@ -484,7 +486,7 @@ func (s *Server) containerDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.e.RemoveContainer(in.ID, boolValue(r, "force")); err != nil {
+	if err := s.e.Remove(in.ID, engine.RemoveOptions{Force: boolValue(r, "force"), Volumes: boolValue(r, "v")}); err != nil {
 		return err
 	}
 	s.forget(in.ID, in.State.ExitCode)

@@ -46,6 +46,7 @@ type Backend interface {
 	Stop(ref string, timeout time.Duration) error
 	Kill(ref string, sig syscall.Signal) error
 	RemoveContainer(ref string, force bool) error
+	Remove(ref string, o RemoveOptions) error // docker rm [-f] [-v]
 	Logs(ctx context.Context, ref string, o LogsOptions, stdout, stderr io.Writer) error
 	Inspect(ref string) (any, error)
 	Search(ctx context.Context, term string, limit int) ([]SearchResult, error)

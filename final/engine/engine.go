@@ -99,6 +99,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -188,7 +189,7 @@ type RunOptions struct {
 	AutoRemove bool     // --rm
 	Init       bool     // --init
 	Mounts     []rootfs.Mount
-	Network    string // bridge, none, host
+	Network    string // bridge, none, host, container:NAME
 	Ports      []portmap.Mapping
 	DNS        []string // --dns: the servers of the container's resolv.conf
 	Memory     int64    // bytes
@@ -208,11 +209,15 @@ type RunOptions struct {
 	Detach bool
 	// RestartPolicy is --restart (ParseRestartPolicy); zero: no.
 	RestartPolicy state.RestartPolicy
+	// --mount, and --tmpfs (its path in the container -> its options).
+	MountSpecs []MountSpec
+	Tmpfs      map[string]string
 }
 
-// Validate checks what of o needs no image: the network mode, the
-// published ports, the DNS servers and the restart policy. Create checks
-// it too; run calls it first so that a bad --network fails before a pull.
+// Validate checks what of o needs no image: the mounts, the network mode,
+// the published ports, the DNS servers and the restart policy. Create
+// checks it too; run calls it first so that a bad --network fails before
+// a pull.
 func (e *Engine) Validate(o RunOptions) error {
 	if err := ValidateRestartPolicy(o.RestartPolicy); err != nil {
 		return err
@@ -224,6 +229,13 @@ func (e *Engine) Validate(o RunOptions) error {
 		if _, err := netip.ParseAddr(s); err != nil {
 			return errdefs.InvalidParameter(fmt.Errorf("%s is not an ip address", s))
 		}
+	}
+	// The mounts (all but the image's VOLUMEs, which need the image).
+	if _, err := containerMounts(o, nil); err != nil {
+		return err
+	}
+	if _, ok := joinedRef(o.Network); ok {
+		return validateContainerMode(o)
 	}
 	if _, err := connect.NewPlan(o.Network, e.bridge, e.subnet, o.Ports, o.DNS); err != nil {
 		return errdefs.InvalidParameter(err)
@@ -281,28 +293,23 @@ func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 			c.Config.BridgeSubnet = e.subnet.String()
 		}
 	}
-	var unlockVolumes func()
-	for _, m := range o.Mounts {
-		if m.Name == "" {
-			c.Config.Mounts = append(c.Config.Mounts, state.Mount{Type: "bind", Source: m.Source, Destination: m.Destination, RW: !m.ReadOnly})
-			continue
-		}
-		// A named volume, made on first use; under the volumes' lock
-		// until the container is recorded, so that no volume rm slips
-		// between the two.
-		if unlockVolumes == nil {
-			var err error
-			if unlockVolumes, err = e.lockVolumes(); err != nil {
-				return nil, err
-			}
-			defer unlockVolumes()
-		}
-		v, err := e.createVolume(m.Name)
+	mounts, err := containerMounts(o, img.Config.Config.Volumes)
+	if err != nil {
+		return nil, err
+	}
+	if slices.ContainsFunc(mounts, func(m rootfs.Mount) bool { return m.Name != "" || m.Anonymous }) {
+		// The volumes are made now, under their lock until the container
+		// is recorded, so that no volume rm slips between the two.
+		unlock, err := e.lockVolumes()
 		if err != nil {
 			return nil, err
 		}
-		c.Config.Mounts = append(c.Config.Mounts, state.Mount{Type: "volume", Name: v.Name, Source: v.Mountpoint, Destination: m.Destination, RW: !m.ReadOnly})
+		defer unlock()
 	}
+	if c.Config.Mounts, err = e.recordMounts(mounts); err != nil {
+		return nil, err
+	}
+	c.Config.Network = e.resolveJoined(c.Config.Network)
 	for _, p := range o.Ports {
 		b := state.PortBinding{HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: p.Proto}
 		if p.HostIP.IsValid() {
@@ -311,6 +318,7 @@ func (e *Engine) Create(o RunOptions) (*state.Container, error) {
 		c.Config.Ports = append(c.Config.Ports, b)
 	}
 	if err := e.containers.Create(c); err != nil {
+		e.dropAnonymousVolumes(c.Config.Mounts) // made for it alone
 		return nil, createErr(err)
 	}
 	if c.Config.Hostname == "" {
@@ -354,6 +362,11 @@ func (e *Engine) plan(c *state.Container) (*connect.Plan, error) {
 	mode := c.Config.Network
 	if mode == "" {
 		mode = connect.Bridge
+	}
+	if _, ok := joinedRef(mode); ok {
+		// Another container's network: nothing of ours to attach or
+		// release (netcontainer.go joins it).
+		mode = connect.None
 	}
 	var subnet netip.Prefix
 	if c.Config.BridgeSubnet != "" {

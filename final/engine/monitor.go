@@ -356,6 +356,7 @@ func (e *Engine) run(c *state.Container, unlock func(), o runOptions) runResult 
 		}
 		if c.Config.AutoRemove {
 			e.removeLocked(c) // we hold the lock: never started, nothing to kill
+			e.removeAnonymousVolumes(c)
 		}
 		release()
 		return runResult{code: code, err: uerr}
@@ -437,6 +438,11 @@ func (e *Engine) run(c *state.Container, unlock func(), o runOptions) runResult 
 		c.State.CgroupPaths = ctr.CgroupPaths()
 		return nil
 	})
+	if err := spec.joined.checkJoined(); err != nil {
+		ctr.Signal(syscall.SIGKILL)
+		ctr.Wait()
+		return fail(errors.Join(err, plan.Release(id)))
+	}
 	if err := stdio.console(); err != nil {
 		ctr.Signal(syscall.SIGKILL)
 		ctr.Wait()
@@ -491,6 +497,8 @@ func (e *Engine) run(c *state.Container, unlock func(), o runOptions) runResult 
 	if c.Config.AutoRemove {
 		if c, err := e.containers.Get(id); err == nil {
 			uerr = errors.Join(uerr, e.remove1(c, false)) // the veth: below
+			// Its anonymous volumes go with it, as with docker run --rm.
+			uerr = errors.Join(uerr, e.removeAnonymousVolumes(c))
 		}
 	}
 	// Only now the waiting clients learn the exit: a --rm container is
@@ -648,6 +656,7 @@ type initSpec struct {
 	netDir    string
 	names     []string // the container's names in /etc/hosts
 	resources cgroups.Resources
+	joined    *joinedNet // --network container:, the other container's
 }
 
 func (e *Engine) initSpec(c *state.Container) (*initSpec, error) {
@@ -661,14 +670,19 @@ func (e *Engine) initSpec(c *state.Container) (*initSpec, error) {
 	}
 	dir := e.containerDir(c.ID)
 	s := &initSpec{plan: plan, netDir: filepath.Join(dir, "net"), names: []string{c.Config.Hostname, c.Name}}
-	netMounts, err := plan.Files(s.netDir, s.names...)
-	if err != nil {
+	var netMounts []rootfs.Mount
+	if ref, ok := joinedRef(c.Config.Network); ok {
+		// Another container's network, and its files.
+		if s.joined, err = e.joinNetwork(c, ref); err != nil {
+			return nil, err
+		}
+		netMounts = s.joined.files
+	} else if netMounts, err = plan.Files(s.netDir, s.names...); err != nil {
 		return nil, err
 	}
 	var mounts []rootfs.Mount
 	for _, m := range c.Config.Mounts {
-		mounts = append(mounts, rootfs.Mount{Source: m.Source, Destination: m.Destination, ReadOnly: !m.RW,
-			Name: m.Name, CopyUp: m.Type == "volume"})
+		mounts = append(mounts, initMount(m))
 	}
 	all := append(netMounts, mounts...)
 	// Parents first, as Docker orders mounts: -v data:/etc must not hide
@@ -684,6 +698,9 @@ func (e *Engine) initSpec(c *state.Container) (*initSpec, error) {
 	cfg.Env, cfg.Dir, cfg.User = c.Config.Env, c.Config.WorkingDir, c.Config.User
 	cfg.Hostname, cfg.Init, cfg.Namespaces = c.Config.Hostname, c.Config.Init, namespaces.Default
 	plan.Namespaces(&cfg)
+	if s.joined != nil {
+		cfg.NetNS, cfg.Hostname = s.joined.netns, s.joined.hostname
+	}
 	if cfg.Privileges, err = e.privileges(c.Config.Privileged, c.Config.CapAdd, c.Config.CapDrop, c.Config.SecurityOpt); err != nil {
 		return nil, err
 	}

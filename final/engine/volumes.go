@@ -57,10 +57,12 @@ func (e *Engine) CreateVolume(name string) (Volume, error) {
 		return Volume{}, err
 	}
 	defer unlock()
-	return e.createVolume(name)
+	return e.createVolume(name, nil)
 }
 
-func (e *Engine) createVolume(name string) (Volume, error) {
+// createVolume makes the volume name (a random one when "") with labels,
+// or returns it as it is when it exists. Call it with the volumes' lock.
+func (e *Engine) createVolume(name string, labels map[string]string) (Volume, error) {
 	if name == "" {
 		b := make([]byte, 32)
 		rand.Read(b)
@@ -76,7 +78,10 @@ func (e *Engine) createVolume(name string) (Volume, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "_data"), 0o755); err != nil {
 		return Volume{}, fmt.Errorf("create %s: %w", name, err)
 	}
-	v := Volume{CreatedAt: time.Now().UTC().Truncate(time.Second), Driver: "local", Labels: map[string]string{},
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	v := Volume{CreatedAt: time.Now().UTC().Truncate(time.Second), Driver: "local", Labels: labels,
 		Mountpoint: filepath.Join(dir, "_data"), Name: name, Options: map[string]string{}, Scope: "local"}
 	data, _ := json.MarshalIndent(v, "", "  ")
 	if err := atomicfile.Write(filepath.Join(dir, "volume.json"), data, 0o600); err != nil {
@@ -167,19 +172,19 @@ func (e *Engine) RemoveVolume(name string) error {
 }
 
 // PruneVolumes is docker volume prune: with all, every volume no
-// container uses; without, only anonymous ones, which minidocker does not
-// make (docker volume prune without -a keeps named volumes since API
-// 1.42). It returns their names.
+// container uses; without, only the anonymous ones (labelled
+// AnonymousLabel): docker volume prune without -a keeps named volumes
+// since API 1.42. It returns their names.
 func (e *Engine) PruneVolumes(all bool) ([]string, error) {
-	if !all {
-		return nil, nil
-	}
 	vols, err := e.Volumes()
 	if err != nil {
 		return nil, err
 	}
 	var gone []string
 	for _, v := range vols {
+		if _, anonymous := v.Labels[AnonymousLabel]; !all && !anonymous {
+			continue
+		}
 		if err := e.RemoveVolume(v.Name); err == nil {
 			gone = append(gone, v.Name)
 		} else if !errdefs.IsConflict(err) {

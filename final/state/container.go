@@ -81,10 +81,12 @@ type Config struct {
 	NanoCPUs  int64 `json:",omitempty"` // 1e9 per CPU (--cpus)
 	PidsLimit int64 `json:",omitempty"` // --pids-limit
 
-	// Mounts are the volumes (-v).
+	// Mounts are the volumes, bind mounts and tmpfs mounts (-v, --mount,
+	// --tmpfs, the image's VOLUMEs).
 	Mounts []Mount `json:",omitempty"`
 
-	// Network is the network mode ("bridge", "host", "none").
+	// Network is the network mode ("bridge", "host", "none", or
+	// "container:<ID>" to share another container's network namespace).
 	Network string `json:",omitempty"`
 	// Bridge and BridgeSubnet are the bridge of the bridge mode and its
 	// subnet when not the defaults (minidocker0, picked by the host's
@@ -121,13 +123,23 @@ type RestartPolicy struct {
 	MaximumRetryCount int
 }
 
-// Mount is one -v SOURCE:DESTINATION[:ro].
+// Mount is one mount of the container: -v SOURCE:DESTINATION[:ro], a
+// --mount or a --tmpfs.
 type Mount struct {
-	Type        string // "bind" or "volume"
+	Type        string // "bind", "volume" or "tmpfs"
 	Name        string `json:",omitempty"` // the volume's name (Type "volume")
-	Source      string // on the host
+	Source      string // on the host ("" for a tmpfs)
 	Destination string // in the container
 	RW          bool
+	// Anonymous: a volume made for this container alone (-v /path, the
+	// image's VOLUME, --mount without source), which rm -v and --rm remove.
+	Anonymous bool `json:",omitempty"`
+	// NoCopy: the volume is not filled from the image (volume-nocopy).
+	NoCopy bool `json:",omitempty"`
+	// Propagation is a bind's bind-propagation ("" for rprivate).
+	Propagation string `json:",omitempty"`
+	// Options are a tmpfs's mount options (noexec, size=..., mode=...).
+	Options []string `json:",omitempty"`
 }
 
 // PortBinding is one published port (-p HOSTIP:HOSTPORT:CONTAINERPORT/PROTO).

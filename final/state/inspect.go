@@ -66,6 +66,7 @@ type InspectMount struct {
 	Name        string `json:",omitempty"`
 	Source      string
 	Destination string
+	Driver      string `json:",omitempty"`
 	Mode        string
 	RW          bool
 	Propagation string
@@ -176,10 +177,17 @@ func (c *Container) Inspect() Inspect {
 		in.HostConfig.Init = &cfg.Init
 	}
 	for _, m := range cfg.Mounts {
-		in.Mounts = append(in.Mounts, InspectMount{
-			Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination,
-			RW: m.RW, Propagation: "rprivate",
-		})
+		im := InspectMount{Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination, RW: m.RW}
+		switch m.Type {
+		case "bind": // as docker shows them: a bind's propagation, a volume's driver
+			im.Propagation = m.Propagation
+			if im.Propagation == "" {
+				im.Propagation = "rprivate"
+			}
+		case "volume":
+			im.Driver = "local"
+		}
+		in.Mounts = append(in.Mounts, im)
 	}
 	for _, p := range cfg.Ports {
 		key := strconv.Itoa(int(p.ContainerPort)) + "/" + p.Protocol

@@ -94,6 +94,11 @@ func initContainer(stages []Stage, errPipe *os.File) error {
 // hostname, bring lo up, run the later steps' stages, and mount a /proc that
 // shows this PID namespace.
 func setup(cfg *Config, stages []Stage) error {
+	if cfg.Has(Net) && cfg.NetNS != "" {
+		if err := joinNetNS(cfg.NetNS); err != nil {
+			return err
+		}
+	}
 	if cfg.Has(Cgroup) {
 		// Not a clone flag (see CloneFlags): by now the parent has placed
 		// us in the container's cgroups, so they become this namespace's
@@ -115,7 +120,7 @@ func setup(cfg *Config, stages []Stage) error {
 			return fmt.Errorf("init: sethostname %q: %w", cfg.Hostname, err)
 		}
 	}
-	if cfg.Has(Net) {
+	if cfg.Has(Net) && cfg.NetNS == "" {
 		if err := loopbackUp(); err != nil {
 			return err
 		}
@@ -133,6 +138,24 @@ func setup(cfg *Config, stages []Stage) error {
 	}
 	if cfg.Has(Mnt) && cfg.Has(PID) && !procDone {
 		return MountProc("/proc")
+	}
+	return nil
+}
+
+// joinNetNS enters the network namespace at path (another container's:
+// /proc/PID/ns/net), whose interfaces, addresses, routes and ports are then
+// ours too, lo up already. A network namespace belongs to a thread: Init
+// locked this one, which does the rest of the set-up and the execve, after
+// which the command's only thread is in it. A sysfs mounted later (step 3)
+// shows this namespace's devices.
+func joinNetNS(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("init: join network namespace: %w", err)
+	}
+	defer f.Close()
+	if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("init: setns %s CLONE_NEWNET: %w", path, err)
 	}
 	return nil
 }

@@ -77,6 +77,11 @@ type Config struct {
 	// Namespaces lists the namespaces to create. A namespace not listed is
 	// shared with the host.
 	Namespaces []Namespace `json:"namespaces"`
+	// NetNS, when set with Net in Namespaces, is a network namespace to
+	// join instead of a new one: a path such as /proc/PID/ns/net (docker run
+	// --network container:NAME shares that container's). The init enters it
+	// with setns(2) first thing, on the thread that later execs.
+	NetNS string `json:"netns,omitempty"`
 	// Hostname is set in the new UTS namespace ("" keeps the inherited one).
 	Hostname string `json:"hostname,omitempty"`
 	// User is who the command runs as, in docker run --user form (name,

@@ -39,10 +39,12 @@ func (ns Namespace) CloneFlag() uintptr {
 // created by clone, the namespace's root would be the host's cgroup, and
 // the container's own would show as /minidocker/<id>. The init unshares it
 // itself once it has read its config, which is after Created (see setup).
+// A network namespace to join (NetNS) is not created either: the init
+// joins it (see setup).
 func (c *Config) CloneFlags() uintptr {
 	var flags uintptr
 	for _, ns := range c.Namespaces {
-		if ns != Cgroup {
+		if ns != Cgroup && (ns != Net || c.NetNS == "") {
 			flags |= ns.CloneFlag()
 		}
 	}

@@ -54,8 +54,9 @@ type RunFlags struct {
 	Hostname     string
 	Init         bool
 	Root         string
-	// NamedVolumes lets -v name a volume (NAME:/path): final's engine
-	// keeps them; the steps' demos take host paths only.
+	// NamedVolumes lets -v name a volume (NAME:/path) or ask for an
+	// anonymous one (/path): final's engine keeps them; the steps' demos
+	// take host paths only.
 	NamedVolumes bool
 }
 
@@ -72,6 +73,9 @@ func (f *RunFlags) Parse() ([]Mount, []string, error) {
 	for _, m := range mounts {
 		if m.Name != "" && !f.NamedVolumes {
 			return nil, nil, fmt.Errorf("-v %s: named volumes are final's (minidocker volume); this step takes a host path, /abs/dir:%s", m.Name, m.Destination)
+		}
+		if m.Anonymous && !f.NamedVolumes {
+			return nil, nil, fmt.Errorf("-v %s: anonymous volumes are final's (minidocker volume); this step takes a host path, /abs/dir:%s", m.Destination, m.Destination)
 		}
 	}
 	vars, err := process.ParseEnv(f.Env, os.LookupEnv)

@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -62,6 +63,19 @@ type Mount struct {
 	// Name is a named volume's name (-v data:/var/lib/db), for final's
 	// engine to turn into a Source; "" for a host path.
 	Name string `json:"name,omitempty"`
+	// Anonymous is -v /data (a container path alone): a new volume of its
+	// own, which final's engine makes and names.
+	Anonymous bool `json:"anonymous,omitempty"`
+	// Propagation is the bind's mount propagation (bind-propagation=):
+	// private, rprivate, slave, rslave, shared or rshared; "" leaves it as
+	// the container's private mount namespace makes it (rprivate).
+	Propagation string `json:"propagation,omitempty"`
+	// Tmpfs: a new, empty tmpfs at Destination instead of a bind (--tmpfs,
+	// --mount type=tmpfs); no Source. Options are its mount options as
+	// mount(8) spells them (noexec, size=64m, mode=1777...): the flags
+	// become mount(2) flags, the rest the filesystem's data.
+	Tmpfs   bool     `json:"tmpfs,omitempty"`
+	Options []string `json:"options,omitempty"`
 	// CopyUp: when Source is an empty directory, what the image has at
 	// Destination is first copied into it (a new named volume starts with
 	// the image's files there, as in Docker).
@@ -69,6 +83,9 @@ type Mount struct {
 }
 
 func (m Mount) String() string {
+	if m.Tmpfs {
+		return "tmpfs:" + m.Destination
+	}
 	s := m.Source + ":" + m.Destination
 	if m.ReadOnly {
 		s += ":ro"
@@ -109,18 +126,20 @@ var DefaultReadonlyPaths = []string{
 
 // ParseVolume reads a -v value: HOST:CONTAINER[:ro|:rw], or
 // NAME:CONTAINER[:ro|:rw] for a named volume (Name set, no Source: final's
-// engine keeps volumes). Paths must be absolute; "." is cleaned away. The container path is refused when it is "/" (as Docker refuses
-// it), when it has a ".." component (checked before cleaning: "/data/../etc"
-// is not what the user meant to write, and a target is never a way out of
-// the container anyway), and when it is /proc, /sys or beneath them: those
-// are the kernel's views that the masked and read-only paths protect, and a
-// bind over /proc/sys or /sys/fs/cgroup would undo them (runc refuses most
-// of /proc for the same reason, in checkProcMount; Docker itself lets them
-// through to runc).
+// engine keeps volumes), or CONTAINER alone for an anonymous volume (as
+// Docker's -v /data). Paths must be absolute; "." is cleaned away; the
+// container path follows CheckDestination's rules.
 func ParseVolume(spec string) (Mount, error) {
 	parts := strings.Split(spec, ":")
 	var m Mount
 	switch len(parts) {
+	case 1:
+		// A container path alone: an anonymous volume.
+		m.Anonymous = true
+		parts = []string{"", parts[0]}
+		if parts[1] == "" {
+			return Mount{}, fmt.Errorf("invalid volume specification: '%s'", spec)
+		}
 	case 2:
 	case 3:
 		switch parts[2] {
@@ -133,33 +152,61 @@ func ParseVolume(spec string) (Mount, error) {
 	default:
 		return Mount{}, fmt.Errorf("invalid volume specification: '%s'", spec)
 	}
-	if parts[0] == "" || parts[1] == "" {
+	if (parts[0] == "" && !m.Anonymous) || parts[1] == "" {
 		return Mount{}, fmt.Errorf("invalid volume specification: '%s'", spec)
 	}
-	if !filepath.IsAbs(parts[0]) {
+	if parts[0] != "" && !filepath.IsAbs(parts[0]) {
 		// Not a path: a named volume, whose name follows Docker's rule.
-		if !names.Valid(parts[0]) {
-			return Mount{}, fmt.Errorf("create %s: %q includes invalid characters for a local volume name, only %q are allowed. If you intended to pass a host directory, use absolute path", parts[0], parts[0], names.Chars)
+		if err := CheckVolumeName(parts[0]); err != nil {
+			return Mount{}, err
 		}
 		m.Name = parts[0]
 	}
-	if !path.IsAbs(parts[1]) {
-		return Mount{}, fmt.Errorf("invalid volume specification: '%s': mount path must be absolute", spec)
+	dest, err := CheckDestination(parts[1])
+	if err != nil {
+		return Mount{}, fmt.Errorf("invalid volume specification: '%s': %w", spec, err)
 	}
-	if slices.Contains(strings.Split(parts[1], "/"), "..") {
-		return Mount{}, fmt.Errorf("invalid volume specification: '%s': mount path must not contain '..'", spec)
-	}
-	if m.Name == "" {
+	if m.Name == "" && !m.Anonymous {
 		m.Source = filepath.Clean(parts[0])
 	}
-	m.Destination = path.Clean(parts[1])
-	if m.Destination == "/" {
-		return Mount{}, fmt.Errorf("invalid volume specification: '%s': cannot mount over /", spec)
-	}
-	if kernel, ok := underKernelFS(m.Destination); ok {
-		return Mount{}, fmt.Errorf("invalid volume specification: '%s': cannot mount over %s", spec, kernel)
-	}
+	m.Destination = dest
 	return m, nil
+}
+
+// CheckVolumeName checks a volume's name with Docker's rule and message.
+func CheckVolumeName(name string) error {
+	if !names.Valid(name) {
+		return fmt.Errorf("create %s: %q includes invalid characters for a local volume name, only %q are allowed. If you intended to pass a host directory, use absolute path", name, name, names.Chars)
+	}
+	return nil
+}
+
+// CheckDestination checks a mount's path in the container, for every form
+// (-v, --mount, --tmpfs), and returns it cleaned. It must be absolute; it
+// is refused when it is "/" (as Docker refuses it), when it has a ".."
+// component (checked before cleaning: "/data/../etc" is not what the user
+// meant to write, and a target is never a way out of the container anyway),
+// and when it is /proc, /sys or beneath them: those are the kernel's views
+// that the masked and read-only paths protect, and a mount over /proc/sys
+// or /sys/fs/cgroup would undo them (runc refuses most of /proc for the
+// same reason, in checkProcMount; Docker itself lets them through to runc).
+// The init checks the last rule again on the target resolved through the
+// image's symlinks.
+func CheckDestination(dest string) (string, error) {
+	if !path.IsAbs(dest) {
+		return "", errors.New("mount path must be absolute")
+	}
+	if slices.Contains(strings.Split(dest, "/"), "..") {
+		return "", errors.New("mount path must not contain '..'")
+	}
+	clean := path.Clean(dest)
+	if clean == "/" {
+		return "", errors.New("cannot mount over /")
+	}
+	if kernel, ok := underKernelFS(clean); ok {
+		return "", fmt.Errorf("cannot mount over %s", kernel)
+	}
+	return clean, nil
 }
 
 // underKernelFS reports whether dest (absolute, clean) is /proc, /sys or

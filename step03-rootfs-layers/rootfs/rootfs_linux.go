@@ -24,7 +24,7 @@ import (
 //
 //  1. the root: an overlay of the layers (or a bind of the directory)
 //  2. /proc, /dev (+ pts, shm, mqueue), /sys and /sys/fs/cgroup inside it
-//  3. the volumes (-v)
+//  3. the volumes (-v, --mount) and tmpfs mounts (--tmpfs)
 //  4. pivot_root into it, and detach the old root
 //  5. mask and write-protect what runc does
 //  6. --read-only: the root itself, last
@@ -53,7 +53,11 @@ func Setup(cfg *Config, newNet bool) error {
 		return fmt.Errorf("/sys/fs/cgroup: %w", err)
 	}
 	for _, m := range cfg.Mounts {
-		if err := bindVolume(root, m); err != nil {
+		mount := bindVolume
+		if m.Tmpfs {
+			mount = mountTmpfs
+		}
+		if err := mount(root, m); err != nil {
 			return fmt.Errorf("volume %s: %w", m, err)
 		}
 	}
@@ -414,6 +418,19 @@ func resolveIn(dir, dest string) (string, error) {
 	return rel, nil
 }
 
+// resolveTarget resolves a mount's destination inside root (resolveIn)
+// and refuses one that lands on /proc, /sys or beneath them.
+func resolveTarget(root *os.Root, dest string) (string, error) {
+	name, err := resolveIn(root.Name(), dest)
+	if err != nil {
+		return "", fmt.Errorf("mount target: %w", err)
+	}
+	if kernel, ok := underKernelFS("/" + name); ok {
+		return "", fmt.Errorf("mount target %s resolves to /%s: cannot mount over %s", dest, name, kernel)
+	}
+	return name, nil
+}
+
 // bindVolume bind-mounts m.Source on m.Destination inside root, creating
 // the target (a directory, or an empty file for a file) without leaving
 // root; :ro is a second mount call, since the kernel ignores MS_RDONLY on
@@ -426,12 +443,9 @@ func bindVolume(root *os.Root, m Mount) error {
 		}
 		return err
 	}
-	name, err := resolveIn(root.Name(), m.Destination)
+	name, err := resolveTarget(root, m.Destination)
 	if err != nil {
-		return fmt.Errorf("mount target: %w", err)
-	}
-	if kernel, ok := underKernelFS("/" + name); ok {
-		return fmt.Errorf("mount target %s resolves to /%s: cannot mount over %s", m.Destination, name, kernel)
+		return err
 	}
 	if m.CopyUp && fi.IsDir() {
 		if err := copyUp(root, name, m.Source); err != nil {
@@ -446,7 +460,7 @@ func bindVolume(root *os.Root, m Mount) error {
 	if err := namespaces.Mount(m.Source, fdPath(target), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return err
 	}
-	if !m.ReadOnly {
+	if !m.ReadOnly && m.Propagation == "" {
 		return nil
 	}
 	// Open the target again: the fd above names the directory the bind now
@@ -456,7 +470,72 @@ func bindVolume(root *os.Root, m Mount) error {
 		return fmt.Errorf("mount target: %w", err)
 	}
 	defer mounted.Close()
+	if m.Propagation != "" {
+		// Propagation is a mount(2) call of its own, with only that flag.
+		flag, ok := propagationFlags[m.Propagation]
+		if !ok {
+			return fmt.Errorf("invalid propagation mode: %s", m.Propagation)
+		}
+		if err := namespaces.Mount("", fdPath(mounted), "", flag, ""); err != nil {
+			return err
+		}
+	}
+	if !m.ReadOnly {
+		return nil
+	}
 	return namespaces.Mount("", fdPath(mounted), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, "")
+}
+
+// propagationFlags are bind-propagation's modes as mount(2) flags: an "r"
+// applies to the mounts below as well (MS_REC).
+var propagationFlags = map[string]uintptr{
+	"private": unix.MS_PRIVATE, "rprivate": unix.MS_PRIVATE | unix.MS_REC,
+	"slave": unix.MS_SLAVE, "rslave": unix.MS_SLAVE | unix.MS_REC,
+	"shared": unix.MS_SHARED, "rshared": unix.MS_SHARED | unix.MS_REC,
+}
+
+// tmpfsFlags are the mount options of a tmpfs that are mount(2) flags; the
+// others (size=, mode=, nr_inodes=...) go to tmpfs itself as data.
+var tmpfsFlags = map[string]struct {
+	set   bool
+	flags uintptr
+}{
+	"ro": {true, unix.MS_RDONLY}, "rw": {false, unix.MS_RDONLY},
+	"noexec": {true, unix.MS_NOEXEC}, "exec": {false, unix.MS_NOEXEC},
+	"nosuid": {true, unix.MS_NOSUID}, "suid": {false, unix.MS_NOSUID},
+	"nodev": {true, unix.MS_NODEV}, "dev": {false, unix.MS_NODEV},
+	"noatime": {true, unix.MS_NOATIME}, "strictatime": {true, unix.MS_STRICTATIME},
+}
+
+// splitTmpfsOptions splits a tmpfs's options into mount(2) flags and tmpfs's own
+// data, in order: a later "exec" undoes an earlier "noexec".
+func splitTmpfsOptions(options []string) (uintptr, string) {
+	var flags uintptr
+	var data []string
+	for _, o := range options {
+		if f, ok := tmpfsFlags[o]; ok {
+			if f.set {
+				flags |= f.flags
+			} else {
+				flags &^= f.flags
+			}
+			continue
+		}
+		data = append(data, o)
+	}
+	return flags, strings.Join(data, ",")
+}
+
+// mountTmpfs mounts a new tmpfs on m.Destination inside root (--tmpfs,
+// --mount type=tmpfs): memory-backed, empty, gone with the container. The
+// target is resolved as a bind's is, and refused under /proc and /sys.
+func mountTmpfs(root *os.Root, m Mount) error {
+	name, err := resolveTarget(root, m.Destination)
+	if err != nil {
+		return err
+	}
+	flags, data := splitTmpfsOptions(m.Options)
+	return mountAt(root, name, "tmpfs", "tmpfs", flags, data)
 }
 
 // PivotRoot makes newRoot the root of this mount namespace and detaches
