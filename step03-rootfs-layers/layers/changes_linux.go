@@ -99,3 +99,26 @@ func changesHere(lowers []string, upper, work, merged string, fn func(root *os.R
 	defer root.Close()
 	return fn(root)
 }
+
+// HasPath reports whether the image of layers diffIDs (bottom first) has name
+// (a path relative to its root) in its merged view: the topmost layer that
+// says anything about name decides, a whiteout saying no. A directory of a
+// lower layer hidden by an opaque directory above is not seen.
+func (s *Store) HasPath(diffIDs []digest.Digest, name string) bool {
+	name = filepath.Clean(name)
+	for i := len(diffIDs) - 1; i >= 0; i-- {
+		layer := s.Path(diffIDs[i])
+		// An opaque directory on the way hides everything below it.
+		for dir := filepath.Dir(name); dir != "."; dir = filepath.Dir(dir) {
+			if v, err := lgetxattr(filepath.Join(layer, dir), OverlayOpaqueXattr); err == nil && v == "y" {
+				var st unix.Stat_t
+				return unix.Lstat(filepath.Join(layer, name), &st) == nil && !(st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0)
+			}
+		}
+		var st unix.Stat_t
+		if err := unix.Lstat(filepath.Join(layer, name), &st); err == nil {
+			return !(st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == 0)
+		}
+	}
+	return false
+}
