@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"minidocker/final/state"
@@ -30,6 +31,8 @@ type Backend interface {
 	// Save is docker save (a tar of the images on w); Load is docker load
 	// (docker load's lines).
 	Save(w io.Writer, refs []string) error
+	// Build is docker build (the classic builder); it returns the image ID.
+	Build(ctx context.Context, o BuildOptions, out io.Writer) (digest.Digest, error)
 	Load(r io.Reader) ([]string, error)
 	Validate(o RunOptions) error
 	Create(o RunOptions) (*state.Container, error)

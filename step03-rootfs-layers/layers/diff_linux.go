@@ -2,7 +2,6 @@ package layers
 
 import (
 	"archive/tar"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,14 +13,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// DiffOptions tune Diff.
-type DiffOptions struct {
-	// Epoch, when set, clamps every time in the tar to at most Epoch, as
-	// SOURCE_DATE_EPOCH asks of reproducible builds: two builds of the same
-	// files a minute apart then give the same bytes, so the same diffID.
-	Epoch *time.Time
-}
 
 // Diff writes the layer that upper describes, an overlay upper directory,
 // to w as an uncompressed tar in the image-spec's form: the reverse of
@@ -73,10 +64,6 @@ type differ struct {
 	buf     []byte
 	written int64
 }
-
-// ErrOverlayFeature is returned by Diff for an upper directory that
-// overlayfs' redirect_dir or metacopy features wrote.
-var ErrOverlayFeature = errors.New("overlay redirect_dir or metacopy in use")
 
 func (d *differ) entry(name string) error {
 	full := filepath.Join(d.root.Name(), name)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -33,3 +34,16 @@ func MountOverlay(target string, lowers []string, upper, work string) error {
 func ApplyWarn(dir string, r io.Reader, warn func(entry string, err error)) (int64, error) {
 	return 0, fmt.Errorf("apply layer: %w", errors.ErrUnsupported)
 }
+
+// Diff is only implemented on Linux.
+func Diff(w io.Writer, upper string, o DiffOptions) (int64, error) {
+	return 0, fmt.Errorf("diff %s: %w", upper, errors.ErrUnsupported)
+}
+
+// Changes is only implemented on Linux.
+func (s *Store) Changes(diffIDs []digest.Digest, dir string, fn func(root *os.Root) error) error {
+	return fmt.Errorf("changes: %w", errors.ErrUnsupported)
+}
+
+// HasPath is only implemented on Linux.
+func (s *Store) HasPath(diffIDs []digest.Digest, name string) bool { return false }

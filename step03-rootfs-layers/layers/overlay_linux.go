@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -23,6 +22,13 @@ import (
 // do), the mount is made from that directory with relative lowerdir paths,
 // as Docker's overlay2 does.
 func MountOverlay(target string, lowers []string, upper, work string) error {
+	return mountOverlay(target, lowers, upper, work, mountFrom)
+}
+
+// mountOverlay is MountOverlay with the mount from a directory done by
+// from: mountFrom, or, on a thread that has its own working directory
+// already, a chdir and the mount right there.
+func mountOverlay(target string, lowers []string, upper, work string, from func(dir, source, target, fstype string, flags uintptr, data string) error) error {
 	if len(lowers) == 0 {
 		return fmt.Errorf("overlay on %s: no lower layers", target)
 	}
@@ -58,7 +64,7 @@ func MountOverlay(target string, lowers []string, upper, work string) error {
 	if len(data) >= os.Getpagesize()-1 {
 		return fmt.Errorf("overlay on %s: %d lower layers: mount data is %d bytes, more than a page", target, len(lowers), len(data))
 	}
-	return mountFrom(filepath.Dir(base), "overlay", target, "overlay", 0, data)
+	return from(filepath.Dir(base), "overlay", target, "overlay", 0, data)
 }
 
 // overlayData is the mount's data string, in overlayfs' own words
@@ -80,18 +86,13 @@ func overlayData(lowers []string, upper, work string) string {
 // never handed back to the Go scheduler: when the goroutine ends, the
 // thread ends with it.
 func mountFrom(dir, source, target, fstype string, flags uintptr, data string) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // no Unlock: this thread must die with us
+	return onThrowawayThread(func() error {
 		if err := unix.Unshare(unix.CLONE_FS); err != nil {
-			errc <- fmt.Errorf("unshare(CLONE_FS): %w", err)
-			return
+			return fmt.Errorf("unshare(CLONE_FS): %w", err)
 		}
 		if err := unix.Chdir(dir); err != nil {
-			errc <- &os.PathError{Op: "chdir", Path: dir, Err: err}
-			return
+			return &os.PathError{Op: "chdir", Path: dir, Err: err}
 		}
-		errc <- namespaces.Mount(source, target, fstype, flags, data)
-	}()
-	return <-errc
+		return namespaces.Mount(source, target, fstype, flags, data)
+	})
 }

@@ -51,6 +51,8 @@ type Image struct {
 	Config      ocispec.Image
 	Created     time.Time // from the config
 	Size        int64     // the unpacked layers, summed
+	// Intermediate is a build step's result, kept as the build cache.
+	Intermediate bool
 }
 
 // PulledDigest is what docker pull prints as "Digest:" for ref: the digest
@@ -88,6 +90,8 @@ type refEntry struct {
 type imageEntry struct {
 	Manifest digest.Digest `json:"manifest"`
 	Pulled   time.Time     `json:"pulled"`
+	// Build is set for an image a build committed (see Commit).
+	Build *buildEntry `json:"build,omitempty"`
 }
 
 // Open opens the store under root, creating it when needed. The data root
@@ -238,6 +242,9 @@ func (s *Store) Images() ([]Image, error) {
 		if err != nil {
 			return nil, err
 		}
+		if img.Intermediate && len(img.RepoTags) == 0 {
+			continue // a build step's result: the cache, as docker images hides it
+		}
 		out = append(out, *img)
 	}
 	slices.SortFunc(out, func(a, b Image) int {
@@ -255,7 +262,7 @@ func (s *Store) load(ix *index, id digest.Digest) (*Image, error) {
 	if !ok {
 		return nil, &NotFoundError{Arg: id.String()}
 	}
-	img := &Image{ID: id}
+	img := &Image{ID: id, Intermediate: entry.Build != nil && entry.Build.Intermediate}
 	raw, err := s.readBlob(entry.Manifest)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: manifest: %w", id, err)
