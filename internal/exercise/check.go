@@ -26,6 +26,9 @@ const (
 	Skip    Status = "SKIP" // the tests skipped (not root)
 )
 
+// notBuilt is the Why of every exercise when the step does not build.
+const notBuilt = "does not build (see go vet above)"
+
 // Verdict is one exercise's result and why.
 type Verdict struct {
 	Exercise Exercise
@@ -39,6 +42,7 @@ type Verdict struct {
 // checkOptions say how to check.
 type checkOptions struct {
 	QuickOnly bool          // only the tests marked Quick
+	Only      string        // only this exercise, when not empty
 	Timeout   time.Duration // per go test run
 }
 
@@ -46,6 +50,7 @@ type checkOptions struct {
 type testResult struct {
 	action string // pass, fail, skip; "" if it never ran
 	output []string
+	seq    int // the order in which the tests started
 }
 
 // check runs the tests of step's exercises in the module at dir and
@@ -53,6 +58,9 @@ type testResult struct {
 // go to w.
 func check(ctx context.Context, dir, step string, opts checkOptions, w io.Writer) ([]Verdict, error) {
 	exs := stepExercises(step)
+	if opts.Only != "" {
+		exs = slices.DeleteFunc(exs, func(e Exercise) bool { return e.ID != opts.Only })
+	}
 	if len(exs) == 0 {
 		return nil, fmt.Errorf("step %s has no exercises", step)
 	}
@@ -63,7 +71,7 @@ func check(ctx context.Context, dir, step string, opts checkOptions, w io.Writer
 		fmt.Fprintf(w, "go vet ./%s/... fails: the code does not build yet:\n%s", Steps[step], indent(string(out)))
 		var vs []Verdict
 		for _, e := range exs {
-			vs = append(vs, Verdict{Exercise: e, Status: Fail, Why: "does not build (see go vet above)"})
+			vs = append(vs, Verdict{Exercise: e, Status: Fail, Graded: Fail, Why: notBuilt})
 		}
 		return vs, nil
 	}
@@ -195,7 +203,7 @@ func runTests(ctx context.Context, dir, pkg string, names []string, timeout time
 		}
 		r := results[ev.Test]
 		if r == nil {
-			r = &testResult{}
+			r = &testResult{seq: len(results)}
 			results[ev.Test] = r
 		}
 		switch ev.Action {
@@ -269,12 +277,10 @@ func judge(id, name string, results map[string]*testResult, died string) (Status
 			}
 		}
 	}
-	slices.Sort(failed)
+	slices.SortFunc(failed, func(a, b string) int { return results[a].seq - results[b].seq })
 	all = append(all, r.output...)
-	for t, sr := range results {
-		if strings.HasPrefix(t, name+"/") {
-			all = append(all, sr.output...)
-		}
+	for _, t := range failed {
+		all = append(all, results[t].output...)
 	}
 	for _, l := range all {
 		if m := stubPanic.FindStringSubmatch(l); m != nil {

@@ -80,7 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func runNew(root, dir, step string, stdout, stderr io.Writer) int {
-	regions, err := writeWorkspace(root, dir, step)
+	regions, err := writeWorkspace(root, dir, step, "")
 	if err != nil {
 		fmt.Fprintln(stderr, "exercise:", err)
 		return 1

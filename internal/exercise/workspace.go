@@ -10,11 +10,11 @@ import (
 )
 
 // writeWorkspace copies the module at root into dir and replaces the
-// regions of step's exercises by their stubs. Everything else is the
-// reference, so the later steps and the tests build on the learner's
-// packages. It refuses a dir that exists and is not empty: that is a
-// learner's work.
-func writeWorkspace(root, dir, step string) ([]Region, error) {
+// regions of step's exercises by their stubs (only exercise only's, when
+// only is not empty). Everything else is the reference, so the later steps
+// and the tests build on the learner's packages. It refuses a dir that
+// exists and is not empty: that is a learner's work.
+func writeWorkspace(root, dir, step, only string) ([]Region, error) {
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("%s exists and is not empty: it may hold your work; remove it or choose another DIR", dir)
 	}
@@ -25,7 +25,7 @@ func writeWorkspace(root, dir, step string) ([]Region, error) {
 	byFile := map[string][]Region{}
 	var mine []Region
 	for _, r := range regions {
-		if r.Step() == step {
+		if r.Step() == step && (only == "" || r.ID == only) {
 			byFile[r.File] = append(byFile[r.File], r)
 			mine = append(mine, r)
 		}
