@@ -170,9 +170,16 @@ func runPattern(names []string) string {
 func runTests(ctx context.Context, dir, pkg string, names []string, timeout time.Duration) (map[string]*testResult, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout+time.Minute)
 	defer cancel()
+	// The tests' t.TempDir go in a directory of this run's: a test binary
+	// that a stub's panic kills on another goroutine runs no cleanups.
+	tmp, err := os.MkdirTemp("", "exercise-check-")
+	if err != nil {
+		return nil, "", err
+	}
+	defer removeTemp(tmp)
 	cmd := exec.CommandContext(ctx, goTool(), "test", "-count=1", "-json", "-timeout", timeout.String(), "-run", runPattern(names), pkg)
 	cmd.Dir = dir
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	if os.Geteuid() == 0 {
 		// A privileged test must not skip when we can run it.
 		cmd.Env = append(cmd.Env, "MINIDOCKER_TEST_REQUIRE_ROOT=1")
@@ -239,6 +246,18 @@ func runTests(ctx context.Context, dir, pkg string, names []string, timeout time
 		}
 	}
 	return results, why, nil
+}
+
+// removeTemp removes a run's temporary directory, unless something is
+// still mounted below it (a killed test's overlay or bind mount): removing
+// through a mount could reach files that are not ours.
+func removeTemp(tmp string) {
+	mounts, err := os.ReadFile("/proc/self/mountinfo")
+	if err == nil && strings.Contains(string(mounts), " "+tmp+"/") {
+		fmt.Fprintf(os.Stderr, "exercise: left %s in place: a failed test left mounts below it\n", tmp)
+		return
+	}
+	_ = os.RemoveAll(tmp)
 }
 
 var (
