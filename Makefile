@@ -2,7 +2,7 @@
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 export PATH := $(dir $(GO)):$(PATH)
 
-.PHONY: all setup build test vet lint lint-mermaid demo demo-app demo-steps bench clean
+.PHONY: all setup build test vet lint lint-mermaid demo demo-app demo-steps bench clean exercise check check-exercises
 
 all: build
 
@@ -52,6 +52,23 @@ demo-app: setup
 # Each step's own demo, one after another.
 demo-steps: setup
 	@bash scripts/demo-steps.sh
+
+# A step's exercises, graded by its own tests: make exercise STEP=03 writes
+# a copy of the course to workspace/<step> (or DIR=...) with the step's
+# exercise regions replaced by a panic and a hint; make check STEP=03 runs
+# the tests that grade each one there (as root: the tests are privileged).
+exercise:
+	@$(GO) build -o bin/exercise ./internal/exercise
+	@bin/exercise new -step "$(STEP)" $(if $(DIR),-dir "$(DIR)")
+
+check:
+	@$(GO) build -o bin/exercise ./internal/exercise
+	@bin/exercise check -step "$(STEP)" $(if $(DIR),-dir "$(DIR)")
+
+# Every exercise of every step, with all its tests: each stub fails, the
+# reference passes. make test runs the same with each exercise's quick tests.
+check-exercises:
+	MINIDOCKER_EXERCISE_FULL=1 MINIDOCKER_TEST_REQUIRE_ROOT=1 $(GO) test -count=1 -timeout 60m -run TestWorkspaces -v ./internal/exercise
 
 bench:
 	@bash scripts/setup.sh bench

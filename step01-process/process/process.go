@@ -47,10 +47,12 @@ type ExitStatus struct {
 // ExitCode is the status as a shell or Docker reports it: Code, or 128+N for
 // death by signal N.
 func (s ExitStatus) ExitCode() int {
+	// exercise:begin 01-exitcode Return Code, or 128+N when the program was killed by signal N (SIGKILL, 9, gives 137)
 	if s.Signal != 0 {
 		return 128 + int(s.Signal)
 	}
 	return s.Code
+	// exercise:end
 }
 
 func (s ExitStatus) String() string {

@@ -70,10 +70,12 @@ func (p *Process) Wait() (ExitStatus, error) {
 // Status decodes a wait status: WIFSIGNALED gives the signal, WIFEXITED the
 // code.
 func Status(ws syscall.WaitStatus) ExitStatus {
+	// exercise:begin 01-exitcode Decode the wait status: ws.Signaled() and ws.Signal() for a death by signal, ws.ExitStatus() for an exit
 	if ws.Signaled() {
 		return ExitStatus{Signal: ws.Signal()}
 	}
 	return ExitStatus{Code: ws.ExitStatus()}
+	// exercise:end
 }
 
 // Signals catches ForwardedSignals so that they are not fatal to us, and
@@ -99,7 +101,9 @@ func (s *Signals) Forward(pid int) {
 		for {
 			select {
 			case sig := <-s.ch:
+				// exercise:begin 01-signals keep=sig Pass the caught signal on to the child: kill(2) pid with sig (a syscall.Signal); ignore the error (ESRCH: the child already exited)
 				_ = syscall.Kill(pid, sig.(syscall.Signal))
+				// exercise:end
 			case <-s.done:
 				return
 			}

@@ -111,9 +111,11 @@ func setup(cfg *Config, stages []Stage) error {
 	if cfg.Has(Mnt) {
 		// Without this, on a host where / is a shared mount (systemd makes it
 		// so), every mount below would propagate back to the host.
+		// exercise:begin 02-mounts Make / and every mount below it private (mount(2) with MS_PRIVATE|MS_REC, no source, no type) before mounting anything; wrap a failure with "init: "
 		if err := Mount("", "/", "", unix.MS_PRIVATE|unix.MS_REC, ""); err != nil {
 			return fmt.Errorf("init: %w", err)
 		}
+		// exercise:end
 	}
 	if cfg.Has(UTS) && cfg.Hostname != "" {
 		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
@@ -164,7 +166,9 @@ func joinNetNS(path string) error {
 // of the process that mounts it, so the host's /proc (still mounted after
 // clone) would go on listing the host's processes: ps reads /proc.
 func MountProc(target string) error {
+	// exercise:begin 02-mounts Mount a fresh procfs (source and type "proc") at target, with MS_NOSUID|MS_NODEV|MS_NOEXEC; use Mount for a readable error
 	return Mount("proc", target, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	// exercise:end
 }
 
 // loopbackUp sets IFF_UP on lo: a new network namespace has only a loopback

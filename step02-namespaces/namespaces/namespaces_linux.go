@@ -15,6 +15,7 @@ import (
 
 // CloneFlag is the clone(2) flag that creates namespace ns.
 func (ns Namespace) CloneFlag() uintptr {
+	// exercise:begin 02-clone Return the clone(2) flag of each namespace: unix.CLONE_NEWUTS, CLONE_NEWPID, CLONE_NEWNS (mount), CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWCGROUP; 0 for anything else
 	switch ns {
 	case UTS:
 		return unix.CLONE_NEWUTS
@@ -30,6 +31,7 @@ func (ns Namespace) CloneFlag() uintptr {
 		return unix.CLONE_NEWCGROUP
 	}
 	return 0
+	// exercise:end
 }
 
 // CloneFlags ORs the flags of every namespace in c that clone creates:

@@ -31,6 +31,7 @@ func (k Kind) String() string {
 // path it applies to: the deleted NAME for a whiteout, the directory for an
 // opaque marker, name itself otherwise.
 func Classify(name string) (Kind, string) {
+	// exercise:begin 03-whiteout Look at the base name: .wh..wh..opq makes its directory Opaque, .wh.NAME is a Whiteout of NAME in the same directory, anything else is Regular (itself)
 	dir, base := path.Split(name)
 	switch {
 	case base == WhiteoutOpaque:
@@ -39,6 +40,7 @@ func Classify(name string) (Kind, string) {
 		return Whiteout, path.Join(dir, strings.TrimPrefix(base, WhiteoutPrefix))
 	}
 	return Regular, name
+	// exercise:end
 }
 
 // CleanName turns a tar entry name into a path relative to the layer

@@ -547,6 +547,7 @@ func mountTmpfs(root *os.Root, m Mount) error {
 // same place; umount2(".", MNT_DETACH) then removes the top one, the old
 // root. No put_old directory is needed (runc does the same).
 func PivotRoot(newRoot string) error {
+	// exercise:begin 03-pivot chdir into newRoot, pivot_root(".", "."), then detach the old root stacked on top (umount2 ".", MNT_DETACH) and chdir to "/"; return *os.PathError values that name each call
 	if err := unix.Chdir(newRoot); err != nil {
 		return &os.PathError{Op: "chdir", Path: newRoot, Err: err}
 	}
@@ -557,6 +558,7 @@ func PivotRoot(newRoot string) error {
 		return &os.PathError{Op: "umount2 MNT_DETACH (old root)", Path: newRoot, Err: err}
 	}
 	return unix.Chdir("/")
+	// exercise:end
 }
 
 // maskPath hides p: /dev/null over a file, an empty read-only tmpfs over a

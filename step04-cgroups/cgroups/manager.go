@@ -261,6 +261,7 @@ func (m *manager) Set(r Resources) error {
 		return fmt.Errorf("cgroups: devices: %w", err)
 	}
 	if r.PidsLimit > 0 {
+		// exercise:begin 04-pids Find the pids controller's directory (m.need) and write the limit to its pids.max (the same file on v1 and v2)
 		h, err := m.need("pids")
 		if err != nil {
 			return err
@@ -268,6 +269,7 @@ func (m *manager) Set(r Resources) error {
 		if err := writeFile(h.dir, "pids.max", strconv.FormatInt(r.PidsLimit, 10)); err != nil {
 			return fmt.Errorf("cgroups: pids limit: %w", err)
 		}
+		// exercise:end
 	}
 	return nil
 }
@@ -338,6 +340,7 @@ func (m *manager) setMemory(r Resources) error {
 	if err != nil {
 		return err
 	}
+	// exercise:begin 04-memory keep=h Write the limit in h.dir: v2 memory.max (and memory.swap.max = swap - memory, or max, when the file exists); v1 memory.limit_in_bytes and memory.memsw.limit_in_bytes (memory + swap, see memorySwap), in an order the kernel accepts
 	mem, swap := strconv.FormatInt(r.Memory, 10), memorySwap(r)
 	if h.v2 {
 		// v2 limits swap alone: memory.swap.max = (memory + swap) - memory.
@@ -371,6 +374,7 @@ func (m *manager) setMemory(r Resources) error {
 		return writeFile(h.dir, "memory.limit_in_bytes", mem)
 	}
 	return writeFile(h.dir, "memory.memsw.limit_in_bytes", sw)
+	// exercise:end
 }
 
 func (m *manager) setCPU(r Resources) error {
@@ -381,6 +385,7 @@ func (m *manager) setCPU(r Resources) error {
 	if err != nil {
 		return err
 	}
+	// exercise:begin 04-cpu keep=h Write the CPU limits in h.dir: v2 cpu.max "QUOTA PERIOD" and cpu.weight (SharesToWeight); v1 cpu.cfs_period_us, cpu.cfs_quota_us and cpu.shares. No period means DefaultCPUPeriod
 	period := r.CPUPeriod
 	if period == 0 {
 		period = DefaultCPUPeriod
@@ -408,6 +413,7 @@ func (m *manager) setCPU(r Resources) error {
 		return writeFile(h.dir, "cpu.shares", strconv.FormatUint(r.CPUShares, 10))
 	}
 	return nil
+	// exercise:end
 }
 
 func (m *manager) Stats() (*Stats, error) {

@@ -163,6 +163,7 @@ func (c *Client) fetchToken(ctx context.Context, ch challenge, scope string, cre
 	if err != nil || (realm.Scheme != "https" && realm.Scheme != "http") || realm.Host == "" {
 		return "", fmt.Errorf("token: invalid realm %q", ch.params["realm"])
 	}
+	// exercise:begin 05-token GET the realm with ?service=…&scope=… (Basic credentials when haveCred, User-Agent set), expect 200, and decode the JSON body's "token" (or OAuth2's "access_token"); no token is an error
 	q := realm.Query()
 	if s := ch.params["service"]; s != "" {
 		q.Set("service", s)
@@ -202,4 +203,5 @@ func (c *Client) fetchToken(ctx context.Context, ch challenge, scope string, cre
 		return "", fmt.Errorf("token: %s returned no token", redact(realm))
 	}
 	return body.Token, nil
+	// exercise:end
 }

@@ -171,6 +171,7 @@ func (b *blobReader) verify() error {
 	if b.onVerify != nil {
 		b.onVerify()
 	}
+	// exercise:begin 05-digest Compare the digest of every byte received (b.digester.Digest()) with b.desc.Digest: a difference is mismatch(ErrDigestMismatch, want, got); a match calls b.onVerified (if set) and returns io.EOF
 	if got := b.digester.Digest(); got != b.desc.Digest {
 		return mismatch(ErrDigestMismatch, b.desc.Digest, got)
 	}
@@ -178,6 +179,7 @@ func (b *blobReader) verify() error {
 		b.onVerified()
 	}
 	return io.EOF
+	// exercise:end
 }
 
 // Close releases the connection.

@@ -107,10 +107,12 @@ func (c *Client) fetchManifest(ctx context.Context, ep endpoint, repo, id string
 			want = digest.Canonical.FromBytes(data)
 		}
 	}
+	// exercise:begin 05-digest Hash data with want's algorithm; a different digest is a mismatch(ErrDigestMismatch, want, got) error naming the manifest id, else return the descriptor (media type, want, size) and data
 	if got := want.Algorithm().FromBytes(data); got != want {
 		return ocispec.Descriptor{}, nil, fmt.Errorf("manifest %s: %w", id, mismatch(ErrDigestMismatch, want, got))
 	}
 	return ocispec.Descriptor{MediaType: mediaType(resp.Header.Get("Content-Type"), data), Digest: want, Size: int64(len(data))}, data, nil
+	// exercise:end
 }
 
 // mediaType is the Content-Type without parameters; registries that send

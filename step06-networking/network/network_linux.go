@@ -290,6 +290,7 @@ func (n *Network) plugVeth(ep *Endpoint, bridge netlink.Link, nsPath string) err
 	}
 	defer ns.Close()
 
+	// exercise:begin 06-veth Create the veth pair in one netlink request: the host end ep.HostVeth up on the bridge, the peer ContainerInterface with MACFor(ep.IP) created straight in ns; hairpin on; then, through a netlink handle in ns: lo up, the address, eth0 up, the default route via ep.Gateway
 	mac := MACFor(ep.IP)
 	veth := &netlink.Veth{
 		// Up from the start, like `ip link add … up`: one request less.
@@ -340,6 +341,7 @@ func (n *Network) plugVeth(ep *Endpoint, bridge netlink.Link, nsPath string) err
 		return fmt.Errorf("add default route via %s: %w", ep.Gateway, err)
 	}
 	return nil
+	// exercise:end
 }
 
 func linkUp(h *netlink.Handle, name string) error {

@@ -379,6 +379,7 @@ func drop() []expr.Any { return []expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}
 // dnat: fib daddr type local [ip daddr HOSTIP] meta l4proto PROTO th dport
 // HOSTPORT dnat to IP:CONTAINERPORT.
 func dnat(m portmap.Mapping, to netip.Addr) []expr.Any {
+	// exercise:begin 06-dnat Build the rule's expressions: fib daddr type local, ip daddr m.HostIP (only when valid), meta l4proto (tcp or udp), th dport m.HostPort, then dnat to to:m.ContainerPort (two immediates, then expr.NAT)
 	proto := byte(unix.IPPROTO_TCP)
 	if m.Proto == "udp" {
 		proto = unix.IPPROTO_UDP
@@ -399,4 +400,5 @@ func dnat(m portmap.Mapping, to netip.Addr) []expr.Any {
 		&expr.Immediate{Register: 2, Data: binaryutil.BigEndian.PutUint16(m.ContainerPort)},
 		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 2, Specified: true},
 	)
+	// exercise:end
 }

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package main
+
+// becomeSubreaper and sweepOrphans do nothing off Linux, where the steps'
+// privileged tests do not run.
+func becomeSubreaper() error { return nil }
+
+func sweepOrphans() {}
