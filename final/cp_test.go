@@ -68,7 +68,7 @@ func TestCp(t *testing.T) {
 	require.Equal(t, "body{}", w.ok("exec", "box", "cat", "/srv/css/x.css"))
 
 	w.ok("stop", "-t", "0", "box")
-	r = w.md("cp", "box:/data/a", tmp)
+	r = w.md("cp", "box:/data/nope", tmp)
 	require.Equal(t, 1, r.Code)
-	require.True(t, strings.Contains(r.Stderr, "is not running"), r.Stderr)
+	require.True(t, strings.Contains(r.Stderr, "Could not find the file /data/nope in container box"), r.Stderr)
 }

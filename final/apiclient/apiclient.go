@@ -49,7 +49,10 @@ type Client struct {
 	ctx  context.Context // for the calls that take none
 }
 
-var _ engine.Backend = (*Client)(nil)
+var (
+	_ engine.Backend  = (*Client)(nil)
+	_ engine.Archiver = (*Client)(nil)
+)
 
 // New is a client of the daemon at host (unix:///path), which negotiates
 // the API version with it (dockerd 20.10 speaks 1.41).
@@ -794,14 +797,42 @@ func (c *Client) Stats(ref string) (engine.StatsSample, error) {
 	return s, nil
 }
 
-// CopyFromContainer is not served through the daemon yet (docker cp's
-// /containers/{id}/archive).
-func (c *Client) CopyFromContainer(string, string, string) error { return errCpDaemon }
+// CopyFromContainer is docker cp CONTAINER:SRC DEST through the
+// daemon's archive endpoints (engine.CopyFrom: the same rules as in-process).
+func (c *Client) CopyFromContainer(ref, src, dst string) error {
+	return engine.CopyFrom(c, ref, src, dst)
+}
 
-// CopyToContainer: see CopyFromContainer.
-func (c *Client) CopyToContainer(string, string, string) error { return errCpDaemon }
+// CopyToContainer is docker cp SRC CONTAINER:DEST (engine.CopyTo).
+func (c *Client) CopyToContainer(ref, src, dst string) error { return engine.CopyTo(c, ref, src, dst) }
 
-var errCpDaemon = errdefs.System(errors.New("cp through the daemon (-H) is not implemented yet: run minidocker cp without -H, on the daemon's host"))
+// StatPath is HEAD /containers/{id}/archive?path=P.
+func (c *Client) StatPath(ref, p string) (engine.PathStat, error) {
+	res, err := c.api.ContainerStatPath(c.ctx, ref, client.ContainerStatPathOptions{Path: p})
+	if err != nil {
+		return engine.PathStat{}, kind(err)
+	}
+	return fromPathStat(res.Stat), nil
+}
+
+// ArchivePath is GET /containers/{id}/archive?path=P.
+func (c *Client) ArchivePath(ref, p string) (io.ReadCloser, engine.PathStat, error) {
+	res, err := c.api.CopyFromContainer(c.ctx, ref, client.CopyFromContainerOptions{SourcePath: p})
+	if err != nil {
+		return nil, engine.PathStat{}, kind(err)
+	}
+	return res.Content, fromPathStat(res.Stat), nil
+}
+
+// ExtractArchive is PUT /containers/{id}/archive?path=DIR.
+func (c *Client) ExtractArchive(ref, dir string, r io.Reader) error {
+	_, err := c.api.CopyToContainer(c.ctx, ref, client.CopyToContainerOptions{DestinationPath: dir, Content: r})
+	return kind(err)
+}
+
+func fromPathStat(st container.PathStat) engine.PathStat {
+	return engine.PathStat{Name: st.Name, Size: st.Size, Mode: st.Mode, Mtime: st.Mtime, LinkTarget: st.LinkTarget}
+}
 
 // copyStreams copies a hijacked stream to stdout and stderr (nil: thrown
 // away): raw with a pty, else demultiplexed from Docker's 8-byte frames.

@@ -124,6 +124,9 @@ func (s *Server) routes() {
 	s.handle("POST /exec/{id}/start", s.execStart)
 	s.handle("POST /exec/{id}/resize", s.execResize)
 	s.handle("GET /exec/{id}/json", s.execInspect)
+	s.handle("HEAD /containers/{id}/archive", s.containerArchiveHead)
+	s.handle("GET /containers/{id}/archive", s.containerArchiveGet)
+	s.handle("PUT /containers/{id}/archive", s.containerArchivePut)
 }
 
 var versioned = regexp.MustCompile(`^/v([0-9]+\.[0-9]+)(/.*)$`)
@@ -149,7 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL.Path = m[2]
 		r.URL.RawPath = ""
 	}
-	if r.Body != nil {
+	if r.Body != nil && r.Method != http.MethodPut { // PUT: docker cp's tar, of any size
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {

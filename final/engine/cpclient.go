@@ -1,0 +1,164 @@
+package engine
+
+// docker cp's client side: where a copy lands, by the docker CLI's rules
+// (its archive.CopyInfoDestinationPath and PrepareArchiveCopy), the host's
+// files read and written here, the container's through an Archiver: the
+// engine in this process, or a daemon's archive endpoints (minidocker -H,
+// package apiclient). Either way the same rules apply.
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"minidocker/final/errdefs"
+	"minidocker/step03-rootfs-layers/layers"
+)
+
+// CopyFromContainer is docker cp CONTAINER:SRC DEST in this process.
+func (e *Engine) CopyFromContainer(ref, src, dst string) error { return CopyFrom(e, ref, src, dst) }
+
+// CopyToContainer is docker cp SRC CONTAINER:DEST in this process.
+func (e *Engine) CopyToContainer(ref, src, dst string) error { return CopyTo(e, ref, src, dst) }
+
+// CopyFrom copies src in the container ref to dst on the host: into an
+// existing directory dst as dst/base(src) (a directory src ending in "/."
+// gives its contents instead); else to dst itself, whose parent must
+// exist, which for a file must not end in "/", and a directory cannot
+// replace a file.
+func CopyFrom(a Archiver, ref, src, dst string) error {
+	rc, st, err := a.ArchivePath(ref, src)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	srcDir := st.Mode.IsDir()
+	dstDir, as, err := landing(dst, srcDir, func(p string) (fs.FileInfo, error) { return os.Stat(p) })
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(dstDir); err != nil {
+		return fmt.Errorf("destination %s: %w", dst, err)
+	}
+	if as == "" {
+		_, err = layers.Apply(dstDir, rc)
+	} else {
+		_, err = layers.Apply(dstDir, rebase(rc, archiveBase(src), as))
+	}
+	return err
+}
+
+// CopyTo copies src on the host to dst in the container ref, with the
+// rules of CopyFrom; a link at dst is followed in the container (its
+// target as the container resolves it).
+func CopyTo(a Archiver, ref, src, dst string) error {
+	fi, err := os.Lstat(src)
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", src, err)
+	}
+	statIn := func(p string) (fs.FileInfo, error) {
+		st, err := a.StatPath(ref, p)
+		if err == nil && st.Mode&fs.ModeSymlink != 0 {
+			st, err = a.StatPath(ref, st.LinkTarget)
+		}
+		if errdefs.IsNotFound(err) {
+			return nil, fs.ErrNotExist
+		}
+		if err != nil {
+			return nil, err
+		}
+		return statInfo(st), nil
+	}
+	// A link at dst: the copy goes where it leads.
+	if st, err := a.StatPath(ref, dst); err == nil && st.Mode&fs.ModeSymlink != 0 {
+		dst = st.LinkTarget
+	}
+	dstDir, as, err := landing(dst, fi.IsDir(), statIn)
+	if err != nil {
+		return err
+	}
+	base := archiveBase(src)
+	if as == "" {
+		as = base
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		dir := filepath.Dir(filepath.Clean(src))
+		if base == "." {
+			dir = src
+		}
+		pw.CloseWithError(writeTar(pw, os.DirFS(dir), base, as))
+	}()
+	err = a.ExtractArchive(ref, dstDir, pr)
+	pr.CloseWithError(err) // the writer stops if the extraction did
+	return err
+}
+
+// landing applies docker cp's rules to a destination dst for a source
+// that is a directory or not: the directory to unpack into, and the name
+// the source's archive takes there ("" for its own).
+func landing(dst string, srcDir bool, stat func(string) (fs.FileInfo, error)) (dir, as string, err error) {
+	trailing := strings.HasSuffix(dst, "/") || strings.HasSuffix(dst, "/.")
+	clean := filepath.Clean(dst)
+	fi, err := stat(clean)
+	switch {
+	case err == nil && fi.IsDir():
+		return clean, "", nil
+	case err == nil && srcDir:
+		return "", "", errdefs.InvalidParameter(fmt.Errorf("cannot copy a directory to a file: %s", dst))
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return "", "", err
+	case err != nil && trailing && !srcDir:
+		return "", "", errdefs.InvalidParameter(fmt.Errorf("no such directory: %s", dst))
+	}
+	return filepath.Dir(clean), filepath.Base(clean), nil
+}
+
+// rebase renames the entries of the tar stream r named old or old/...
+// to new, new/..., as the docker CLI's RebaseArchiveEntries does.
+func rebase(r io.Reader, old, new string) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		tr, tw := tar.NewReader(r), tar.NewWriter(pw)
+		err := func() error {
+			for {
+				hdr, err := tr.Next()
+				if err == io.EOF {
+					return tw.Close()
+				}
+				if err != nil {
+					return err
+				}
+				if hdr.Name == old || strings.HasPrefix(hdr.Name, old+"/") {
+					hdr.Name = new + strings.TrimPrefix(hdr.Name, old)
+				}
+				if err := tw.WriteHeader(hdr); err != nil {
+					return err
+				}
+				if _, err := io.Copy(tw, tr); err != nil {
+					return err
+				}
+			}
+		}()
+		pw.CloseWithError(err)
+	}()
+	return pr
+}
+
+// statInfo is a PathStat as an fs.FileInfo (what landing reads).
+func statInfo(st PathStat) fs.FileInfo { return pathInfo{st} }
+
+type pathInfo struct{ st PathStat }
+
+func (i pathInfo) Name() string       { return i.st.Name }
+func (i pathInfo) Size() int64        { return i.st.Size }
+func (i pathInfo) Mode() fs.FileMode  { return i.st.Mode }
+func (i pathInfo) ModTime() time.Time { return i.st.Mtime }
+func (i pathInfo) IsDir() bool        { return i.st.Mode.IsDir() }
+func (i pathInfo) Sys() any           { return nil }
