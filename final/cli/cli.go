@@ -115,6 +115,7 @@ func (a *app) command() *cobra.Command {
 	root.AddCommand(a.pullCmd(), a.imagesCmd(), a.rmiCmd(), a.runCmd(), a.psCmd(), a.stopCmd(),
 		a.startCmd(), a.killCmd(), a.logsCmd(), a.rmCmd(), a.inspectCmd(), a.searchCmd(), a.daemonCmd(), a.execCmd(),
 		a.waitCmd(), a.restartCmd(), a.renameCmd(), a.portCmd(), a.pauseCmd(), a.unpauseCmd(), a.topCmd(), a.volumeCmd(), a.statsCmd(), a.cpCmd(), a.attachCmd())
+	a.addCompletion(root)
 	return root
 }
 
