@@ -22,6 +22,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -451,6 +452,8 @@ type session struct {
 	cancel context.CancelFunc // ends the wait
 	done   chan struct{}
 	err    error
+	// detached: our input had the detach keys; the container goes on.
+	detached atomic.Bool
 }
 
 // StartAttached is docker run in the foreground as the docker CLI does
@@ -509,8 +512,17 @@ func (c *Client) attach(ctr container.InspectResponse, o engine.AttachOptions, s
 		}
 	}
 	if o.Stdin != nil {
+		in := o.Stdin
+		if tty && len(o.DetachKeys) > 0 {
+			// Watched here, as the docker CLI does: the keys never leave.
+			in = engine.NewDetachReader(in, o.DetachKeys)
+		}
 		go func() {
-			io.Copy(att.Conn, o.Stdin)
+			if _, err := io.Copy(att.Conn, in); errors.Is(err, engine.ErrDetached) {
+				s.detached.Store(true)
+				att.Close() // the output ends; the container goes on
+				return
+			}
 			att.CloseWrite() // the end of our input: with StdinOnce, the container's
 		}()
 	}
@@ -525,6 +537,9 @@ func (s *session) Wait() (int, error) {
 	<-s.done
 	defer s.cancel()
 	defer s.att.Close()
+	if s.detached.Load() {
+		return 0, engine.ErrDetached
+	}
 	select {
 	case r := <-s.wait.Result:
 		if r.Error != nil && r.Error.Message != "" {
