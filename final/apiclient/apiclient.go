@@ -809,6 +809,14 @@ func (c *Client) Stats(ref string) (engine.StatsSample, error) {
 		s.NetRx += n.RxBytes
 		s.NetTx += n.TxBytes
 	}
+	for _, b := range st.BlkioStats.IoServiceBytesRecursive {
+		switch strings.ToLower(b.Op) {
+		case "read":
+			s.BlockRead += b.Value
+		case "write":
+			s.BlockWrite += b.Value
+		}
+	}
 	return s, nil
 }
 
