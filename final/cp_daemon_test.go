@@ -29,12 +29,7 @@ func testDaemonCp(t *testing.T, bin string) {
 		"mkdir -p /data/sub && echo one >/data/a && echo two >/data/sub/b && ln -s / /data/toroot && exec sleep 1000")
 	eventually(t, "the container's files", func() bool { return d.docker("exec", "box", "test", "-L", "/data/toroot").Code == 0 })
 	tmp := t.TempDir()
-	read := func(p string) string {
-		t.Helper()
-		b, err := os.ReadFile(p)
-		require.NoError(t, err)
-		return string(b)
-	}
+	read := func(p string) string { return fileText(t, p) }
 	unique := "mdk-dcp-" + filepath.Base(tmp)
 	t.Cleanup(func() { // what a broken cp would have written on the host: ours to remove
 		for _, p := range []string{"/tmp/" + unique, "/" + unique + "-md"} {

@@ -22,12 +22,7 @@ func TestCp(t *testing.T) {
 		"mkdir -p /data/sub && echo one >/data/a && echo two >/data/sub/b && ln -s / /data/toroot && ln -s /etc /data/etclink && exec sleep 1000")
 	eventually(t, "the container's files", func() bool { return w.md("exec", "box", "test", "-L", "/data/etclink").Code == 0 })
 	tmp := t.TempDir()
-	read := func(p string) string {
-		t.Helper()
-		b, err := os.ReadFile(p)
-		require.NoError(t, err)
-		return string(b)
-	}
+	read := func(p string) string { return fileText(t, p) }
 
 	w.ok("cp", "box:/data/a", tmp+"/")
 	require.Equal(t, "one\n", read(filepath.Join(tmp, "a")), "a file into a directory")
@@ -71,4 +66,12 @@ func TestCp(t *testing.T) {
 	r = w.md("cp", "box:/data/nope", tmp)
 	require.Equal(t, 1, r.Code)
 	require.True(t, strings.Contains(r.Stderr, "Could not find the file /data/nope in container box"), r.Stderr)
+}
+
+// fileText is the content of the host's file p.
+func fileText(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	return string(b)
 }

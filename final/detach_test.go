@@ -88,6 +88,20 @@ func (tm *terminal) exit() int {
 
 const ctrlPQ = "\x10\x11"
 
+// runAndDetach runs cmd, a run -it of busybox sh, on a terminal, has the
+// shell answer, then types Ctrl-P Ctrl-Q: the run must end with exit
+// status 0.
+func runAndDetach(t *testing.T, cmd *exec.Cmd) *terminal {
+	t.Helper()
+	tm := onTerminal(t, cmd)
+	tm.waitFor("prompt", `/ # `)
+	tm.send("echo hi $((6*7))\r")
+	tm.waitFor("answer", `hi 42`)
+	tm.send(ctrlPQ)
+	require.Equal(t, 0, tm.exit(), "run -it detaches with exit status 0; the screen:\n%q", tm.screen())
+	return tm
+}
+
 // TestDetachKeys: Ctrl-P Ctrl-Q leaves an -it container running, from
 // run -it and from attach (which says "read escape sequence" and exits 1,
 // as docker attach does); --detach-keys changes the sequence, and the old
@@ -109,12 +123,7 @@ func TestDetachKeys(t *testing.T) {
 			name := "det-" + via.name
 			running := func() bool { return w.state(name)["Running"] == true }
 
-			tm := onTerminal(t, md("run", "-it", "--name", name, "--network", "none", "busybox", "sh"))
-			tm.waitFor("prompt", `/ # `)
-			tm.send("echo hi $((6*7))\r")
-			tm.waitFor("answer", `hi 42`)
-			tm.send(ctrlPQ)
-			require.Equal(t, 0, tm.exit(), "run -it detaches with exit status 0; the screen:\n%q", tm.screen())
+			tm := runAndDetach(t, md("run", "-it", "--name", name, "--network", "none", "busybox", "sh"))
 			require.True(t, running(), "the container runs on after the detach")
 
 			tm = onTerminal(t, md("attach", name))
@@ -187,12 +196,7 @@ func TestDaemonDetachKeys(t *testing.T) {
 				return strings.TrimSpace(d.dockerOK("inspect", "-f", "{{.State.Running}}", "dk")) == "true"
 			}
 
-			tm := onTerminal(t, d.dockerCmd("run", "-it", "--name", "dk", "busybox", "sh"))
-			tm.waitFor("prompt", `/ # `)
-			tm.send("echo hi $((6*7))\r")
-			tm.waitFor("answer", `hi 42`)
-			tm.send(ctrlPQ)
-			require.Equal(t, 0, tm.exit(), "the screen:\n%q", tm.screen())
+			tm := runAndDetach(t, d.dockerCmd("run", "-it", "--name", "dk", "busybox", "sh"))
 			require.True(t, running(), "the container runs on after the detach")
 
 			tm = onTerminal(t, d.dockerCmd("attach", "--detach-keys", "ctrl-a,x", "dk"))
