@@ -162,24 +162,45 @@ func TestDetachKeys(t *testing.T) {
 	att, err := api.ContainerAttach(ctx, "srv", client.ContainerAttachOptions{Stream: true, Stdin: true, Stdout: true, DetachKeys: "ctrl-x"})
 	require.NoError(t, err)
 	defer att.Close()
-	_, err = att.Conn.Write([]byte("echo daemon $((7*7))\r"))
-	require.NoError(t, err)
-	var out strings.Builder
-	buf := make([]byte, 1024)
-	for !strings.Contains(out.String(), "daemon 49") {
-		att.Conn.SetReadDeadline(time.Now().Add(15 * time.Second))
-		n, err := att.Reader.Read(buf)
-		out.Write(buf[:n])
-		require.NoError(t, err, "before the answer: %q", out.String())
-	}
-	_, err = att.Conn.Write([]byte("\x18"))
-	require.NoError(t, err)
-	att.Conn.SetReadDeadline(time.Now().Add(15 * time.Second))
-	_, err = io.Copy(io.Discard, att.Reader)
-	require.NoError(t, err, "the daemon ends the attach on the keys")
+	detachRaw(t, att.HijackedResponse, "echo daemon $((7*7))\r", "daemon 49", "\x18")
 	require.Equal(t, true, w.state("srv")["Running"])
 	_, err = api.ContainerAttach(ctx, "srv", client.ContainerAttachOptions{Stream: true, Stdin: true, DetachKeys: "ctrl-1"})
 	require.ErrorContains(t, err, "400", "bad keys are refused before the upgrade")
+
+	// And an exec's (ExecConfig.DetachKeys): the command goes on.
+	ex, err := api.ExecCreate(ctx, "srv", client.ExecCreateOptions{Cmd: []string{"sh"}, TTY: true, AttachStdin: true,
+		AttachStdout: true, DetachKeys: "ctrl-x"})
+	require.NoError(t, err)
+	xatt, err := api.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{TTY: true})
+	require.NoError(t, err)
+	defer xatt.Close()
+	detachRaw(t, xatt.HijackedResponse, "echo exec $((5*5))\r", "exec 25", "\x18")
+	xi, err := api.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
+	require.NoError(t, err)
+	require.True(t, xi.Running, "the exec runs on after the detach")
+	_, err = api.ExecCreate(ctx, "srv", client.ExecCreateOptions{Cmd: []string{"sh"}, TTY: true, AttachStdin: true, DetachKeys: "ctrl-1"})
+	require.ErrorContains(t, err, "invalid detach keys")
+}
+
+// detachRaw types line on a hijacked connection with a pty, reads until
+// want, then sends keys: the daemon must end the stream.
+func detachRaw(t *testing.T, h client.HijackedResponse, line, want, keys string) {
+	t.Helper()
+	_, err := h.Conn.Write([]byte(line))
+	require.NoError(t, err)
+	var out strings.Builder
+	buf := make([]byte, 1024)
+	for !strings.Contains(out.String(), want) {
+		h.Conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+		n, err := h.Reader.Read(buf)
+		out.Write(buf[:n])
+		require.NoError(t, err, "before the answer: %q", out.String())
+	}
+	_, err = h.Conn.Write([]byte(keys))
+	require.NoError(t, err)
+	h.Conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+	_, err = io.Copy(io.Discard, h.Reader)
+	require.NoError(t, err, "the daemon ends the stream on the keys")
 }
 
 // TestDaemonDetachKeys: the docker CLI's docker run -it and docker attach
@@ -206,6 +227,13 @@ func TestDaemonDetachKeys(t *testing.T) {
 			tm.exit()
 			require.Contains(t, tm.screen(), "read escape sequence")
 			require.True(t, running(), "the container runs on after the detach")
+
+			tm = onTerminal(t, d.dockerCmd("exec", "-it", "dk", "sh", "-c", "echo ready; read x; echo got $x"))
+			tm.waitFor("the exec", `ready`)
+			tm.send(ctrlPQ)
+			tm.exit()
+			require.Contains(t, tm.screen(), "read escape sequence")
+			require.Contains(t, d.dockerOK("top", "dk"), "echo ready", "the exec runs on after the detach")
 		})
 	}
 }
