@@ -46,6 +46,15 @@ func TestCp(t *testing.T) {
 	// Links resolved inside: the container's /etc/passwd, not the host's.
 	w.ok("cp", "box:/data/etclink/passwd", filepath.Join(tmp, "passwd"))
 	require.Equal(t, w.ok("exec", "box", "cat", "/etc/passwd"), read(filepath.Join(tmp, "passwd")))
+	// A link at SRC is copied as a link; with -L as what it leads to, under
+	// its own name.
+	w.ok("cp", "box:/data/etclink", filepath.Join(tmp, "asis"))
+	link, err := os.Readlink(filepath.Join(tmp, "asis"))
+	require.NoError(t, err)
+	require.Equal(t, "/etc", link)
+	require.NoError(t, os.Mkdir(filepath.Join(tmp, "followed"), 0o755))
+	w.ok("cp", "-L", "box:/data/etclink", filepath.Join(tmp, "followed"))
+	require.Equal(t, w.ok("exec", "box", "cat", "/etc/passwd"), read(filepath.Join(tmp, "followed", "etclink", "passwd")))
 
 	// Into the container, through its link to /: the container's /tmp.
 	require.NoError(t, os.WriteFile(filepath.Join(tmp, "h"), []byte("from host\n"), 0o644))
@@ -54,7 +63,7 @@ func TestCp(t *testing.T) {
 	unique := "mdk-cp-" + filepath.Base(tmp)
 	w.ok("cp", filepath.Join(tmp, "h"), "box:/data/toroot/tmp/"+unique)
 	require.Equal(t, "from host\n", w.ok("exec", "box", "cat", "/tmp/"+unique))
-	_, err := os.Stat("/tmp/" + unique)
+	_, err = os.Stat("/tmp/" + unique)
 	require.ErrorIs(t, err, os.ErrNotExist, "cp wrote on the host through the container's link")
 
 	require.NoError(t, os.MkdirAll(filepath.Join(tmp, "site", "css"), 0o755))

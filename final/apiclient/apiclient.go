@@ -822,8 +822,8 @@ func (c *Client) Stats(ref string) (engine.StatsSample, error) {
 
 // CopyFromContainer is docker cp CONTAINER:SRC DEST through the
 // daemon's archive endpoints (engine.CopyFrom: the same rules as in-process).
-func (c *Client) CopyFromContainer(ref, src, dst string) error {
-	return engine.CopyFrom(c, ref, src, dst)
+func (c *Client) CopyFromContainer(ref, src, dst string, followLink bool) error {
+	return engine.CopyFrom(c, ref, src, dst, followLink)
 }
 
 // CopyToContainer is docker cp SRC CONTAINER:DEST (engine.CopyTo).

@@ -22,7 +22,9 @@ import (
 )
 
 // CopyFromContainer is docker cp CONTAINER:SRC DEST in this process.
-func (e *Engine) CopyFromContainer(ref, src, dst string) error { return CopyFrom(e, ref, src, dst) }
+func (e *Engine) CopyFromContainer(ref, src, dst string, followLink bool) error {
+	return CopyFrom(e, ref, src, dst, followLink)
+}
 
 // CopyToContainer is docker cp SRC CONTAINER:DEST in this process.
 func (e *Engine) CopyToContainer(ref, src, dst string) error { return CopyTo(e, ref, src, dst) }
@@ -31,8 +33,15 @@ func (e *Engine) CopyToContainer(ref, src, dst string) error { return CopyTo(e, 
 // existing directory dst as dst/base(src) (a directory src ending in "/."
 // gives its contents instead); else to dst itself, whose parent must
 // exist, which for a file must not end in "/", and a directory cannot
-// replace a file.
-func CopyFrom(a Archiver, ref, src, dst string) error {
+// replace a file. With followLink (docker cp -L), a link at src is copied
+// as what it leads to in the container, under src's name.
+func CopyFrom(a Archiver, ref, src, dst string, followLink bool) error {
+	name := archiveBase(src)
+	if followLink {
+		if st, err := a.StatPath(ref, src); err == nil && st.Mode&fs.ModeSymlink != 0 {
+			src = st.LinkTarget
+		}
+	}
 	rc, st, err := a.ArchivePath(ref, src)
 	if err != nil {
 		return err
@@ -47,9 +56,12 @@ func CopyFrom(a Archiver, ref, src, dst string) error {
 		return fmt.Errorf("destination %s: %w", dst, err)
 	}
 	if as == "" {
-		_, err = layers.Apply(dstDir, rc)
+		as = name
+	}
+	if got := archiveBase(src); got != as {
+		_, err = layers.Apply(dstDir, rebase(rc, got, as))
 	} else {
-		_, err = layers.Apply(dstDir, rebase(rc, archiveBase(src), as))
+		_, err = layers.Apply(dstDir, rc)
 	}
 	return err
 }
