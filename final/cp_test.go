@@ -66,6 +66,22 @@ func TestCp(t *testing.T) {
 	_, err = os.Stat("/tmp/" + unique)
 	require.ErrorIs(t, err, os.ErrNotExist, "cp wrote on the host through the container's link")
 
+	// A file never replaces a directory, nor a directory a file (the
+	// docker CLI's noOverwriteDirNonDir): refused, nothing lost.
+	require.NoError(t, os.WriteFile(filepath.Join(tmp, "sub"), []byte("a file\n"), 0o644))
+	r = w.md("cp", filepath.Join(tmp, "sub"), "box:/data/")
+	require.Equal(t, 1, r.Code)
+	require.Contains(t, r.Stderr, `cannot overwrite directory "sub" with non-directory "sub"`)
+	require.Equal(t, "two\n", w.ok("exec", "box", "cat", "/data/sub/b"), "the directory is still there")
+	require.NoError(t, os.Mkdir(filepath.Join(tmp, "clash"), 0o755))
+	require.NoError(t, os.Mkdir(filepath.Join(tmp, "clash", "sub"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(tmp, "clash", "sub", "keep"), []byte("kept\n"), 0o644))
+	w.ok("exec", "box", "sh", "-c", "mkdir -p /clash && echo file >/clash/sub")
+	r = w.md("cp", "box:/clash/sub", filepath.Join(tmp, "clash"))
+	require.Equal(t, 1, r.Code)
+	require.Contains(t, r.Stderr, "cannot overwrite directory")
+	require.Equal(t, "kept\n", read(filepath.Join(tmp, "clash", "sub", "keep")), "the host's directory is still there")
+
 	require.NoError(t, os.MkdirAll(filepath.Join(tmp, "site", "css"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(tmp, "site", "css", "x.css"), []byte("body{}"), 0o644))
 	w.ok("cp", filepath.Join(tmp, "site"), "box:/srv")

@@ -243,8 +243,13 @@ func (e *Engine) ExtractArchive(ref, dir string, r io.Reader) error {
 		return err
 	}
 	defer d.Close()
-	if _, err := layers.Apply("/proc/self/fd/"+strconv.Itoa(int(d.Fd())), r); err != nil {
-		return errdefs.InvalidParameter(err)
+	sub, err := cf.root.OpenRoot(rel)
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	if _, err := layers.Apply("/proc/self/fd/"+strconv.Itoa(int(d.Fd())), noOverwrite(r, sub)); err != nil {
+		return errdefs.InvalidParameter(refusal(err))
 	}
 	return nil
 }

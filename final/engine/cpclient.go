@@ -58,12 +58,17 @@ func CopyFrom(a Archiver, ref, src, dst string, followLink bool) error {
 	if as == "" {
 		as = name
 	}
+	var in io.Reader = rc
 	if got := archiveBase(src); got != as {
-		_, err = layers.Apply(dstDir, rebase(rc, got, as))
-	} else {
-		_, err = layers.Apply(dstDir, rc)
+		in = rebase(rc, got, as)
 	}
-	return err
+	root, err := os.OpenRoot(dstDir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	_, err = layers.Apply(dstDir, noOverwrite(in, root))
+	return refusal(err)
 }
 
 // CopyTo copies src on the host to dst in the container ref, with the
@@ -132,9 +137,60 @@ func landing(dst string, srcDir bool, stat func(string) (fs.FileInfo, error)) (d
 	return filepath.Dir(clean), filepath.Base(clean), nil
 }
 
+// noOverwrite passes the tar stream r on, as long as no entry would put
+// a directory where root has a file or a file where it has a directory
+// (docker cp's noOverwriteDirNonDir, which the docker CLI always asks
+// for): layers.Apply would replace the one by the other, and a file over a
+// directory would take everything in it.
+func noOverwrite(r io.Reader, root *os.Root) io.Reader {
+	return retar(r, func(hdr *tar.Header) error {
+		name := filepath.Clean(hdr.Name)
+		if name == "." {
+			return nil
+		}
+		fi, err := root.Lstat(name)
+		if err != nil {
+			return nil // nothing there, or Apply will say
+		}
+		dir := hdr.Typeflag == tar.TypeDir
+		switch {
+		case fi.IsDir() && !dir:
+			return &overwriteError{fmt.Sprintf("cannot overwrite directory %q with non-directory %q", name, hdr.Name)}
+		case !fi.IsDir() && dir:
+			return &overwriteError{fmt.Sprintf("cannot overwrite non-directory %q with directory %q", name, hdr.Name)}
+		}
+		return nil
+	})
+}
+
+// overwriteError is noOverwrite's refusal, in dockerd's words.
+type overwriteError struct{ msg string }
+
+func (e *overwriteError) Error() string { return e.msg }
+
+// refusal is an extraction's error: noOverwrite's refusal alone (an
+// invalid parameter) when it was one, else err as it is.
+func refusal(err error) error {
+	if oe, ok := errors.AsType[*overwriteError](err); ok {
+		return errdefs.InvalidParameter(oe)
+	}
+	return err
+}
+
 // rebase renames the entries of the tar stream r named old or old/...
 // to new, new/..., as the docker CLI's RebaseArchiveEntries does.
 func rebase(r io.Reader, old, new string) io.Reader {
+	return retar(r, func(hdr *tar.Header) error {
+		if hdr.Name == old || strings.HasPrefix(hdr.Name, old+"/") {
+			hdr.Name = new + strings.TrimPrefix(hdr.Name, old)
+		}
+		return nil
+	})
+}
+
+// retar passes the tar stream r on through fn, which may change each
+// header or stop the stream with an error.
+func retar(r io.Reader, fn func(*tar.Header) error) io.Reader {
 	pr, pw := io.Pipe()
 	go func() {
 		tr, tw := tar.NewReader(r), tar.NewWriter(pw)
@@ -147,8 +203,8 @@ func rebase(r io.Reader, old, new string) io.Reader {
 				if err != nil {
 					return err
 				}
-				if hdr.Name == old || strings.HasPrefix(hdr.Name, old+"/") {
-					hdr.Name = new + strings.TrimPrefix(hdr.Name, old)
+				if err := fn(hdr); err != nil {
+					return err
 				}
 				if err := tw.WriteHeader(hdr); err != nil {
 					return err
