@@ -69,8 +69,25 @@ func TestCpStopped(t *testing.T) {
 	w.ok("wait", "box")
 	require.Equal(t, "into tmp\ninto root\n", w.ok("logs", "box"), "the started container sees what was copied in")
 
+	// Its volumes are there, as in the running container: a host
+	// directory and a named volume, read-only ones refused.
+	vol := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(vol, "inside"), []byte("on the volume\n"), 0o644))
+	w.ok("run", "--name", "withvol", "--network", "none", "-v", vol+":/vol", "-v", "named:/named", "-v", vol+":/ro:ro",
+		"busybox", "sh", "-c", "echo named >/named/n")
+	w.ok("cp", "withvol:/vol/inside", filepath.Join(tmp, "inside"))
+	require.Equal(t, "on the volume\n", fileText(t, filepath.Join(tmp, "inside")))
+	w.ok("cp", "withvol:/named/n", filepath.Join(tmp, "n"))
+	require.Equal(t, "named\n", fileText(t, filepath.Join(tmp, "n")))
+	w.ok("cp", host, "withvol:/vol/copied")
+	require.Equal(t, "into root\n", fileText(t, filepath.Join(vol, "copied")), "the copy is on the volume")
+	r := w.md("cp", host, "withvol:/ro/")
+	require.Equal(t, 1, r.Code, "a read-only volume: %s", r.Stdout)
+	_, err = os.Stat(filepath.Join(vol, unique))
+	require.ErrorIs(t, err, os.ErrNotExist)
+
 	// Errors leave nothing mounted either.
-	r := w.md("cp", "box:/nope", tmp)
+	r = w.md("cp", "box:/nope", tmp)
 	require.Equal(t, 1, r.Code)
 	require.Contains(t, r.Stderr, "Could not find the file /nope in container box")
 	r = w.md("cp", filepath.Join(tmp, "a"), "box:/nodir/")

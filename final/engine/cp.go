@@ -107,7 +107,11 @@ func (e *Engine) openFS(ref string) (*containerFS, error) {
 		return nil, err
 	}
 	dir := e.containerDir(c.ID)
-	f, err := mountPrivate(filepath.Join(dir, "rootfs"), lowers, filepath.Join(dir, "upper"), filepath.Join(dir, "work"))
+	var volumes []bind
+	for _, m := range c.Config.Mounts {
+		volumes = append(volumes, bind{source: m.Source, destination: m.Destination, readOnly: !m.RW})
+	}
+	f, unmount, err := mountPrivate(filepath.Join(dir, "rootfs"), lowers, filepath.Join(dir, "upper"), filepath.Join(dir, "work"), volumes)
 	if err != nil {
 		unlock()
 		return nil, fmt.Errorf("cp: the filesystem of container %s: %w", c.ShortID(), err)
@@ -116,12 +120,14 @@ func (e *Engine) openFS(ref string) (*containerFS, error) {
 	root, err := os.OpenRoot(fdDir)
 	if err != nil {
 		f.Close()
+		unmount()
 		unlock()
 		return nil, err
 	}
 	return &containerFS{root: root, dir: fdDir, release: func() {
 		root.Close()
-		f.Close() // the last reference to the overlay: it is gone
+		f.Close()
+		unmount() // the namespace goes, and the overlay and volumes with it
 		unlock()
 	}}, nil
 }

@@ -8,6 +8,11 @@ import (
 	"os"
 )
 
-func mountPrivate(string, []string, string, string) (*os.File, error) {
-	return nil, fmt.Errorf("mount a stopped container's root: %w", errors.ErrUnsupported)
+type bind struct {
+	source, destination string
+	readOnly            bool
+}
+
+func mountPrivate(string, []string, string, string, []bind) (*os.File, func(), error) {
+	return nil, nil, fmt.Errorf("mount a stopped container's root: %w", errors.ErrUnsupported)
 }
