@@ -22,6 +22,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -50,7 +51,10 @@ type Client struct {
 	ctx  context.Context // for the calls that take none
 }
 
-var _ engine.Backend = (*Client)(nil)
+var (
+	_ engine.Backend  = (*Client)(nil)
+	_ engine.Archiver = (*Client)(nil)
+)
 
 // New is a client of the daemon at host (unix:///path), which negotiates
 // the API version with it (dockerd 20.10 speaks 1.41).
@@ -492,6 +496,8 @@ type session struct {
 	cancel context.CancelFunc // ends the wait
 	done   chan struct{}
 	err    error
+	// detached: our input had the detach keys; the container goes on.
+	detached atomic.Bool
 }
 
 // StartAttached is docker run in the foreground as the docker CLI does
@@ -550,8 +556,17 @@ func (c *Client) attach(ctr container.InspectResponse, o engine.AttachOptions, s
 		}
 	}
 	if o.Stdin != nil {
+		in := o.Stdin
+		if tty && len(o.DetachKeys) > 0 {
+			// Watched here, as the docker CLI does: the keys never leave.
+			in = engine.NewDetachReader(in, o.DetachKeys)
+		}
 		go func() {
-			io.Copy(att.Conn, o.Stdin)
+			if _, err := io.Copy(att.Conn, in); errors.Is(err, engine.ErrDetached) {
+				s.detached.Store(true)
+				att.Close() // the output ends; the container goes on
+				return
+			}
 			att.CloseWrite() // the end of our input: with StdinOnce, the container's
 		}()
 	}
@@ -566,6 +581,9 @@ func (s *session) Wait() (int, error) {
 	<-s.done
 	defer s.cancel()
 	defer s.att.Close()
+	if s.detached.Load() {
+		return 0, engine.ErrDetached
+	}
 	select {
 	case r := <-s.wait.Result:
 		if r.Error != nil && r.Error.Message != "" {
@@ -844,17 +862,53 @@ func (c *Client) Stats(ref string) (engine.StatsSample, error) {
 		s.NetRx += n.RxBytes
 		s.NetTx += n.TxBytes
 	}
+	for _, b := range st.BlkioStats.IoServiceBytesRecursive {
+		switch strings.ToLower(b.Op) {
+		case "read":
+			s.BlockRead += b.Value
+		case "write":
+			s.BlockWrite += b.Value
+		}
+	}
 	return s, nil
 }
 
-// CopyFromContainer is not served through the daemon yet (docker cp's
-// /containers/{id}/archive).
-func (c *Client) CopyFromContainer(string, string, string) error { return errCpDaemon }
+// CopyFromContainer is docker cp CONTAINER:SRC DEST through the
+// daemon's archive endpoints (engine.CopyFrom: the same rules as in-process).
+func (c *Client) CopyFromContainer(ref, src, dst string, followLink bool) error {
+	return engine.CopyFrom(c, ref, src, dst, followLink)
+}
 
-// CopyToContainer: see CopyFromContainer.
-func (c *Client) CopyToContainer(string, string, string) error { return errCpDaemon }
+// CopyToContainer is docker cp SRC CONTAINER:DEST (engine.CopyTo).
+func (c *Client) CopyToContainer(ref, src, dst string) error { return engine.CopyTo(c, ref, src, dst) }
 
-var errCpDaemon = errdefs.System(errors.New("cp through the daemon (-H) is not implemented yet: run minidocker cp without -H, on the daemon's host"))
+// StatPath is HEAD /containers/{id}/archive?path=P.
+func (c *Client) StatPath(ref, p string) (engine.PathStat, error) {
+	res, err := c.api.ContainerStatPath(c.ctx, ref, client.ContainerStatPathOptions{Path: p})
+	if err != nil {
+		return engine.PathStat{}, kind(err)
+	}
+	return fromPathStat(res.Stat), nil
+}
+
+// ArchivePath is GET /containers/{id}/archive?path=P.
+func (c *Client) ArchivePath(ref, p string) (io.ReadCloser, engine.PathStat, error) {
+	res, err := c.api.CopyFromContainer(c.ctx, ref, client.CopyFromContainerOptions{SourcePath: p})
+	if err != nil {
+		return nil, engine.PathStat{}, kind(err)
+	}
+	return res.Content, fromPathStat(res.Stat), nil
+}
+
+// ExtractArchive is PUT /containers/{id}/archive?path=DIR.
+func (c *Client) ExtractArchive(ref, dir string, r io.Reader) error {
+	_, err := c.api.CopyToContainer(c.ctx, ref, client.CopyToContainerOptions{DestinationPath: dir, Content: r})
+	return kind(err)
+}
+
+func fromPathStat(st container.PathStat) engine.PathStat {
+	return engine.PathStat{Name: st.Name, Size: st.Size, Mode: st.Mode, Mtime: st.Mtime, LinkTarget: st.LinkTarget}
+}
 
 // copyStreams copies a hijacked stream to stdout and stderr (nil: thrown
 // away): raw with a pty, else demultiplexed from Docker's 8-byte frames.

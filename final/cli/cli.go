@@ -118,6 +118,7 @@ func (a *app) command() *cobra.Command {
 		a.tagCmd(), a.pushCmd(), a.saveCmd(), a.loadCmd(), a.buildCmd())
 	root.AddCommand(a.containerCmd(), a.imageCmd(), a.systemCmd())
 	root.AddCommand(a.networkCmd())
+	a.addCompletion(root)
 	return root
 }
 

@@ -8,13 +8,16 @@ import (
 )
 
 func (a *app) cpCmd() *cobra.Command {
-	return &cobra.Command{
+	var followLink bool
+	c := &cobra.Command{
 		Use:   "cp CONTAINER:SRC_PATH DEST_PATH | SRC_PATH CONTAINER:DEST_PATH",
 		Short: "Copy files/folders between a container and the local filesystem",
-		Long: "Copy between a running container and the host, with docker cp's rules: into an existing directory\n" +
-			"as DEST/base(SRC), SRC/. for a directory's contents, DEST/ must exist. Paths in the container are\n" +
-			"resolved as the container resolves them: its symbolic links never lead out of it.",
-		Args: exactArgs(2),
+		Long: "Copy between a container (running or stopped) and the host, with docker cp's rules: into an existing\n" +
+			"directory as DEST/base(SRC), SRC/. for a directory's contents, DEST/ must exist. Paths in the container\n" +
+			"are resolved as the container resolves them: its symbolic links never lead out of it. With -H, through\n" +
+			"the daemon's archive endpoints (/containers/{id}/archive), as the docker CLI copies.",
+		Example: "  minidocker cp web:/etc/hostname .\n  minidocker cp ./site web:/usr/local/apache2/htdocs",
+		Args:    exactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {
 			e, err := a.engine()
 			if err != nil {
@@ -26,13 +29,15 @@ func (a *app) cpCmd() *cobra.Command {
 			case fromCtr && toCtr:
 				return errors.New("copying between containers is not supported")
 			case fromCtr:
-				return e.CopyFromContainer(from, fromPath, args[1])
+				return e.CopyFromContainer(from, fromPath, args[1], followLink)
 			case toCtr:
 				return e.CopyToContainer(to, args[0], toPath)
 			}
 			return errors.New("must specify at least one container source")
 		},
 	}
+	c.Flags().BoolVarP(&followLink, "follow-link", "L", false, "Always follow symbol link in SRC_PATH")
+	return c
 }
 
 // splitCp reads CONTAINER:PATH (a path with no colon before its first

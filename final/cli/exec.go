@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"syscall"
 
@@ -72,6 +73,7 @@ func execFailed(err error) error {
 
 func (a *app) attachCmd() *cobra.Command {
 	var noStdin bool
+	var detachKeys string
 	sigProxy := true
 	c := &cobra.Command{
 		Use:   "attach [OPTIONS] CONTAINER",
@@ -80,6 +82,10 @@ func (a *app) attachCmd() *cobra.Command {
 			"--no-stdin, our input if it was started with -i); the container's exit code becomes ours.",
 		Args: exactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			keys, err := parseDetachKeys(detachKeys)
+			if err != nil {
+				return err
+			}
 			e, err := a.engine()
 			if err != nil {
 				return err
@@ -89,8 +95,8 @@ func (a *app) attachCmd() *cobra.Command {
 				return err
 			}
 			tty := ctr.Config.Tty
-			return a.foreground(tty, func(size *engine.Size) (engine.Session, error) {
-				o := engine.AttachOptions{Stdout: a.stdout, Stderr: a.stderr, Size: size}
+			err = a.foreground(tty, func(size *engine.Size) (engine.Session, error) {
+				o := engine.AttachOptions{Stdout: a.stdout, Stderr: a.stderr, Size: size, DetachKeys: keys}
 				if !noStdin && ctr.Config.OpenStdin {
 					o.Stdin = os.Stdin
 				}
@@ -100,9 +106,16 @@ func (a *app) attachCmd() *cobra.Command {
 				}
 				return noSignals{s}, nil
 			}, func(err error) error { return err })
+			if errors.Is(err, engine.ErrDetached) {
+				// As docker attach: its words on stderr, and exit status 1.
+				fmt.Fprintln(a.stderr, err)
+				return &exitError{code: 1}
+			}
+			return err
 		},
 	}
 	c.Flags().BoolVar(&noStdin, "no-stdin", false, "Do not attach STDIN")
+	c.Flags().StringVar(&detachKeys, "detach-keys", "", "Override the key sequence for detaching a container (default \""+engine.DefaultDetachKeys+"\")")
 	c.Flags().BoolVar(&sigProxy, "sig-proxy", true, "Proxy all received signals to the process")
 	return c
 }

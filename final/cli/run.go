@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -41,6 +42,7 @@ func (a *app) runCmd() *cobra.Command {
 		mountFlags []engine.MountSpec
 		tmpfs      = map[string]string{}
 		aliases    []string
+		detachKeys string
 	)
 	c := &cobra.Command{
 		Use:   "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
@@ -95,6 +97,10 @@ func (a *app) runCmd() *cobra.Command {
 			if c.Flags().Changed("entrypoint") {
 				o.Entrypoint = &entrypoint
 			}
+			keys, err := parseDetachKeys(detachKeys)
+			if err != nil {
+				return fail(err)
+			}
 			e, err := a.engine()
 			if err != nil {
 				return fail(err)
@@ -117,7 +123,7 @@ func (a *app) runCmd() *cobra.Command {
 				a.println(ctr.ID)
 				return nil
 			}
-			return a.attached(e, ctr.ID, tty, stdin)
+			return a.attached(e, ctr.ID, tty, stdin, keys)
 		},
 	}
 	fs := c.Flags()
@@ -127,6 +133,7 @@ func (a *app) runCmd() *cobra.Command {
 	fs.BoolVar(&autoRemove, "rm", false, "Automatically remove the container when it exits")
 	fs.BoolVarP(&stdin, "interactive", "i", false, "Keep STDIN open")
 	fs.BoolVarP(&tty, "tty", "t", false, "Allocate a pseudo-TTY")
+	fs.StringVar(&detachKeys, "detach-keys", "", "Override the key sequence for detaching a container (default \""+engine.DefaultDetachKeys+"\")")
 	fs.StringVar(&entrypoint, "entrypoint", "", "Overwrite the default ENTRYPOINT of the image")
 	fs.BoolVar(&privileged, "privileged", false, "Give extended privileges to this container")
 	fs.BoolVar(&readOnly, "read-only", false, "Mount the container's root filesystem as read only")
@@ -179,14 +186,27 @@ func (a *app) runCmd() *cobra.Command {
 // pty; its size goes with the attach, before the command starts, and each
 // SIGWINCH sends the new one. Other signals we get go to the container, as
 // docker run's --sig-proxy does. The container's exit code becomes ours.
-func (a *app) attached(e engine.Backend, id string, tty, stdin bool) error {
-	return a.foreground(tty, func(size *engine.Size) (engine.Session, error) {
-		o := engine.AttachOptions{Stdout: a.stdout, Stderr: a.stderr, StdinOnce: true, Size: size}
+// With -it, the detach keys leave it running, and we return at once.
+func (a *app) attached(e engine.Backend, id string, tty, stdin bool, keys []byte) error {
+	err := a.foreground(tty, func(size *engine.Size) (engine.Session, error) {
+		o := engine.AttachOptions{Stdout: a.stdout, Stderr: a.stderr, StdinOnce: true, Size: size, DetachKeys: keys}
 		if stdin {
 			o.Stdin = os.Stdin
 		}
 		return e.StartAttached(id, o)
 	}, runFailed)
+	if errors.Is(err, engine.ErrDetached) {
+		return nil // as docker run: a detach is no error
+	}
+	return err
+}
+
+// parseDetachKeys is --detach-keys, Docker's Ctrl-P Ctrl-Q when not given.
+func parseDetachKeys(spec string) ([]byte, error) {
+	if spec == "" {
+		spec = engine.DefaultDetachKeys
+	}
+	return engine.ParseDetachKeys(spec)
 }
 
 // foreground runs a session in the foreground, for run and exec: with a
@@ -226,6 +246,9 @@ func (a *app) foreground(tty bool, start func(size *engine.Size) (engine.Session
 		}
 	}()
 	code, err := s.Wait()
+	if errors.Is(err, engine.ErrDetached) {
+		return err // the caller says what a detach means
+	}
 	if err != nil {
 		return &exitError{code: process.ExitToolFailed, err: err}
 	}

@@ -24,7 +24,7 @@ func (a *app) statsCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "stats [OPTIONS] [CONTAINER...]",
 		Short: "Display a live stream of container(s) resource usage statistics",
-		Long: "The counters of the containers' cgroups (CPU time, memory, processes) and of their veth:\n" +
+		Long: "The counters of the containers' cgroups (CPU time, memory, processes, block I/O) and of their veth:\n" +
 			"CPU % is the container's CPU time over the machine's between two readings, times the CPUs.",
 		RunE: func(c *cobra.Command, args []string) error {
 			e, err := a.engine()
@@ -109,7 +109,8 @@ func statsLine(c *state.Container, s, prev engine.StatsSample) string {
 	if s.MemLimit > 0 {
 		mem = float64(s.MemUsage) / float64(s.MemLimit) * 100
 	}
-	return fmt.Sprintf("%s\t%s\t%.2f%%\t%s / %s\t%.2f%%\t%s / %s\t0B / 0B\t%d", c.ShortID(), c.Name, s.CPUPercent(prev),
+	return fmt.Sprintf("%s\t%s\t%.2f%%\t%s / %s\t%.2f%%\t%s / %s\t%s / %s\t%d", c.ShortID(), c.Name, s.CPUPercent(prev),
 		units.BytesSize(float64(s.MemUsage)), units.BytesSize(float64(s.MemLimit)), mem,
-		units.HumanSize(int64(s.NetRx)), units.HumanSize(int64(s.NetTx)), s.Pids)
+		units.HumanSize(int64(s.NetRx)), units.HumanSize(int64(s.NetTx)),
+		units.HumanSize(int64(s.BlockRead)), units.HumanSize(int64(s.BlockWrite)), s.Pids)
 }

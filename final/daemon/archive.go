@@ -1,45 +1,91 @@
 package daemon
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
-	"strings"
+
+	"minidocker/final/engine"
+	"minidocker/final/errdefs"
 )
 
-// imageSave is docker save: GET /images/get?names=a&names=b (and GET
-// /images/{name}/get for one), the archive as the body. The 200 goes out
-// with the first bytes: an error after that can only cut the stream.
-func (s *Server) imageSave(w http.ResponseWriter, r *http.Request, names []string) error {
-	if len(names) == 0 {
-		names = r.URL.Query()["names"]
-	}
-	w.Header().Set("Content-Type", "application/x-tar")
-	return s.e.Save(w, names)
-}
+// The archive endpoints, docker cp's: HEAD stats a path in the container,
+// GET streams it as a tar, PUT unpacks a tar into a directory. The stat
+// travels in the X-Docker-Container-Path-Stat header as base64 JSON, on
+// HEAD and GET alike; the docker CLI decides from it where the copy lands.
 
-// imageLoad is docker load: POST /images/load, the archive as the body;
-// the answer is dockerd's stream of {"stream": "Loaded image: …\n"}.
-func (s *Server) imageLoad(w http.ResponseWriter, r *http.Request) error {
-	lines, err := s.e.Load(r.Body)
+// pathStatHeader is the stat's header.
+const pathStatHeader = "X-Docker-Container-Path-Stat"
+
+func setPathStat(w http.ResponseWriter, st engine.PathStat) error {
+	b, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set(pathStatHeader, base64.StdEncoding.EncodeToString(b))
+	return nil
+}
+
+// archivePath is the required ?path=.
+func archivePath(r *http.Request) (string, error) {
+	p := r.URL.Query().Get("path")
+	if p == "" {
+		return "", errdefs.InvalidParameter(errorString("path cannot be empty"))
+	}
+	return p, nil
+}
+
+// containerArchiveHead is HEAD /containers/{id}/archive?path=P.
+func (s *Server) containerArchiveHead(w http.ResponseWriter, r *http.Request) error {
+	p, err := archivePath(r)
+	if err != nil {
+		return err
+	}
+	st, err := s.e.StatPath(r.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	if err := setPathStat(w, st); err != nil {
+		return err
+	}
 	w.WriteHeader(http.StatusOK)
-	enc := json.NewEncoder(w)
-	for _, l := range lines {
-		if err := enc.Encode(map[string]string{"stream": l + "\n"}); err != nil {
-			return nil // the client went away
-		}
+	return nil
+}
+
+// containerArchiveGet is GET /containers/{id}/archive?path=P: the stat,
+// then the tar.
+func (s *Server) containerArchiveGet(w http.ResponseWriter, r *http.Request) error {
+	p, err := archivePath(r)
+	if err != nil {
+		return err
+	}
+	rc, st, err := s.e.ArchivePath(r.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := setPathStat(w, st); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/x-tar")
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.Copy(w, rc); err != nil {
+		s.log.Printf("GET archive %s: %v", p, err) // the status is sent: the tar just ends
 	}
 	return nil
 }
 
-// imageGet serves GET /images/{name}/json and /get.
-func (s *Server) imageGet(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("name")
-	if n, ok := strings.CutSuffix(name, "/get"); ok {
-		return s.imageSave(w, r, []string{n})
+// containerArchivePut is PUT /containers/{id}/archive?path=DIR, the body a
+// tar (of any size: ServeHTTP does not limit it).
+func (s *Server) containerArchivePut(w http.ResponseWriter, r *http.Request) error {
+	p, err := archivePath(r)
+	if err != nil {
+		return err
 	}
-	return s.imageInspect(w, r)
+	if err := s.e.ExtractArchive(r.PathValue("id"), p, r.Body); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
 }

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -392,6 +393,13 @@ func (s *Server) containerStart(w http.ResponseWriter, r *http.Request) error {
 	}
 	go func() {
 		code, err := started.Wait()
+		if errors.Is(err, engine.ErrDetached) {
+			// The client detached (its detach keys): the waits wait on.
+			if p != nil {
+				p.finish()
+			}
+			code, err = s.e.Wait(context.Background(), in.ID)
+		}
 		if err != nil {
 			s.log.Printf("container %s: %v", in.ID, err)
 		} else {

@@ -27,6 +27,7 @@ type execRequest struct {
 	User, WorkingDir                        string
 	Privileged                              bool
 	ConsoleSize                             *[2]uint // [rows, cols]
+	DetachKeys                              string   // with Tty: Docker's format; "" for Ctrl-P Ctrl-Q
 }
 
 // execRecord is one exec, from its create to its exit.
@@ -66,6 +67,9 @@ func (s *Server) containerExecCreate(w http.ResponseWriter, r *http.Request) err
 	}
 	if !in.State.Running {
 		return errdefs.Conflict(fmt.Errorf("container %s is not running", in.ID))
+	}
+	if _, err := execDetachKeys(req); err != nil {
+		return err
 	}
 	b := make([]byte, 32)
 	rand.Read(b)
@@ -150,12 +154,20 @@ func (s *Server) execStart(w http.ResponseWriter, r *http.Request) error {
 	if err := brw.Flush(); err != nil {
 		return nil
 	}
+	var detach *engine.DetachReader
 	if x.req.AttachStdin {
 		o.Stdin = connReader{brw.Reader}
+		if keys, _ := execDetachKeys(x.req); keys != nil {
+			detach = engine.NewDetachReader(o.Stdin, keys)
+			o.Stdin = detach
+		}
 	}
 	if o.Tty {
 		if x.req.AttachStdout || x.req.AttachStderr {
 			o.Stdout = conn
+			if detach != nil {
+				o.Stdout = afterDetach{conn, detach.Detached()}
+			}
 		}
 	} else {
 		f := &frames{w: conn}
@@ -193,9 +205,62 @@ func (s *Server) execStart(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	s.running(x, sess)
-	s.finished(x, sess)
+	if detach != nil {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			s.finished(x, sess)
+		}()
+		select {
+		case <-done:
+		case <-detach.Detached():
+			return nil // the client detached: the command goes on, the connection closes
+		}
+	} else {
+		s.finished(x, sess)
+	}
 	closeWrite(conn)
 	return nil
+}
+
+// execDetachKeys are an exec's detach keys, nil without a pty or stdin.
+func execDetachKeys(req execRequest) ([]byte, error) {
+	if !req.Tty || !req.AttachStdin {
+		return nil, nil
+	}
+	spec := req.DetachKeys
+	if spec == "" {
+		spec = engine.DefaultDetachKeys
+	}
+	keys, err := engine.ParseDetachKeys(spec)
+	if err != nil {
+		return nil, errdefs.InvalidParameter(err)
+	}
+	return keys, nil
+}
+
+// afterDetach is a detachable client's output: once it detached, what the
+// command still writes is thrown away (the command must not block on it).
+type afterDetach struct {
+	w        io.Writer
+	detached <-chan struct{}
+}
+
+func (a afterDetach) Write(p []byte) (int, error) {
+	select {
+	case <-a.detached:
+		return len(p), nil
+	default:
+	}
+	n, err := a.w.Write(p)
+	if err != nil {
+		select {
+		case <-a.detached:
+			return len(p), nil
+		default:
+		}
+	}
+	return n, err
 }
 
 func closeWrite(c any) {
@@ -270,10 +335,11 @@ func (s *Server) execInspect(w http.ResponseWriter, r *http.Request) error {
 	if len(x.req.Cmd) > 1 {
 		args = x.req.Cmd[1:]
 	}
+	keys, _ := execDetachKeys(x.req) // bytes, as dockerd's: base64 in the JSON
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"ID": x.id, "ContainerID": x.container, "Running": x.running, "ExitCode": x.exitCode,
 		"OpenStdin": x.req.AttachStdin, "OpenStdout": x.req.AttachStdout, "OpenStderr": x.req.AttachStderr,
-		"CanRemove": false, "DetachKeys": "", "Pid": 0,
+		"CanRemove": false, "DetachKeys": keys, "Pid": 0,
 		"ProcessConfig": map[string]any{"tty": x.req.Tty, "entrypoint": x.req.Cmd[0], "arguments": args,
 			"privileged": false, "user": x.req.User},
 	})

@@ -133,6 +133,9 @@ func (s *Server) routes() {
 	s.handle("POST /exec/{id}/resize", s.execResize)
 	s.handle("GET /exec/{id}/json", s.execInspect)
 	s.networkRoutes()
+	s.handle("HEAD /containers/{id}/archive", s.containerArchiveHead)
+	s.handle("GET /containers/{id}/archive", s.containerArchiveGet)
+	s.handle("PUT /containers/{id}/archive", s.containerArchivePut)
 }
 
 var versioned = regexp.MustCompile(`^/v([0-9]+\.[0-9]+)(/.*)$`)

@@ -22,8 +22,11 @@ func statsJSON(id, name string, s, prev engine.StatsSample) map[string]any {
 		"memory_stats": map[string]any{"usage": s.MemUsage, "limit": s.MemLimit, "stats": map[string]uint64{}},
 		"networks":     map[string]any{"eth0": map[string]uint64{"rx_bytes": s.NetRx, "tx_bytes": s.NetTx}},
 		"pids_stats":   map[string]uint64{"current": s.Pids, "limit": s.PidsLimit},
-		"blkio_stats":  map[string]any{"io_service_bytes_recursive": []any{}},
-		"num_procs":    0,
+		// The docker CLI sums the entries by op, "read" and "write".
+		"blkio_stats": map[string]any{"io_service_bytes_recursive": []map[string]any{
+			{"major": 0, "minor": 0, "op": "read", "value": s.BlockRead},
+			{"major": 0, "minor": 0, "op": "write", "value": s.BlockWrite}}},
+		"num_procs": 0,
 	}
 }
 

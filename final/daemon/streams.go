@@ -227,6 +227,18 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) error {
 	if !boolValue(r, "stream") && !boolValue(r, "logs") {
 		return errdefs.InvalidParameter(errorString("Bad parameters: you must choose at least one stream"))
 	}
+	// With a pty, the detach keys end the attach (the container goes on):
+	// the client's ?detachKeys= or Docker's Ctrl-P Ctrl-Q.
+	var keys []byte
+	if in.Config.Tty {
+		spec := r.URL.Query().Get("detachKeys")
+		if spec == "" {
+			spec = engine.DefaultDetachKeys
+		}
+		if keys, err = engine.ParseDetachKeys(spec); err != nil {
+			return errdefs.InvalidParameter(err)
+		}
+	}
 	// A container that does not run gets its attach at its next start
 	// (docker run, docker start -a), as dockerd does: the docker CLI's
 	// attach command refuses a stopped container by itself.
@@ -242,7 +254,7 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) error {
 	// Before the start it is docker run's attach: the end of its stdin is
 	// the container's (StdinOnce); a later attach (docker attach) only
 	// ends its own input.
-	o := engine.AttachOptions{StdinOnce: !in.State.Running && in.Config.OpenStdin}
+	o := engine.AttachOptions{StdinOnce: !in.State.Running && in.Config.OpenStdin, DetachKeys: keys}
 	if boolValue(r, "stdin") && in.Config.OpenStdin {
 		o.Stdin = connReader{brw.Reader}
 	}

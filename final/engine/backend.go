@@ -88,8 +88,9 @@ type Backend interface {
 	// AttachRunning is docker attach: the running container's streams,
 	// its exit code at the end; signals go to its init (--sig-proxy).
 	AttachRunning(ref string, o AttachOptions) (Session, error)
-	// CopyFromContainer and CopyToContainer are docker cp.
-	CopyFromContainer(ref, src, dst string) error
+	// CopyFromContainer and CopyToContainer are docker cp (followLink:
+	// -L, a link at SRC copied as what it leads to).
+	CopyFromContainer(ref, src, dst string, followLink bool) error
 	CopyToContainer(ref, src, dst string) error
 	// ContainerSizes, DiskUsage and the prunes are docker ps -s, system
 	// df, container prune and image prune (prune.go).

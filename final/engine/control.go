@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -402,6 +403,10 @@ type AttachOptions struct {
 	// Size is the pty's size; when the attach comes before the start
 	// (Start with options), the command starts with it.
 	Size *Size
+	// DetachKeys (ParseDetachKeys), with a pty: reading them in Stdin
+	// detaches (Close), leaving the container running, and Wait returns
+	// ErrDetached. nil: none.
+	DetachKeys []byte
 }
 
 // Attachment is a client attached to a container's streams.
@@ -413,6 +418,8 @@ type Attachment struct {
 	wait *net.UnixConn
 	done chan struct{}
 	err  error
+	// detached: the detach keys were read (Wait returns ErrDetached).
+	detached atomic.Bool
 }
 
 // dialControl connects to the control socket of container id and sends h;
@@ -495,7 +502,14 @@ func (e *Engine) attach(id string, o AttachOptions) (*Attachment, error) {
 	}
 	a := &Attachment{Tty: r.Tty, e: e, id: id, conn: conn, wait: wait, done: make(chan struct{})}
 	go func() {
-		if o.Stdin != nil {
+		if o.Stdin != nil && a.Tty && len(o.DetachKeys) > 0 {
+			d := NewDetachReader(o.Stdin, o.DetachKeys)
+			if _, err := io.Copy(conn, d); errors.Is(err, ErrDetached) {
+				a.detached.Store(true)
+				a.Close() // the container goes on
+				return
+			}
+		} else if o.Stdin != nil {
 			io.Copy(conn, o.Stdin)
 		}
 		conn.CloseWrite() // the end of our input
@@ -552,6 +566,10 @@ func demux(r io.Reader, stdout, stderr io.Writer) error {
 // a --rm container removed).
 func (a *Attachment) Wait() (int, error) {
 	<-a.done
+	if a.detached.Load() {
+		a.wait.Close()
+		return 0, ErrDetached
+	}
 	defer a.wait.Close()
 	br := bufio.NewReader(a.wait)
 	for {

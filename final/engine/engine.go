@@ -9,8 +9,9 @@
 // Every operation of a front end is one method here (api.go, control.go):
 // Pull, PullIfMissing, Images, RemoveImage, Create, Start (attached or
 // not), Attach, Resize, Wait, Stop, Kill, Logs, List, Inspect,
-// InspectContainer, InspectImage, RemoveContainer, Search, and the disk's
-// (prune.go: ContainerSizes, DiskUsage, PruneContainers, PruneImages); the CLI calls
+// InspectContainer, InspectImage, RemoveContainer, Search, the disk's
+// (prune.go: ContainerSizes, DiskUsage, PruneContainers, PruneImages), and
+// cp's StatPath, ArchivePath and ExtractArchive (cp.go); the CLI calls
 // them through the Backend interface (backend.go), which package apiclient
 // also implements with a daemon's Engine API (minidocker -H).
 // They take the user's references (a name, an ID

@@ -214,6 +214,10 @@ func (s *Started) Wait() (int, error) {
 		return 0, errors.New("wait: the start was not attached")
 	}
 	code, err := s.Attachment.Wait()
+	if errors.Is(err, ErrDetached) {
+		go s.cmd.Wait() // the monitor runs on with the container; reaped at its end
+		return 0, err
+	}
 	if err != nil {
 		werr := s.cmd.Wait()
 		return 0, fmt.Errorf("%w (monitor: %v)", err, werr)

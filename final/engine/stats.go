@@ -28,6 +28,8 @@ type StatsSample struct {
 	NetTx       uint64
 	Pids        uint64
 	PidsLimit   uint64
+	BlockRead   uint64 // bytes read from block devices (blkio, io.stat)
+	BlockWrite  uint64
 }
 
 // CPUPercent is docker stats' CPU %: the container's CPU time over the
@@ -41,7 +43,7 @@ func (s StatsSample) CPUPercent(prev StatsSample) float64 {
 }
 
 // Stats reads the running container ref's counters: its cgroups for CPU,
-// memory and processes, its veth for the network.
+// memory, processes and block I/O, its veth for the network.
 func (e *Engine) Stats(ref string) (StatsSample, error) {
 	c, err := e.Container(ref)
 	if err != nil {
@@ -60,7 +62,7 @@ func (e *Engine) Stats(ref string) (StatsSample, error) {
 	}
 	s := StatsSample{Read: time.Now().UTC(), CPUUsage: st.CPUUsage, SystemUsage: systemCPU(),
 		OnlineCPUs: runtime.NumCPU(), MemUsage: st.MemoryUsage, MemLimit: uint64(c.Config.Memory),
-		Pids: st.Pids, PidsLimit: uint64(max(c.Config.PidsLimit, 0))}
+		Pids: st.Pids, PidsLimit: uint64(max(c.Config.PidsLimit, 0)), BlockRead: st.IORead, BlockWrite: st.IOWrite}
 	if s.MemLimit == 0 {
 		s.MemLimit = memTotal()
 	}

@@ -30,6 +30,9 @@ type Stats struct {
 	OOMKills    uint64        // processes the kernel killed for memory
 	CPUUsage    time.Duration // CPU time of all its processes
 	Pids        uint64        // processes now
+	// IORead and IOWrite are the bytes its processes read from and wrote
+	// to block devices, all devices (docker stats' BLOCK I/O).
+	IORead, IOWrite uint64
 }
 
 // Manager is one container's cgroups, on v1, v2 or a mix of both.
@@ -97,7 +100,7 @@ type Config struct {
 // wanted reports whether this package uses controller c.
 func wanted(c string) bool {
 	switch c {
-	case "memory", "cpu", "cpuacct", "pids", "freezer", "devices":
+	case "memory", "cpu", "cpuacct", "pids", "freezer", "devices", "blkio", "io":
 		return true
 	}
 	return false

@@ -113,11 +113,11 @@ func TestV2Format_SubtreeControl(t *testing.T) {
 		want        string
 	}{
 		{"our own cgroup down to minidocker/", "/user.slice/mdk-session", "", "cpuset cpu io memory hugetlb pids",
-			[]string{"user.slice/mdk-session", "user.slice/mdk-session/minidocker"}, "+memory +cpu +pids"},
+			[]string{"user.slice/mdk-session", "user.slice/mdk-session/minidocker"}, "+memory +cpu +pids +io"},
 		{"--cgroup-parent: from the root down", "/user.slice/mdk-session", "/mdk-parent/web", "memory pids cpu",
 			[]string{".", "mdk-parent", "mdk-parent/web", "mdk-parent/web/minidocker"}, "+memory +cpu +pids"},
 		{"only the controllers the host has", "/", "", "memory io",
-			[]string{".", "minidocker"}, "+memory"},
+			[]string{".", "minidocker"}, "+memory +io"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -166,7 +166,7 @@ func TestV2Format_NoInternalProcesses(t *testing.T) {
 // TestV2Format_DestroyWritesCgroupKill: Destroy writes cgroup.kill and
 // waits until cgroup.procs is empty (the test plays the kernel).
 func TestV2Format_DestroyWritesCgroupKill(t *testing.T) {
-	cfg, _, leaf := fakeV2(t, "/user.slice/mdk-session", "memory pids cpu")
+	cfg, _, leaf := fakeV2(t, "/user.slice/mdk-session", "memory pids cpu io")
 	m, err := New(cfg)
 	require.NoError(t, err)
 	const pid = 4194304 // above pid_max's largest value: no real process
@@ -197,19 +197,21 @@ func TestV2Format_DestroyWritesCgroupKill(t *testing.T) {
 }
 
 func TestV2Format_Stats(t *testing.T) {
-	cfg, _, leaf := fakeV2(t, "/user.slice/mdk-session", "memory pids cpu")
+	cfg, _, leaf := fakeV2(t, "/user.slice/mdk-session", "memory pids cpu io")
 	m, err := New(cfg)
 	require.NoError(t, err)
 	for f, v := range map[string]string{
 		"memory.current": "1000\n", "memory.peak": "5000\n", "pids.current": "3\n",
 		"memory.events": "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n",
 		"cpu.stat":      "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n",
+		"io.stat":       "254:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n",
 	} {
 		require.NoError(t, os.WriteFile(filepath.Join(leaf, f), []byte(v), 0o644))
 	}
 	s, err := m.Stats()
 	require.NoError(t, err)
-	if diff := cmp.Diff(&Stats{MemoryUsage: 1000, MemoryPeak: 5000, OOMKills: 1, CPUUsage: 2500 * time.Millisecond, Pids: 3}, s); diff != "" {
+	if diff := cmp.Diff(&Stats{MemoryUsage: 1000, MemoryPeak: 5000, OOMKills: 1, CPUUsage: 2500 * time.Millisecond, Pids: 3,
+		IORead: 4096, IOWrite: 8192}, s); diff != "" {
 		t.Errorf("Stats() mismatch (-want +got):\n%s", diff)
 	}
 	oom, err := m.OOMKilled()

@@ -115,7 +115,7 @@ func load(cfg Config) (*manager, error) {
 // enabled for it.
 func enableControllers(h *hierarchy) error {
 	var want []string
-	for _, c := range []string{"memory", "cpu", "pids"} {
+	for _, c := range []string{"memory", "cpu", "pids", "io"} {
 		if slices.Contains(h.controllers, c) {
 			want = append(want, "+"+c)
 		}
@@ -451,6 +451,20 @@ func (m *manager) Stats() (*Stats, error) {
 			}
 			s.CPUUsage = time.Duration(ns)
 		}
+	}
+	// Block I/O: v1's blkio counts what passed its throttle
+	// (io_service_bytes, _recursive with the children), v2's io.stat all.
+	// Best effort, as in Docker: a kernel without the file reads zero.
+	if h, ok := m.by["blkio"]; ok {
+		data, err := readFile(h.dir, "blkio.throttle.io_service_bytes_recursive")
+		if err != nil {
+			data, _ = readFile(h.dir, "blkio.throttle.io_service_bytes")
+		}
+		s.IORead, s.IOWrite = ParseBlkio(data)
+	}
+	if h, ok := m.by["io"]; ok {
+		data, _ := readFile(h.dir, "io.stat")
+		s.IORead, s.IOWrite = ParseIOStat(data)
 	}
 	if h, ok := m.by["pids"]; ok {
 		n, err := readUint(h.dir, "pids.current")
