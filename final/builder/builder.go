@@ -128,6 +128,9 @@ func (e *Error) Unwrap() error { return e.Err }
 // Build builds the Dockerfile of o in o.Context and returns the image's
 // ID, printing the classic builder's steps on out.
 func Build(ctx context.Context, be Backend, o Options, out io.Writer) (digest.Digest, error) {
+	if fi, err := os.Stat(o.Context); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("unable to prepare context: path %q not found", o.Context)
+	}
 	dockerfile := o.Dockerfile
 	if dockerfile == "" {
 		dockerfile = filepath.Join(o.Context, "Dockerfile")

@@ -28,9 +28,6 @@ func (a *app) buildCmd() *cobra.Command {
 		Args:    exactArgs(1),
 		RunE: func(c *cobra.Command, pos []string) error {
 			o.Context = pos[0]
-			if fi, err := os.Stat(o.Context); err != nil || !fi.IsDir() {
-				return fmt.Errorf("unable to prepare context: path %q not found", o.Context)
-			}
 			o.BuildArgs = map[string]string{}
 			for _, kv := range args {
 				k, v, ok := strings.Cut(kv, "=")
