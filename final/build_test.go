@@ -143,21 +143,22 @@ func TestBuildCache(t *testing.T) {
 		"deps.txt": "a\n",
 		"src.txt":  "one\n",
 		"Dockerfile": `FROM busybox
+WORKDIR /work
 COPY deps.txt /deps.txt
-RUN cat /deps.txt > /installed
+RUN cat /deps.txt > installed
 COPY src.txt /src.txt
-RUN cat /src.txt /installed > /all
+RUN cat /src.txt installed > /all
 `,
 	})
 	first := w.ok("build", "-t", "c:1", ctx)
 	require.NotContains(t, first, "Using cache")
 	again := w.ok("build", "-t", "c:1", ctx)
-	require.Equal(t, 4, strings.Count(again, " ---> Using cache\n"), again)
+	require.Equal(t, 5, strings.Count(again, " ---> Using cache\n"), again)
 	require.Equal(t, w.inspect("c:1")["Id"], w.inspect("c:1")["Id"])
 
 	require.NoError(t, os.WriteFile(filepath.Join(ctx, "src.txt"), []byte("two\n"), 0o644))
 	changed := w.ok("build", "-t", "c:2", ctx)
-	require.Equal(t, 2, strings.Count(changed, " ---> Using cache\n"), "deps untouched: their steps cached, the rest run:\n%s", changed)
+	require.Equal(t, 3, strings.Count(changed, " ---> Using cache\n"), "deps untouched: their steps cached, the rest run:\n%s", changed)
 	require.Equal(t, "two\na\n", w.ok("run", "--rm", "--network", "none", "c:2", "cat", "/all"))
 
 	epoch := append(w.env, "SOURCE_DATE_EPOCH=1700000000")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -78,7 +79,28 @@ func (b *build) command(ctx context.Context, s *state, cmd instructions.Command,
 		if !path.IsAbs(dir) {
 			dir = path.Join("/", s.img.Config.Config.WorkingDir, dir)
 		}
-		return meta(func(cfg *ocispec.Image) error { cfg.Config.WorkingDir = path.Clean(dir); return nil }, "WORKDIR "+dir)
+		// The directory is made, as Docker does, so that the next RUN can
+		// start there: a layer if it was not there, none if it was.
+		dir = path.Clean(dir)
+		text := "WORKDIR " + dir
+		return b.commit(s, key(parent, text), final, func() (string, ocispec.Image, func(), error) {
+			upper, done, err := b.be.Changes(s.img, func(r *os.Root) error {
+				if dir == "/" {
+					return nil
+				}
+				return r.MkdirAll(strings.TrimPrefix(dir, "/"), 0o755)
+			})
+			if err != nil {
+				return "", ocispec.Image{}, done, fail(err)
+			}
+			cfg := cloneConfig(s.img.Config)
+			cfg.Config.WorkingDir = dir
+			if entries, _ := os.ReadDir(upper); len(entries) == 0 {
+				upper = "" // it was there: nothing changed
+			}
+			b.history(&cfg, "/bin/sh -c #(nop) "+text, upper == "")
+			return upper, cfg, done, nil
+		})
 	case *instructions.UserCommand:
 		return meta(func(cfg *ocispec.Image) error { cfg.Config.User = c.User; return nil }, "USER "+c.User)
 	case *instructions.ExposeCommand:
