@@ -142,10 +142,14 @@ func Start(cfg Config, opts Options) (*Container, error) {
 }
 
 // Run starts cfg, forwards our signals to the container's PID 1 and waits:
-// step 1's Run, in new namespaces.
+// step 1's Run, in new namespaces. Like step 1's, the container's init is
+// SIGKILLed by the kernel if we die (process.DieWithParent): killing the
+// runtime kills the container, whose PID 1 takes every process of its PID
+// namespace with it.
 func Run(cfg Config, opts Options) (process.ExitStatus, error) {
 	sigs := process.CatchSignals()
 	defer sigs.Stop()
+	opts.SysProcAttr = process.DieWithParent(opts.SysProcAttr)
 	c, err := Start(cfg, opts)
 	if err != nil {
 		return process.ExitStatus{}, err
