@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,7 +68,10 @@ func TestCLI(t *testing.T) {
 }
 
 // TestSignalForwarding sends a signal to the demo process (not to the
-// child) and checks that the child's trap ran: the child exits 42.
+// child) and checks that the child's trap ran: the child exits 42. The
+// signals are tried at once, each bounded: a broken forwarder fails the
+// test in seconds, and the demo's child dies with the demo (killed at the
+// end if it still runs), so no shell loop is left behind.
 func TestSignalForwarding(t *testing.T) {
 	bin := testkit.Build(t, "minidocker/step01-process")
 	for _, tc := range []struct {
@@ -79,28 +83,41 @@ func TestSignalForwarding(t *testing.T) {
 	} {
 		sig := tc.sig
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
 			script := "trap 'exit 42' " + tc.name + "; echo ready; while :; do sleep 0.05; done"
-			cmd := exec.Command(bin, "run", "--", "sh", "-c", script)
+			cmd := exec.CommandContext(ctx, bin, "run", "--", "sh", "-c", script)
 			stdout, err := cmd.StdoutPipe()
 			require.NoError(t, err)
 			require.NoError(t, cmd.Start())
-			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			t.Cleanup(func() {
+				_ = cmd.Process.Kill()
+				<-done // bounded: Wait returns once the demo is dead
+			})
 
 			line, err := bufio.NewReader(stdout).ReadString('\n')
 			require.NoError(t, err, "read the child's ready line")
 			require.Equal(t, "ready\n", line)
+			// The shell is the demo's only child; it must not outlive the test.
+			kids := testkit.Children(t, cmd.Process.Pid)
+			require.Len(t, kids, 1, "children of the demo")
+			child := testkit.Watch(t, kids[0])
 			require.NoError(t, cmd.Process.Signal(sig))
 
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
 			select {
 			case err := <-done:
+				done <- err
 				if code := testkit.ExitCode(t, err); code != 42 {
 					t.Errorf("after %v to the demo: exit code %d, want 42 from the child's trap", sig, code)
 				}
 			case <-time.After(10 * time.Second):
-				t.Fatalf("after %v to the demo: still running after 10s; the signal never reached the child", sig)
+				t.Errorf("after %v to the demo: still running after 10s; the signal never reached the child", sig)
 			}
+			_ = cmd.Process.Kill()
+			require.True(t, child.Exited(10*time.Second), "the child (PID %d) outlived the demo", kids[0])
 		})
 	}
 }
