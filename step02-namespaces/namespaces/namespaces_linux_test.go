@@ -318,16 +318,25 @@ func TestCreatedHook(t *testing.T) {
 
 func TestUser(t *testing.T) {
 	testkit.RequireRoot(t)
+	// groups is id -G: the primary group, then the supplementary ones. The
+	// runtime starts the init with a supplementary group of its own (4242,
+	// whatever this host gives root): a user switch must set them all
+	// (setgroups), even to none, so that 4242 does not stay.
 	tests := []struct{ user, want string }{
-		{"", "0 0 /root"},
-		{"nobody", "65534 65534 /nonexistent"},
-		{"1234:5678", "1234 5678 /"},
+		{"", "0 0 /root 0 4242"}, // no user switch: the init keeps what it was given
+		{"nobody", "65534 65534 /nonexistent 65534"},
+		{"1234:5678", "1234 5678 / 5678"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.user, func(t *testing.T) {
-			out, _ := run(t, Config{Namespaces: Default, User: tc.user}, `echo $(id -u) $(id -g) $HOME`)
-			if out != tc.want {
-				t.Errorf("User %q: uid gid HOME = %q, want %q", tc.user, out, tc.want)
+			var stdout, stderr bytes.Buffer
+			_, err := Run(Config{Namespaces: Default, User: tc.user, Env: hostEnv,
+				Args: []string{"sh", "-c", `echo $(id -u) $(id -g) $HOME $(id -G)`}},
+				Options{Stdout: &stdout, Stderr: &stderr, SysProcAttr: &syscall.SysProcAttr{
+					Credential: &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{4242}}}})
+			require.NoError(t, err, "stderr: %s", stderr.String())
+			if got := strings.TrimSpace(stdout.String()); got != tc.want {
+				t.Errorf("User %q: uid gid HOME groups = %q, want %q", tc.user, got, tc.want)
 			}
 		})
 	}
