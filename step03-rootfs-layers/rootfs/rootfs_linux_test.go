@@ -52,12 +52,19 @@ func TestHostNotReachable(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "host-marker")
 	require.NoError(t, os.WriteFile(marker, []byte("host"), 0o644))
 	root := busyboxDir(t)
-	out := mustRun(t, Config{Root: root}, "test -e "+marker+" && echo reachable || echo unreachable; ls /")
+	// pivot_root(".", ".") stacks the host's / on the new one: no path
+	// leads there, but until it is detached it is still mounted in the
+	// container (with every host mount under it): one mount on / only.
+	out := mustRun(t, Config{Root: root}, "test -e "+marker+" && echo reachable || echo unreachable; "+
+		`awk '$5 == "/"' /proc/self/mountinfo | wc -l; ls /`)
 	lines := strings.Split(out, "\n")
 	if lines[0] != "unreachable" {
 		t.Errorf("the host's %s is %s from inside", marker, lines[0])
 	}
-	if got := strings.Join(lines[1:], " "); got != "bin dev etc proc sys" {
+	if lines[1] != "1" {
+		t.Errorf("%s mounts on / inside, want 1: the host's old root is still mounted", lines[1])
+	}
+	if got := strings.Join(lines[2:], " "); got != "bin dev etc proc sys" {
 		t.Errorf("ls / = %q, want the image's own tree plus dev proc sys", got)
 	}
 }
@@ -127,6 +134,10 @@ func TestMaskedPathsList(t *testing.T) {
 	for _, p := range DefaultMaskedPaths {
 		if _, err := os.Stat(p); err == nil {
 			script = append(script, fmt.Sprintf(`[ -d %[1]s ] && n=$(ls -A %[1]s | wc -l) || n=$(head -c 1 %[1]s | wc -c); [ "$n" = 0 ] || echo "readable: %[1]s"`, p))
+			// A directory is masked by an empty tmpfs, which must be
+			// read-only too: nothing may be planted where the kernel's
+			// files were.
+			script = append(script, fmt.Sprintf(`[ -d %[1]s ] && touch %[1]s/mdk 2>/dev/null && echo "writable: %[1]s"`, p))
 		}
 	}
 	require.NotEmpty(t, script, "no masked path exists on this host")
