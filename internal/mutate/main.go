@@ -113,36 +113,25 @@ func run(listFile string, only int, match string, jobs int, timeout time.Duratio
 	fmt.Printf("mutate: %d of %d mutations, %d at a time, in scratch copies of %s\n", len(todo), len(list), jobs, root)
 
 	if baseline {
-		if err := checkBaseline(copies[0], todo, timeout); err != nil {
+		if err := checkBaseline(copies, todo, timeout); err != nil {
 			return err
 		}
 	}
 
 	results := make([]Result, len(todo))
-	next := make(chan int)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	finished := 0
-	for w := range jobs {
-		wg.Go(func() {
-			for i := range next {
-				r := test(copies[w], todo[i], timeout)
-				results[i] = r
-				mu.Lock()
-				finished++
-				fmt.Printf("[%2d/%d] %-8s %6.1fs  %s\n", finished, len(todo), r.Outcome, r.Took.Seconds(), r.M)
-				if r.Outcome != Caught || verbose {
-					fmt.Println(indent(r.Output))
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	for i := range todo {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel(copies, len(todo), func(dir string, i int) {
+		r := test(dir, todo[i], timeout)
+		results[i] = r
+		mu.Lock()
+		defer mu.Unlock()
+		finished++
+		fmt.Printf("[%2d/%d] %-8s %6.1fs  %s\n", finished, len(todo), r.Outcome, r.Took.Seconds(), r.M)
+		if r.Outcome != Caught || verbose {
+			fmt.Println(indent(r.Output))
+		}
+	})
 
 	bad := summary(results)
 	fmt.Printf("mutate: %d of %d caught in %s\n", len(results)-bad, len(results), time.Since(start).Round(time.Second))
@@ -152,24 +141,50 @@ func run(listFile string, only int, match string, jobs int, timeout time.Duratio
 	return nil
 }
 
+// parallel calls do(dir, i) for i in [0, n), one worker per scratch copy.
+func parallel(copies []string, n int, do func(dir string, i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for _, dir := range copies {
+		wg.Go(func() {
+			for i := range next {
+				do(dir, i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
 // checkBaseline runs each distinct package and pattern once, unmutated.
-func checkBaseline(dir string, todo []Mutation, timeout time.Duration) error {
+func checkBaseline(copies []string, todo []Mutation, timeout time.Duration) error {
 	seen := map[string]bool{}
+	var distinct []Mutation
 	for _, m := range todo {
-		key := m.Package + " -run " + m.Run
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		out, err, _ := goTest(dir, m, timeout)
-		if err != nil {
-			return fmt.Errorf("unmutated, go test %s fails already; fix it first:\n%s", key, indent(out))
-		}
-		if strings.Contains(out, "[no tests to run]") || strings.Contains(out, "no test files") {
-			return fmt.Errorf("go test %s (for %v) runs no test", key, m)
+		if key := m.Package + " -run " + m.Run; !seen[key] {
+			seen[key] = true
+			distinct = append(distinct, m)
 		}
 	}
-	fmt.Printf("mutate: the %d named tests pass unmutated\n", len(seen))
+	errs := make([]error, len(distinct))
+	parallel(copies, len(distinct), func(dir string, i int) {
+		m := distinct[i]
+		key := m.Package + " -run " + m.Run
+		out, err, _ := goTest(dir, m, timeout)
+		switch {
+		case err != nil:
+			errs[i] = fmt.Errorf("unmutated, go test %s fails already; fix it first:\n%s", key, indent(out))
+		case strings.Contains(out, "[no tests to run]") || strings.Contains(out, "no test files"):
+			errs[i] = fmt.Errorf("go test %s (for %v) runs no test", key, m)
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	fmt.Printf("mutate: the %d named tests pass unmutated\n", len(distinct))
 	return nil
 }
 
