@@ -37,6 +37,13 @@ func TestCLI(t *testing.T) {
 		{name: "bad --hostname", args: []string{"run", "--hostname", "a\nb", "--", "true"}, wantCode: 125,
 			wantStderr: "step02-namespaces: invalid hostname format: a\nb\n"},
 		{name: "confined by default", args: []string{"run", "--", "sh", "-c", "grep CapEff /proc/self/status"}, wantStdout: "CapEff:\t00000000a80425fb\n"},
+		// Docker's 14 in the bounding set too (the last capability number
+		// included), none inheritable or ambient, a seccomp filter; and
+		// no_new_privs only when asked, with the filter still there.
+		{name: "every set, by default", args: []string{"run", "--", "grep", "-E", "^(CapInh|CapBnd|CapAmb|NoNewPrivs|Seccomp):", "/proc/self/status"},
+			wantStdout: "CapInh:\t0000000000000000\nCapBnd:\t00000000a80425fb\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t2\n"},
+		{name: "no-new-privileges", args: []string{"run", "--security-opt", "no-new-privileges", "--", "grep", "-E", "^(NoNewPrivs|Seccomp):", "/proc/self/status"},
+			wantStdout: "NoNewPrivs:\t1\nSeccomp:\t2\n"},
 		{name: "--privileged", args: []string{"run", "--privileged", "--", "sh", "-c", "grep Seccomp: /proc/self/status"}, wantStdout: "Seccomp:\t0\n"},
 		{name: "unknown capability", args: []string{"run", "--cap-add", "FLY", "--", "true"}, wantCode: 125,
 			wantStderr: "step02-namespaces: unknown capability: \"CAP_FLY\"\n"},
