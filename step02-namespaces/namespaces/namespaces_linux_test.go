@@ -3,6 +3,7 @@ package namespaces
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"minidocker/step02-namespaces/privileges"
@@ -29,9 +30,18 @@ func run(t *testing.T, cfg Config, script string) (string, int) {
 	cfg.Args = []string{"sh", "-c", script}
 	cfg.Env = hostEnv
 	var stdout, stderr bytes.Buffer
-	status, err := Run(cfg, Options{Stdout: &stdout, Stderr: &stderr})
+	status, err := RunContext(bounded(t), cfg, Options{Stdout: &stdout, Stderr: &stderr})
 	require.NoError(t, err, "run %q (stderr: %s)", script, stderr.String())
 	return strings.TrimSpace(stdout.String()), status.ExitCode()
+}
+
+// bounded is the deadline of one container in a test: a bug that hangs
+// the container fails the test instead of hanging it until go test's
+// timeout.
+func bounded(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 func TestPID1(t *testing.T) {
@@ -263,6 +273,17 @@ func TestSIGTERM(t *testing.T) {
 			require.Equal(t, tc.wantCode, status.ExitCode(), "exit status %v", status)
 		})
 	}
+}
+
+// TestRunContext: a container that outlives its context is SIGKILLed and
+// reaped, and the error says why.
+func TestRunContext(t *testing.T) {
+	testkit.RequireRoot(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	status, err := RunContext(ctx, Config{Namespaces: Default, Args: []string{"sleep", "30"}, Env: hostEnv}, Options{})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Equal(t, 137, status.ExitCode(), "killed by SIGKILL")
 }
 
 func TestStartErrors(t *testing.T) {

@@ -2,12 +2,14 @@ package rootfs
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -31,7 +33,10 @@ func runInNS(t *testing.T, ns []namespaces.Namespace, cfg Config, script string)
 	raw, err := json.Marshal(cfg)
 	require.NoError(t, err)
 	var out, errb bytes.Buffer
-	status, err := namespaces.Run(namespaces.Config{
+	// Each container has a deadline: a bug that hangs it fails the test.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	status, err := namespaces.RunContext(ctx, namespaces.Config{
 		Args: []string{"sh", "-c", script}, Env: []string{"PATH=" + process.DefaultPath},
 		Namespaces: ns, Hostname: "mdk-rootfs",
 		Stages: map[string]json.RawMessage{StageName: raw},
