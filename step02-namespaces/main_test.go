@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -88,15 +87,7 @@ func TestNotRoot(t *testing.T) {
 // container's PID 1, whose trap exits 42.
 func TestSignalToDemo(t *testing.T) {
 	testkit.RequireRoot(t)
-	bin := testkit.Build(t, "minidocker/step02-namespaces")
-	cmd := exec.Command(bin, "run", "--", "sh", "-c", "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done")
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	require.NoError(t, err)
-	require.Equal(t, "ready", strings.TrimSpace(line))
+	cmd := startReady(t, "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -107,5 +98,40 @@ func TestSignalToDemo(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("SIGTERM to the demo never reached the container")
+	}
+}
+
+// startReady starts the demo on script, which says "ready" once it is set
+// up (a handshake, not a sleep), and returns when it has. The demo is
+// killed at the test's end.
+func startReady(t *testing.T, script string) *exec.Cmd {
+	t.Helper()
+	testkit.RequireRoot(t)
+	bin := testkit.Build(t, "minidocker/step02-namespaces")
+	cmd := exec.Command(bin, "run", "--", "sh", "-c", script)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "ready\n", line)
+	return cmd
+}
+
+// TestInitDiesWithRuntime: kill -KILL of the runtime, which can catch
+// nothing, must not leave the container's PID 1 running as an orphan: the
+// kernel sends it the parent-death signal (PR_SET_PDEATHSIG).
+func TestInitDiesWithRuntime(t *testing.T) {
+	cmd := startReady(t, "echo ready; exec sleep 1000")
+	// The runtime's only child is the container's PID 1 (as the host sees it).
+	kids := testkit.Children(t, cmd.Process.Pid)
+	require.Len(t, kids, 1, "children of the runtime")
+	init := testkit.Watch(t, kids[0])
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+	if !init.Exited(10 * time.Second) {
+		t.Fatalf("the container's PID 1 (host PID %d) still runs 10s after kill -KILL of its runtime", kids[0])
 	}
 }
