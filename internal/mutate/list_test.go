@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -141,4 +142,11 @@ func assertNoError(t *testing.T, err error) bool {
 		return false
 	}
 	return true
+}
+
+func TestSlowestFail(t *testing.T) {
+	out := "--- FAIL: TestA (1.50s)\n    --- FAIL: TestA/sub (9.00s)\n--- FAIL: TestB (2.25s)\nFAIL\nFAIL\tminidocker/x\t3.10s\nFAIL\n"
+	require.Equal(t, 3100*time.Millisecond, slowestFail(out), "the package's time, longer than each test's")
+	require.Equal(t, 2250*time.Millisecond, slowestFail("--- FAIL: TestA (1.50s)\n--- FAIL: TestB (2.25s)\n"))
+	require.Zero(t, slowestFail("ok  \tminidocker/x\t0.5s\n"))
 }

@@ -45,8 +45,7 @@ const (
 )
 
 // Result is one mutation's outcome, the time its go test took (build
-// included) and the duration of its slowest failing test as go test
-// printed it.
+// included) and how long its tests ran before they failed (slowestFail).
 type Result struct {
 	M        Mutation
 	Outcome  Outcome
@@ -242,14 +241,17 @@ func goTest(dir string, m Mutation, timeout time.Duration) (string, error, bool)
 	return out.String(), err, hung
 }
 
-var failLine = regexp.MustCompile(`(?m)^--- FAIL: \S+ \(([0-9.]+)s\)`)
+// failLine matches a failing top-level test's line and the package's FAIL
+// line, which carries the test binary's whole run time: a test whose
+// subtests run in parallel reports less than its subtests took.
+var failLine = regexp.MustCompile(`(?m)^(?:--- FAIL: \S+ \(([0-9.]+)s\)|FAIL\s+\S+\s+([0-9.]+)s)$`)
 
-// slowestFail is the longest duration of a failing top-level test in go
-// test's output.
+// slowestFail is how long the tests ran before they failed (build not
+// included): the longest of the failing top-level tests and the package.
 func slowestFail(out string) time.Duration {
 	var slowest time.Duration
 	for _, m := range failLine.FindAllStringSubmatch(out, -1) {
-		s, err := strconv.ParseFloat(m[1], 64)
+		s, err := strconv.ParseFloat(m[1]+m[2], 64)
 		if err == nil {
 			slowest = max(slowest, time.Duration(s*float64(time.Second)))
 		}
