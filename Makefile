@@ -28,7 +28,7 @@ test: setup vet
 # applied alone to a scratch copy of the tree and the tests it names run; it
 # fails if a bug survives (its tests pass), no longer applies, does not build
 # or hangs, and then if a test left anything behind. A weekly target, not part
-# of make test: a full run takes 8.5 to 9 minutes on this 2-core VM (52
+# of make test: a full run takes 8.5 to 9 minutes on this 2-core VM (52 to 54
 # entries, each building and running a test package, after a baseline that
 # runs each named test once unmutated; 30 with a hanging test and other jobs
 # on the machine), against CI's 15-minute budget of which make test already

@@ -132,3 +132,10 @@ func TestSignalForwarding(t *testing.T) {
 
 // closed is a channel that is always ready.
 var closed = func() chan time.Time { c := make(chan time.Time); close(c); return c }()
+
+// TestChildDiesWithDemo: kill -KILL of the demo, which it can neither catch
+// nor forward, must not leave its child running as an orphan.
+func TestChildDiesWithDemo(t *testing.T) {
+	bin := testkit.Build(t, "minidocker/step01-process")
+	testkit.RequireChildDiesWithParent(t, testkit.StartReady(t, bin, "run", "--", "sh", "-c", "echo ready; exec sleep 1000"))
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"os"
 	"os/exec"
@@ -102,36 +101,16 @@ func TestSignalToDemo(t *testing.T) {
 }
 
 // startReady starts the demo on script, which says "ready" once it is set
-// up (a handshake, not a sleep), and returns when it has. The demo is
-// killed at the test's end.
+// up, and returns when it has. The demo is killed at the test's end.
 func startReady(t *testing.T, script string) *exec.Cmd {
 	t.Helper()
 	testkit.RequireRoot(t)
-	bin := testkit.Build(t, "minidocker/step02-namespaces")
-	cmd := exec.Command(bin, "run", "--", "sh", "-c", script)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	require.NoError(t, err)
-	require.Equal(t, "ready\n", line)
-	return cmd
+	return testkit.StartReady(t, testkit.Build(t, "minidocker/step02-namespaces"), "run", "--", "sh", "-c", script)
 }
 
 // TestInitDiesWithRuntime: kill -KILL of the runtime, which can catch
 // nothing, must not leave the container's PID 1 running as an orphan: the
 // kernel sends it the parent-death signal (PR_SET_PDEATHSIG).
 func TestInitDiesWithRuntime(t *testing.T) {
-	cmd := startReady(t, "echo ready; exec sleep 1000")
-	// The runtime's only child is the container's PID 1 (as the host sees it).
-	kids := testkit.Children(t, cmd.Process.Pid)
-	require.Len(t, kids, 1, "children of the runtime")
-	init := testkit.Watch(t, kids[0])
-
-	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	_ = cmd.Wait()
-	if !init.Exited(10 * time.Second) {
-		t.Fatalf("the container's PID 1 (host PID %d) still runs 10s after kill -KILL of its runtime", kids[0])
-	}
+	testkit.RequireChildDiesWithParent(t, startReady(t, "echo ready; exec sleep 1000"))
 }

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -69,5 +70,26 @@ func (w *Watched) Exited(d time.Duration) bool {
 			continue
 		}
 		return err == nil && n > 0
+	}
+}
+
+// RequireChildDiesWithParent kills cmd, a started runtime whose only child
+// runs, with SIGKILL (which it cannot catch or pass on), and fails t unless
+// that child has exited 10 s later: the kernel's parent-death signal
+// (PR_SET_PDEATHSIG) must have taken it along. The child is SIGKILLed at
+// the test's end in any case.
+func RequireChildDiesWithParent(t testing.TB, cmd *exec.Cmd) {
+	t.Helper()
+	kids := Children(t, cmd.Process.Pid)
+	if len(kids) != 1 {
+		t.Fatalf("children of %s: %v, want one", cmd.Path, kids)
+	}
+	child := Watch(t, kids[0])
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if !child.Exited(10 * time.Second) {
+		t.Fatalf("the child (PID %d) still runs 10s after kill -KILL of %s", kids[0], cmd.Path)
 	}
 }

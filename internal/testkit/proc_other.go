@@ -3,6 +3,7 @@
 package testkit
 
 import (
+	"os/exec"
 	"testing"
 	"time"
 )
@@ -26,3 +27,9 @@ func Watch(t testing.TB, pid int) *Watched {
 
 // Exited is only implemented on Linux.
 func (w *Watched) Exited(time.Duration) bool { return false }
+
+// RequireChildDiesWithParent is only implemented on Linux.
+func RequireChildDiesWithParent(t testing.TB, cmd *exec.Cmd) {
+	t.Helper()
+	t.Skip("/proc and pidfds are Linux only")
+}
