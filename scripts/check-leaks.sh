@@ -9,7 +9,8 @@
 # a test binary lives in $TMPDIR/go-build…, make mutate's copies in
 # $TMPDIR/mdk-mutate-…), or a container's process orphaned to init: parent
 # PID 1 and a PID namespace other than ours, which is what a runtime that
-# died without taking its container along leaves. Listed with its PID, so
+# died without taking its container along leaves (a zombie is dead already,
+# and init's to reap: not counted). Listed with its PID, so
 # that a process that was there before (a user's own) is not counted again.
 #
 #   check-leaks.sh --save FILE   record what is there now (before the tests)
@@ -47,15 +48,19 @@ test_processes() {
 				why = ""
 				if (index(path[pid], " " tmp "/Test") || index(path[pid], " " tmp "/go-build") || index(path[pid], " " tmp "/mdk-mutate-"))
 					why = "in a test'"'"'s temporary directory"
-				else if (ns[pid] != myns && ppid(pid) == 1)
+				else if (ns[pid] != myns && ppid(pid) == 1 && state != "Z")
 					why = "a container'"'"'s process orphaned to init"
 				if (why != "") print "process: " pid " " cmdline(pid) " (" why ")"
 			}
 		}
+		# ppid returns the parent PID and sets state (Z: a zombie, dead, for
+		# init to reap: not running anything).
 		function ppid(pid,   line, f) {
+			state = ""
 			if ((getline line < ("/proc/" pid "/stat")) <= 0) return -1
 			close("/proc/" pid "/stat")
 			sub(/.*\) /, "", line); split(line, f, " ")
+			state = f[1]
 			return f[2]
 		}
 		function cmdline(pid,   line, rs, f) {
