@@ -28,11 +28,11 @@ test: setup vet
 # applied alone to a scratch copy of the tree and the tests it names run; it
 # fails if a bug survives (its tests pass), no longer applies, does not build
 # or hangs, and then if a test left anything behind. A weekly target, not part
-# of make test: a full run takes 8.5 to 9 minutes on this 2-core VM (52 to 54
-# entries, each building and running a test package, after a baseline that
-# runs each named test once unmutated; 30 with a hanging test and other jobs
-# on the machine), against CI's 15-minute budget of which make test already
-# takes ~3.5. make test still runs TestListApplies, so a list gone stale
+# of make test: a full run (54 entries, each building and running a test
+# package, after a baseline that runs each named test once unmutated) took 3
+# minutes on this 2-core VM when quiet and 9 when loaded, so it would nearly
+# double or triple make test's ~3.5 against CI's 15-minute budget, and it grows
+# with each entry. make test still runs TestListApplies, so a list gone stale
 # fails there at once. One entry: make mutate MUTATE_FLAGS='-only 7' (or
 # -match step03).
 mutate: setup
