@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,40 +68,74 @@ func TestCLI(t *testing.T) {
 }
 
 // TestSignalForwarding sends a signal to the demo process (not to the
-// child) and checks that the child's trap ran: the child exits 42.
+// child) and checks that the child's trap ran: the child exits 42. The six
+// demos run at once and share one bounded wait: a broken forwarder fails
+// the test in seconds, and each demo's child dies with its demo (and is
+// killed at the end if it still runs), so no shell loop is left behind.
 func TestSignalForwarding(t *testing.T) {
 	bin := testkit.Build(t, "minidocker/step01-process")
-	for _, tc := range []struct {
-		name string
-		sig  syscall.Signal
-	}{
-		{"TERM", syscall.SIGTERM}, {"INT", syscall.SIGINT}, {"HUP", syscall.SIGHUP},
-		{"QUIT", syscall.SIGQUIT}, {"USR1", syscall.SIGUSR1}, {"USR2", syscall.SIGUSR2},
-	} {
-		sig := tc.sig
-		t.Run(tc.name, func(t *testing.T) {
-			script := "trap 'exit 42' " + tc.name + "; echo ready; while :; do sleep 0.05; done"
-			cmd := exec.Command(bin, "run", "--", "sh", "-c", script)
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			require.NoError(t, cmd.Start())
-			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-
-			line, err := bufio.NewReader(stdout).ReadString('\n')
-			require.NoError(t, err, "read the child's ready line")
-			require.Equal(t, "ready\n", line)
-			require.NoError(t, cmd.Process.Signal(sig))
-
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case err := <-done:
-				if code := testkit.ExitCode(t, err); code != 42 {
-					t.Errorf("after %v to the demo: exit code %d, want 42 from the child's trap", sig, code)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatalf("after %v to the demo: still running after 10s; the signal never reached the child", sig)
-			}
-		})
+	type demo struct {
+		name  string
+		sig   syscall.Signal
+		cmd   *exec.Cmd
+		done  chan error
+		child *testkit.Watched
+		pid   int
 	}
+	demos := []*demo{
+		{name: "TERM", sig: syscall.SIGTERM}, {name: "INT", sig: syscall.SIGINT}, {name: "HUP", sig: syscall.SIGHUP},
+		{name: "QUIT", sig: syscall.SIGQUIT}, {name: "USR1", sig: syscall.SIGUSR1}, {name: "USR2", sig: syscall.SIGUSR2},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, d := range demos {
+		script := "trap 'exit 42' " + d.name + "; echo ready; while :; do sleep 0.05; done"
+		d.cmd = exec.CommandContext(ctx, bin, "run", "--", "sh", "-c", script)
+		stdout, err := d.cmd.StdoutPipe()
+		require.NoError(t, err)
+		require.NoError(t, d.cmd.Start())
+		d.done = make(chan error, 1)
+		go func() { d.done <- d.cmd.Wait() }()
+		t.Cleanup(func() {
+			_ = d.cmd.Process.Kill()
+			d.done <- <-d.done // bounded: Wait returns once the demo is dead
+		})
+		line, err := bufio.NewReader(stdout).ReadString('\n')
+		require.NoError(t, err, "read the %s child's ready line", d.name)
+		require.Equal(t, "ready\n", line)
+		// The shell is the demo's only child; it must not outlive the test.
+		kids := testkit.Children(t, d.cmd.Process.Pid)
+		require.Len(t, kids, 1, "children of the demo")
+		d.pid, d.child = kids[0], testkit.Watch(t, kids[0])
+	}
+	for _, d := range demos {
+		require.NoError(t, d.cmd.Process.Signal(d.sig))
+	}
+	bound := time.After(10 * time.Second)
+	for _, d := range demos {
+		select {
+		case err := <-d.done:
+			d.done <- err
+			if code := testkit.ExitCode(t, err); code != 42 {
+				t.Errorf("after %v to the demo: exit code %d, want 42 from the child's trap", d.sig, code)
+			}
+		case <-bound:
+			bound = closed // the others had as long
+			t.Errorf("after %v to the demo: still running after 10s; the signal never reached the child", d.sig)
+		}
+	}
+	for _, d := range demos {
+		_ = d.cmd.Process.Kill()
+		require.True(t, d.child.Exited(10*time.Second), "the %s child (PID %d) outlived the demo", d.name, d.pid)
+	}
+}
+
+// closed is a channel that is always ready.
+var closed = func() chan time.Time { c := make(chan time.Time); close(c); return c }()
+
+// TestChildDiesWithDemo: kill -KILL of the demo, which it can neither catch
+// nor forward, must not leave its child running as an orphan.
+func TestChildDiesWithDemo(t *testing.T) {
+	bin := testkit.Build(t, "minidocker/step01-process")
+	testkit.RequireChildDiesWithParent(t, testkit.StartReady(t, bin, "run", "--", "sh", "-c", "echo ready; exec sleep 1000"))
 }

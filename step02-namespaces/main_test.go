@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -37,6 +35,13 @@ func TestCLI(t *testing.T) {
 		{name: "bad --hostname", args: []string{"run", "--hostname", "a\nb", "--", "true"}, wantCode: 125,
 			wantStderr: "step02-namespaces: invalid hostname format: a\nb\n"},
 		{name: "confined by default", args: []string{"run", "--", "sh", "-c", "grep CapEff /proc/self/status"}, wantStdout: "CapEff:\t00000000a80425fb\n"},
+		// Docker's 14 in the bounding set too (the last capability number
+		// included), none inheritable or ambient, a seccomp filter; and
+		// no_new_privs only when asked, with the filter still there.
+		{name: "every set, by default", args: []string{"run", "--", "grep", "-E", "^(CapInh|CapBnd|CapAmb|NoNewPrivs|Seccomp):", "/proc/self/status"},
+			wantStdout: "CapInh:\t0000000000000000\nCapBnd:\t00000000a80425fb\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t2\n"},
+		{name: "no-new-privileges", args: []string{"run", "--security-opt", "no-new-privileges", "--", "grep", "-E", "^(NoNewPrivs|Seccomp):", "/proc/self/status"},
+			wantStdout: "NoNewPrivs:\t1\nSeccomp:\t2\n"},
 		{name: "--privileged", args: []string{"run", "--privileged", "--", "sh", "-c", "grep Seccomp: /proc/self/status"}, wantStdout: "Seccomp:\t0\n"},
 		{name: "unknown capability", args: []string{"run", "--cap-add", "FLY", "--", "true"}, wantCode: 125,
 			wantStderr: "step02-namespaces: unknown capability: \"CAP_FLY\"\n"},
@@ -81,15 +86,7 @@ func TestNotRoot(t *testing.T) {
 // container's PID 1, whose trap exits 42.
 func TestSignalToDemo(t *testing.T) {
 	testkit.RequireRoot(t)
-	bin := testkit.Build(t, "minidocker/step02-namespaces")
-	cmd := exec.Command(bin, "run", "--", "sh", "-c", "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done")
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	require.NoError(t, err)
-	require.Equal(t, "ready", strings.TrimSpace(line))
+	cmd := startReady(t, "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -101,4 +98,19 @@ func TestSignalToDemo(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("SIGTERM to the demo never reached the container")
 	}
+}
+
+// startReady starts the demo on script, which says "ready" once it is set
+// up, and returns when it has. The demo is killed at the test's end.
+func startReady(t *testing.T, script string) *exec.Cmd {
+	t.Helper()
+	testkit.RequireRoot(t)
+	return testkit.StartReady(t, testkit.Build(t, "minidocker/step02-namespaces"), "run", "--", "sh", "-c", script)
+}
+
+// TestInitDiesWithRuntime: kill -KILL of the runtime, which can catch
+// nothing, must not leave the container's PID 1 running as an orphan: the
+// kernel sends it the parent-death signal (PR_SET_PDEATHSIG).
+func TestInitDiesWithRuntime(t *testing.T) {
+	testkit.RequireChildDiesWithParent(t, startReady(t, "echo ready; exec sleep 1000"))
 }

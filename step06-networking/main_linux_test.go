@@ -166,12 +166,17 @@ func TestPublish(t *testing.T) {
 	_, stop := f.background(t, "--init", "-p", fmt.Sprintf("%d:80", port), f.image, "sh", "-c",
 		"mkdir /www && echo published > /www/index.html && httpd -f -p 80 -h /www")
 
+	// Bounded: a DNAT or masquerade rule gone wrong leaves the connection
+	// hanging (no reply ever comes), not refused; each try and the whole
+	// wait for httpd have a deadline.
 	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	client := &http.Client{Timeout: 3 * time.Second}
+	deadline := time.Now().Add(10 * time.Second)
 	var body []byte
 	var err error
-	for range 50 {
+	for time.Now().Before(deadline) {
 		var resp *http.Response
-		if resp, err = http.Get(url); err == nil {
+		if resp, err = client.Get(url); err == nil {
 			body, err = io.ReadAll(resp.Body)
 			resp.Body.Close()
 			break

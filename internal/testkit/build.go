@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"net"
@@ -81,4 +82,25 @@ func DataRoot(t testing.TB, name string) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
+}
+
+// StartReady starts bin with args, a program whose first line of output is
+// "ready" once it is set up (a handshake instead of a sleep), and returns
+// when that line has come. The program is killed at the test's end.
+func StartReady(t testing.TB, bin string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		t.Fatalf("%s: first line %q (%v), want \"ready\"", bin, line, err)
+	}
+	return cmd
 }

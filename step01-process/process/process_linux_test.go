@@ -42,6 +42,9 @@ func TestRun(t *testing.T) {
 		{name: "environment is exactly Env", args: []string{"env"}, env: []string{"PATH=/usr/bin:/bin", "GREETING=hello world"},
 			wantStdout: "PATH=/usr/bin:/bin\nGREETING=hello world\n"},
 		{name: "working directory", args: []string{"pwd"}, dir: dir, wantStdout: dir + "\n"},
+		// The command is looked up in the container's PATH, not in ours
+		// (which has sh): an empty directory has nothing to run.
+		{name: "looked up in Env's PATH", args: []string{"sh", "-c", "true"}, env: []string{"PATH=" + dir}, wantErr: ErrNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package namespaces
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -146,14 +147,31 @@ func Start(cfg Config, opts Options) (*Container, error) {
 }
 
 // Run starts cfg, forwards our signals to the container's PID 1 and waits:
-// step 1's Run, in new namespaces.
+// step 1's Run, in new namespaces. Like step 1's, the container's init is
+// SIGKILLed by the kernel if we die (process.DieWithParent): killing the
+// runtime kills the container, whose PID 1 takes every process of its PID
+// namespace with it.
 func Run(cfg Config, opts Options) (process.ExitStatus, error) {
+	return RunContext(context.Background(), cfg, opts)
+}
+
+// RunContext is Run with a bound: when ctx ends first, the container's PID
+// 1 is SIGKILLed (from the parent namespace nothing can stop that) and,
+// once it has been reaped, the error is ctx's. Tests give each container
+// a deadline this way, so that a bug fails them instead of hanging them.
+func RunContext(ctx context.Context, cfg Config, opts Options) (process.ExitStatus, error) {
 	sigs := process.CatchSignals()
 	defer sigs.Stop()
+	opts.SysProcAttr = process.DieWithParent(opts.SysProcAttr)
 	c, err := Start(cfg, opts)
 	if err != nil {
 		return process.ExitStatus{}, err
 	}
 	sigs.Forward(c.Pid())
-	return c.Wait()
+	stop := context.AfterFunc(ctx, func() { _ = c.Signal(syscall.SIGKILL) })
+	status, err := c.Wait()
+	if !stop() && ctx.Err() != nil {
+		return status, fmt.Errorf("container (host PID %d): %w", c.Pid(), context.Cause(ctx))
+	}
+	return status, err
 }

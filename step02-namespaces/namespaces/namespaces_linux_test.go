@@ -1,7 +1,9 @@
 package namespaces
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"minidocker/step02-namespaces/privileges"
@@ -28,9 +30,18 @@ func run(t *testing.T, cfg Config, script string) (string, int) {
 	cfg.Args = []string{"sh", "-c", script}
 	cfg.Env = hostEnv
 	var stdout, stderr bytes.Buffer
-	status, err := Run(cfg, Options{Stdout: &stdout, Stderr: &stderr})
+	status, err := RunContext(bounded(t), cfg, Options{Stdout: &stdout, Stderr: &stderr})
 	require.NoError(t, err, "run %q (stderr: %s)", script, stderr.String())
 	return strings.TrimSpace(stdout.String()), status.ExitCode()
+}
+
+// bounded is the deadline of one container in a test: a bug that hangs
+// the container fails the test instead of hanging it until go test's
+// timeout.
+func bounded(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 func TestPID1(t *testing.T) {
@@ -195,54 +206,84 @@ exec sleep 0.8`
 	}
 }
 
-// TestSIGTERM sends SIGTERM from the host to the container's PID 1.
+// TestSIGTERM sends SIGTERM from the host to the container's PID 1. Each
+// command says "ready" once its trap is set (a handshake, not a sleep),
+// and every wait has a bound of its own: with a broken PID namespace or
+// forwarder the test fails within seconds, and its clean-up never waits
+// for a container that is already gone.
 func TestSIGTERM(t *testing.T) {
 	testkit.RequireRoot(t)
+	const (
+		sleeper = "echo ready; exec sleep 30"
+		trapper = "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done"
+	)
 	tests := []struct {
 		name     string
 		init     bool
-		args     []string
+		script   string
 		ignored  bool
 		wantCode int
 	}{
-		{"PID 1 without a handler ignores it", false, []string{"sleep", "30"}, true, 137},
-		{"--init forwards it to the command", true, []string{"sleep", "30"}, false, 143},
-		{"--init forwards it to a trap", true, []string{"sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"}, false, 42},
-		{"PID 1 with a handler gets it", false, []string{"sh", "-c", "trap 'exit 42' TERM; while :; do sleep 0.05; done"}, false, 42},
+		{"PID 1 without a handler ignores it", false, sleeper, true, 137},
+		{"--init forwards it to the command", true, sleeper, false, 143},
+		{"--init forwards it to a trap", true, trapper, false, 42},
+		{"PID 1 with a handler gets it", false, trapper, false, 42},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := Start(Config{Namespaces: Default, Init: tc.init, Args: tc.args, Env: hostEnv}, Options{})
+			t.Parallel()
+			stdout, w, err := os.Pipe()
 			require.NoError(t, err)
-			done := make(chan process.ExitStatus, 1)
-			go func() { s, _ := c.Wait(); done <- s }()
-			t.Cleanup(func() { _ = c.Signal(syscall.SIGKILL); <-done })
-
-			time.Sleep(200 * time.Millisecond) // let the trap be installed
-			require.NoError(t, c.Signal(syscall.SIGTERM))
-			select {
-			case s := <-done:
-				if tc.ignored {
-					t.Fatalf("PID 1 died of SIGTERM (%v); the kernel should have dropped it", s)
+			defer stdout.Close()
+			c, err := Start(Config{Namespaces: Default, Init: tc.init, Args: []string{"sh", "-c", tc.script}, Env: hostEnv},
+				Options{Stdout: w})
+			w.Close()
+			require.NoError(t, err)
+			var status process.ExitStatus
+			exited := make(chan struct{})
+			go func() { status, _ = c.Wait(); close(exited) }()
+			exitedWithin := func(d time.Duration) bool {
+				select {
+				case <-exited:
+					return true
+				case <-time.After(d):
+					return false
 				}
-				if s.ExitCode() != tc.wantCode {
-					t.Errorf("exit code = %d, want %d", s.ExitCode(), tc.wantCode)
-				}
-				done <- s
-			case <-time.After(1 * time.Second):
-				if !tc.ignored {
-					t.Fatalf("still running 1s after SIGTERM")
-				}
-				// SIGKILL from the parent namespace always works.
-				require.NoError(t, c.Signal(syscall.SIGKILL))
-				s := <-done
-				if s.ExitCode() != tc.wantCode {
-					t.Errorf("exit code after SIGKILL = %d, want %d", s.ExitCode(), tc.wantCode)
-				}
-				done <- s
 			}
+			t.Cleanup(func() {
+				_ = c.Signal(syscall.SIGKILL) // from the parent namespace, always fatal
+				if !exitedWithin(10 * time.Second) {
+					t.Errorf("container (host PID %d) still runs 10s after SIGKILL", c.Pid())
+				}
+			})
+
+			require.NoError(t, stdout.SetReadDeadline(time.Now().Add(10*time.Second)))
+			line, err := bufio.NewReader(stdout).ReadString('\n')
+			require.NoError(t, err, "the command's ready line")
+			require.Equal(t, "ready\n", line)
+			require.NoError(t, c.Signal(syscall.SIGTERM))
+
+			if tc.ignored {
+				// Proving that nothing happens takes a wait; a second is
+				// plenty for a signal that would have been delivered.
+				require.False(t, exitedWithin(time.Second), "PID 1 died of SIGTERM; the kernel should have dropped it")
+				require.NoError(t, c.Signal(syscall.SIGKILL))
+			}
+			require.True(t, exitedWithin(10*time.Second), "still running 10s after the signal")
+			require.Equal(t, tc.wantCode, status.ExitCode(), "exit status %v", status)
 		})
 	}
+}
+
+// TestRunContext: a container that outlives its context is SIGKILLed and
+// reaped, and the error says why.
+func TestRunContext(t *testing.T) {
+	testkit.RequireRoot(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	status, err := RunContext(ctx, Config{Namespaces: Default, Args: []string{"sleep", "30"}, Env: hostEnv}, Options{})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Equal(t, 137, status.ExitCode(), "killed by SIGKILL")
 }
 
 func TestStartErrors(t *testing.T) {
@@ -298,16 +339,25 @@ func TestCreatedHook(t *testing.T) {
 
 func TestUser(t *testing.T) {
 	testkit.RequireRoot(t)
+	// groups is id -G: the primary group, then the supplementary ones. The
+	// runtime starts the init with a supplementary group of its own (4242,
+	// whatever this host gives root): a user switch must set them all
+	// (setgroups), even to none, so that 4242 does not stay.
 	tests := []struct{ user, want string }{
-		{"", "0 0 /root"},
-		{"nobody", "65534 65534 /nonexistent"},
-		{"1234:5678", "1234 5678 /"},
+		{"", "0 0 /root 0 4242"}, // no user switch: the init keeps what it was given
+		{"nobody", "65534 65534 /nonexistent 65534"},
+		{"1234:5678", "1234 5678 / 5678"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.user, func(t *testing.T) {
-			out, _ := run(t, Config{Namespaces: Default, User: tc.user}, `echo $(id -u) $(id -g) $HOME`)
-			if out != tc.want {
-				t.Errorf("User %q: uid gid HOME = %q, want %q", tc.user, out, tc.want)
+			var stdout, stderr bytes.Buffer
+			_, err := Run(Config{Namespaces: Default, User: tc.user, Env: hostEnv,
+				Args: []string{"sh", "-c", `echo $(id -u) $(id -g) $HOME $(id -G)`}},
+				Options{Stdout: &stdout, Stderr: &stderr, SysProcAttr: &syscall.SysProcAttr{
+					Credential: &syscall.Credential{Uid: 0, Gid: 0, Groups: []uint32{4242}}}})
+			require.NoError(t, err, "stderr: %s", stderr.String())
+			if got := strings.TrimSpace(stdout.String()); got != tc.want {
+				t.Errorf("User %q: uid gid HOME groups = %q, want %q", tc.user, got, tc.want)
 			}
 		})
 	}

@@ -3,6 +3,7 @@
 package namespaces
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -15,6 +16,11 @@ func Init(stages ...Stage) {}
 // Run is only implemented on Linux.
 func Run(cfg Config, opts Options) (process.ExitStatus, error) {
 	return process.ExitStatus{}, fmt.Errorf("run: %w", errors.ErrUnsupported)
+}
+
+// RunContext is only implemented on Linux.
+func RunContext(ctx context.Context, cfg Config, opts Options) (process.ExitStatus, error) {
+	return Run(cfg, opts)
 }
 
 // Join is only implemented on Linux.

@@ -2,12 +2,14 @@ package rootfs
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -31,7 +33,10 @@ func runInNS(t *testing.T, ns []namespaces.Namespace, cfg Config, script string)
 	raw, err := json.Marshal(cfg)
 	require.NoError(t, err)
 	var out, errb bytes.Buffer
-	status, err := namespaces.Run(namespaces.Config{
+	// Each container has a deadline: a bug that hangs it fails the test.
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	status, err := namespaces.RunContext(ctx, namespaces.Config{
 		Args: []string{"sh", "-c", script}, Env: []string{"PATH=" + process.DefaultPath},
 		Namespaces: ns, Hostname: "mdk-rootfs",
 		Stages: map[string]json.RawMessage{StageName: raw},
@@ -52,12 +57,19 @@ func TestHostNotReachable(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "host-marker")
 	require.NoError(t, os.WriteFile(marker, []byte("host"), 0o644))
 	root := busyboxDir(t)
-	out := mustRun(t, Config{Root: root}, "test -e "+marker+" && echo reachable || echo unreachable; ls /")
+	// pivot_root(".", ".") stacks the host's / on the new one: no path
+	// leads there, but until it is detached it is still mounted in the
+	// container (with every host mount under it): one mount on / only.
+	out := mustRun(t, Config{Root: root}, "test -e "+marker+" && echo reachable || echo unreachable; "+
+		`awk '$5 == "/"' /proc/self/mountinfo | wc -l; ls /`)
 	lines := strings.Split(out, "\n")
 	if lines[0] != "unreachable" {
 		t.Errorf("the host's %s is %s from inside", marker, lines[0])
 	}
-	if got := strings.Join(lines[1:], " "); got != "bin dev etc proc sys" {
+	if lines[1] != "1" {
+		t.Errorf("%s mounts on / inside, want 1: the host's old root is still mounted", lines[1])
+	}
+	if got := strings.Join(lines[2:], " "); got != "bin dev etc proc sys" {
 		t.Errorf("ls / = %q, want the image's own tree plus dev proc sys", got)
 	}
 }
@@ -127,6 +139,10 @@ func TestMaskedPathsList(t *testing.T) {
 	for _, p := range DefaultMaskedPaths {
 		if _, err := os.Stat(p); err == nil {
 			script = append(script, fmt.Sprintf(`[ -d %[1]s ] && n=$(ls -A %[1]s | wc -l) || n=$(head -c 1 %[1]s | wc -c); [ "$n" = 0 ] || echo "readable: %[1]s"`, p))
+			// A directory is masked by an empty tmpfs, which must be
+			// read-only too: nothing may be planted where the kernel's
+			// files were.
+			script = append(script, fmt.Sprintf(`[ -d %[1]s ] && touch %[1]s/mdk 2>/dev/null && echo "writable: %[1]s"`, p))
 		}
 	}
 	require.NotEmpty(t, script, "no masked path exists on this host")

@@ -89,10 +89,12 @@ func (c *Container) WaitThen(exited func()) (res Result, err error) {
 
 // Run is Start and Wait with our signals forwarded to the container's PID
 // 1 (namespaces.Run): a container in the foreground, as the demos of steps
-// 4 to 6 run it.
+// 4 to 6 run it; it dies with us. (final's monitor uses Start: its
+// detached containers outlive the CLI and the monitor.)
 func Run(cfg namespaces.Config, opts namespaces.Options, c cgroups.Config) (Result, error) {
 	sigs := process.CatchSignals()
 	defer sigs.Stop()
+	opts.SysProcAttr = process.DieWithParent(opts.SysProcAttr) // as namespaces.Run
 	ctr, err := Start(cfg, opts, c)
 	if err != nil {
 		return Result{}, err
