@@ -190,6 +190,7 @@ func runTests(ctx context.Context, dir, pkg string, names []string, timeout time
 	if err != nil {
 		return nil, "", err
 	}
+	cgroupsBefore := testCgroups()
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
 	}
@@ -222,6 +223,7 @@ func runTests(ctx context.Context, dir, pkg string, names []string, timeout time
 	}
 	_ = cmd.Wait() // a failing test is an exit status 1: the events say it
 	sweepOrphans()
+	sweepCgroups(cgroupsBefore)
 	// A panic kills the test binary: the tests after it never run. It
 	// shows in the output of the test that was running, or of none.
 	why := ""

@@ -2,6 +2,8 @@ package main
 
 import (
 	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -61,4 +63,38 @@ func childrenOf(pid int) []int {
 		}
 	}
 	return out
+}
+
+// testCgroups lists the cgroups the steps' tests make, in every hierarchy
+// (v1 and v2), a few levels below the mount: their shared "minidocker"
+// directories and the "mdk-test-<hex>" ones inside. A test binary killed
+// by a stub's panic never runs the clean-up that removes them.
+func testCgroups() map[string]bool {
+	out := map[string]bool{}
+	for depth := range 5 {
+		base := "/sys/fs/cgroup" + strings.Repeat("/*", depth) + "/minidocker"
+		for _, pattern := range []string{base, base + "/mdk-test-*"} {
+			dirs, _ := filepath.Glob(pattern)
+			for _, d := range dirs {
+				out[d] = true
+			}
+		}
+	}
+	return out
+}
+
+// sweepCgroups removes the test cgroups that were not there before,
+// deepest first. rmdir(2) removes only an empty cgroup (no process, no
+// child), so nothing in use, and nothing that was there before, goes.
+func sweepCgroups(before map[string]bool) {
+	var made []string
+	for d := range testCgroups() {
+		if !before[d] {
+			made = append(made, d)
+		}
+	}
+	sort.Slice(made, func(i, j int) bool { return len(made[i]) > len(made[j]) })
+	for _, d := range made {
+		_ = unix.Rmdir(d)
+	}
 }
