@@ -5,6 +5,7 @@ package main
 import (
 	"archive/tar"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -207,4 +208,48 @@ func runWith(t *testing.T, w *world, env []string, args ...string) string {
 	w.env = env
 	defer func() { w.env = saved }()
 	return w.ok(args...)
+}
+
+// TestDaemonBuild: docker build (the classic builder's API, POST /build)
+// with the real docker CLI and with minidocker -H, through the daemon.
+func TestDaemonBuild(t *testing.T) {
+	requireDocker(t)
+	w := newWorld(t)
+	d := startDaemon(t, w, filepath.Join(t.TempDir(), "d.sock"))
+	ctx := buildContext(t, map[string]string{
+		"hello.txt": "hello through the daemon\n",
+		"Dockerfile": `FROM busybox
+ARG WHO=nobody
+COPY hello.txt /hello.txt
+RUN echo "built for $WHO" >> /hello.txt
+CMD ["cat", "/hello.txt"]
+`,
+	})
+	cmd := d.dockerCmd("build", "--build-arg", "WHO=docker", "-t", "viadocker:1", ctx)
+	cmd.Env = append(cmd.Env, "DOCKER_BUILDKIT=0")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "docker build: %s", out)
+	require.Contains(t, string(out), "Successfully tagged viadocker:1")
+	require.Equal(t, "hello through the daemon\nbuilt for docker\n", d.dockerOK("run", "--rm", "--network", "none", "viadocker:1"))
+
+	h := func(args ...string) testkit.Result {
+		return w.md(append([]string{"-H", "unix://" + d.sock}, args...)...)
+	}
+	r := h("build", "--build-arg", "WHO=minidocker", "-t", "viah:1", ctx)
+	require.Equal(t, 0, r.Code, r.Stderr)
+	require.Contains(t, r.Stdout, "Step 4/5 : RUN echo \"built for $WHO\" >> /hello.txt\n")
+	require.Equal(t, "hello through the daemon\nbuilt for minidocker\n", w.ok("run", "--rm", "--network", "none", "viah:1"))
+
+	// A failing RUN: its exit code, through the daemon too.
+	bad := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN exit 5\n"})
+	r = h("build", bad)
+	require.Equal(t, 5, r.Code, r.Stderr)
+	require.Contains(t, r.Stderr, "returned a non-zero code: 5")
+	cmd = d.dockerCmd("build", bad)
+	cmd.Env = append(cmd.Env, "DOCKER_BUILDKIT=0")
+	out, err = cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", out)
+	require.Equal(t, 5, ee.ExitCode(), "docker build's exit code: %s", out)
+	require.Equal(t, "", w.ok("ps", "-aq"), "no container left")
 }

@@ -24,6 +24,7 @@ type jsonProgress struct {
 	ErrorDetail    *errorDetail    `json:"errorDetail,omitempty"`
 	Error          string          `json:"error,omitempty"`
 	Aux            any             `json:"aux,omitempty"`
+	Stream         string          `json:"stream,omitempty"`
 }
 
 type progressDetail struct {
@@ -32,6 +33,7 @@ type progressDetail struct {
 }
 
 type errorDetail struct {
+	Code    int    `json:"code,omitempty"`
 	Message string `json:"message"`
 }
 

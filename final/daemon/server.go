@@ -102,6 +102,7 @@ func (s *Server) routes() {
 	s.handle("GET /images/{name...}", s.imageGet) // names have slashes: .../json, .../get
 	s.handle("GET /images/get", func(w http.ResponseWriter, r *http.Request) error { return s.imageSave(w, r, nil) })
 	s.handle("POST /images/load", s.imageLoad)
+	s.handle("POST /build", s.build)
 	s.handle("DELETE /images/{name...}", s.imageDelete)
 	s.handle("POST /images/{name...}", s.imagePost) // .../tag, .../push
 

@@ -10,12 +10,14 @@ import (
 	"strings"
 	"time"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"minidocker/final/builder"
 	"minidocker/final/errdefs"
 	"minidocker/final/state"
+	"minidocker/step03-rootfs-layers/layers"
 	"minidocker/step05-pull/progress"
 	"minidocker/step05-pull/store"
 	"minidocker/step06-networking/connect"
@@ -38,6 +40,34 @@ func (e *Engine) Build(ctx context.Context, o BuildOptions, out io.Writer) (dige
 		return "", errdefs.InvalidParameter(err)
 	}
 	return id, err
+}
+
+// BuildArchive is Build of a context sent as a tar (docker build through
+// the daemon): unpacked into a directory of the data root, every entry kept
+// inside it (step 3's Apply), and removed afterwards. o.Dockerfile is a
+// path inside the context ("" for Dockerfile).
+func (e *Engine) BuildArchive(ctx context.Context, archive io.Reader, o BuildOptions, out io.Writer) (digest.Digest, error) {
+	dir, err := os.MkdirTemp(e.Root, ".build-context-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	tarStream, err := layers.Decompress(archive)
+	if err != nil {
+		return "", errdefs.InvalidParameter(fmt.Errorf("build context: %w", err))
+	}
+	_, err = layers.Apply(dir, tarStream)
+	tarStream.Close()
+	if err != nil {
+		return "", errdefs.InvalidParameter(fmt.Errorf("build context: %w", err))
+	}
+	o.Context = dir
+	if o.Dockerfile != "" {
+		if o.Dockerfile, err = securejoin.SecureJoin(dir, o.Dockerfile); err != nil {
+			return "", errdefs.InvalidParameter(err)
+		}
+	}
+	return e.Build(ctx, o, out)
 }
 
 type buildBackend struct {
