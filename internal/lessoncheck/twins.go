@@ -62,9 +62,10 @@ func MissingTwins(root string, files []string) []string {
 
 // A heading is a line starting with # outside fenced blocks.
 type heading struct {
-	line  int
-	level int
-	text  string
+	line   int
+	level  int
+	text   string
+	fences int // fenced blocks before it: where it stands among them
 }
 
 // A fence is one fenced block: its info string ("console", "mermaid", ""),
@@ -100,7 +101,7 @@ func outline(markdown string) ([]heading, []fence) {
 			}
 		case strings.HasPrefix(line, "#"):
 			level := len(line) - len(strings.TrimLeft(line, "#"))
-			headings = append(headings, heading{line: i + 1, level: level, text: strings.TrimSpace(line[level:])})
+			headings = append(headings, heading{line: i + 1, level: level, text: strings.TrimSpace(line[level:]), fences: len(fences)})
 		}
 	}
 	if cur != nil { // an unclosed fence runs to the end of the file
@@ -116,8 +117,8 @@ func outline(markdown string) ([]heading, []fence) {
 //   - the English file's first line is "English | [한국어](X.ko.md)" and the
 //     Korean file's "[English](X.md) | 한국어";
 //   - the same headings (lines starting with # outside fenced blocks), as
-//     many, at the same levels, in the same order; the first difference is
-//     reported with both lines;
+//     many, at the same levels, in the same order, each after as many fenced
+//     blocks; the first difference is reported with both lines;
 //   - every fenced block that is not ```mermaid byte for byte the same, in
 //     order (commands, transcripts, code and config are never translated);
 //     the first difference is reported with both blocks' lines;
@@ -142,24 +143,25 @@ func CheckTwins(enName, en, koName, ko string) []error {
 
 	enHeads, enFences := outline(en)
 	koHeads, koFences := outline(ko)
-	for i := 0; i < len(enHeads) || i < len(koHeads); i++ {
-		if i >= len(enHeads) {
-			h := koHeads[i]
-			fail("%s:%d: heading %q (level %d) has no counterpart in %s (%d headings there, %d here)",
-				koName, h.line, h.text, h.level, enName, len(enHeads), len(koHeads))
-			break
+	// The first heading whose level differs, or that stands after another
+	// number of fenced blocks, or the first one past the end of the shorter
+	// list: a section added, dropped or moved is there.
+	i := 0
+	for i < len(enHeads) && i < len(koHeads) && enHeads[i].level == koHeads[i].level && enHeads[i].fences == koHeads[i].fences {
+		i++
+	}
+	where := func(name string, hs []heading) string {
+		if i < len(hs) {
+			return fmt.Sprintf("%s:%d %q (level %d, after %d fenced blocks)", name, hs[i].line, hs[i].text, hs[i].level, hs[i].fences)
 		}
-		if i >= len(koHeads) {
-			h := enHeads[i]
-			fail("%s:%d: heading %q (level %d) has no counterpart in %s (%d headings there, %d here)",
-				enName, h.line, h.text, h.level, koName, len(koHeads), len(enHeads))
-			break
-		}
-		if e, k := enHeads[i], koHeads[i]; e.level != k.level {
-			fail("heading %d: %s:%d %q is level %d but %s:%d %q is level %d (a section added, dropped or moved?)",
-				i+1, enName, e.line, e.text, e.level, koName, k.line, k.text, k.level)
-			break
-		}
+		return name + ": (no more headings)"
+	}
+	switch {
+	case len(enHeads) != len(koHeads):
+		fail("%s has %d headings, %s has %d (a section added or dropped); the first to differ is heading %d: %s vs %s",
+			enName, len(enHeads), koName, len(koHeads), i+1, where(enName, enHeads), where(koName, koHeads))
+	case i < len(enHeads):
+		fail("heading %d: %s vs %s differ in level or place (a section or a block moved?)", i+1, where(enName, enHeads), where(koName, koHeads))
 	}
 
 	code := func(fs []fence) (blocks []fence, mermaid int) {
