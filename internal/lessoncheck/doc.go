@@ -2,8 +2,21 @@
 // run by make lint through its tests: every README's Mermaid diagrams parse,
 // every link into GLOSSARY.md names an entry that exists (and every entry is
 // linked from a lesson), every relative link leads to a file and heading that
-// exist, and every library package (every package not named main) starts with
-// a package comment.
+// exist, every library package (every package not named main) starts with
+// a package comment, and every lesson README.md (and GLOSSARY.md) has a Korean
+// twin README.ko.md that has not drifted from it.
+//
+// # The Korean twins
+//
+// Issue 18 gives each lesson a Korean translation beside it. CheckTwins keeps
+// a pair together: both start with their language switch, the same headings
+// at the same levels in the same order, every fenced block other than
+// ```mermaid byte for byte the same in order (commands and program output are
+// never translated), as many mermaid blocks, and the Korean text links the
+// other Korean files. Lessons finds the lessons (the root README.md and every
+// top-level directory's), so a new step is covered without a list to edit;
+// TestKoreanTwins names every missing twin at once. Slug keeps Korean letters
+// as GitHub does, so a Korean file can link its own headings.
 //
 // # The Mermaid check
 //

@@ -42,8 +42,10 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// Slug is GitHub's heading anchor: lower case, markup and punctuation other
-// than - and _ dropped, each space a -.
+// Slug is GitHub's heading anchor (github-slugger): lower case, each space a
+// -, and every character that is not a letter, a combining mark, a number, a
+// connector such as _, a - or a space dropped, so markup and punctuation go and
+// Korean (or any) letters stay: "1단계 — 프로세스" is #1단계--프로세스.
 func Slug(heading string) string {
 	heading = strings.NewReplacer("`", "", "*", "").Replace(heading)
 	var b strings.Builder
@@ -51,7 +53,7 @@ func Slug(heading string) string {
 		switch {
 		case r == ' ':
 			b.WriteRune('-')
-		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+		case r == '-' || unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsNumber(r) || unicode.Is(unicode.Pc, r):
 			b.WriteRune(r)
 		}
 	}
