@@ -54,6 +54,7 @@ RUN echo "${GREETING:-none} $MODE $(pwd)" > made.txt \
  && rm /etc/group \
  && rm -rf /home && mkdir /home && echo new > /home/only
 RUN adduser -D -u 1234 app 2>/dev/null || echo 'app:x:1234:1234::/app:/bin/sh' >> /etc/passwd
+COPY --chown=app site/index.html /app/owned.html
 USER app
 RUN id -u > /tmp/whoami
 EXPOSE 8080 53/udp
@@ -75,7 +76,7 @@ CMD ["cat /app/made.txt"]
 	require.NoError(t, f.Close())
 
 	out := w.ok("build", "--build-arg", "GREETING=hi", "-t", "course/app:v1", ctx)
-	require.Contains(t, out, "Step 1/19 : FROM ${BASE} AS tools\n")
+	require.Contains(t, out, "Step 1/20 : FROM ${BASE} AS tools\n")
 	require.Contains(t, out, "Successfully tagged course/app:v1\n")
 
 	require.Equal(t, "hi prod /app\n", w.ok("run", "--rm", "--network", "none", "course/app:v1"))
@@ -89,6 +90,7 @@ CMD ["cat /app/made.txt"]
 	require.Equal(t, "only\n", look("ls /home"), "rm -rf and mkdir: an opaque directory hides the base's")
 	require.Equal(t, "absent absent\n", look("for f in site/skip.tmp secret.env; do test -e /app/$f && echo present || echo absent; done | tr '\\n' ' ' | sed 's/ $/\\n/'"), ".dockerignore")
 	require.Equal(t, "1234\n", look("cat /tmp/whoami"), "USER is the next RUN's user")
+	require.Equal(t, "1234:1234\n", look("stat -c %u:%g /app/owned.html"), "--chown by name, from the image's /etc/passwd")
 
 	img := w.inspect("course/app:v1")
 	cfg := img["Config"].(map[string]any)

@@ -20,6 +20,7 @@ import (
 	"github.com/moby/patternmatcher/ignorefile"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"minidocker/step02-namespaces/namespaces"
 	"minidocker/step03-rootfs-layers/layers"
 )
 
@@ -95,10 +96,6 @@ func (b *build) copy(ctx context.Context, s *state, c copySpec, final bool, fail
 	if err != nil {
 		return fail(err)
 	}
-	uid, gid, err := b.owner(s, c.chown)
-	if err != nil {
-		return fail(err)
-	}
 	var mode *os.FileMode
 	if c.chmod != "" {
 		m, err := strconv.ParseUint(c.chmod, 8, 32)
@@ -116,6 +113,10 @@ func (b *build) copy(ctx context.Context, s *state, c copySpec, final bool, fail
 	k := key(s.img.ID.String(), text, c.chown, c.chmod, c.from)
 	return b.commit(s, k, final, func() (string, ocispec.Image, func(), error) {
 		upper, done, err := b.be.Changes(s.img, func(r *os.Root) error {
+			uid, gid, err := owner(r, c.chown)
+			if err != nil {
+				return err
+			}
 			return write(r, items, uid, gid, mode, c.unpack)
 		})
 		if err != nil {
@@ -360,24 +361,30 @@ func extract(r *os.Root, src, dir string) error {
 	return err
 }
 
-// owner is --chown's uid and gid: numbers, or names looked up in the
-// image's own /etc/passwd and /etc/group; 0:0 without it.
-func (b *build) owner(s *state, chown string) (int, int, error) {
+// owner is --chown's uid and gid, 0:0 without it: numbers, or names
+// looked up in the image's own /etc/passwd and /etc/group (read through r,
+// the image's tree) as docker run --user's are (step 2's ResolveUser). A
+// user without a group gets the group of the same number, as Docker's
+// --chown does.
+func owner(r *os.Root, chown string) (int, int, error) {
 	if chown == "" {
 		return 0, 0, nil
 	}
-	user, group, _ := strings.Cut(chown, ":")
-	uid, err := strconv.Atoi(user)
-	gid := uid
-	if err != nil {
-		return 0, 0, fmt.Errorf("--chown=%s: only numeric user and group IDs are supported by minidocker's builder", chown)
-	}
-	if group != "" {
-		if gid, err = strconv.Atoi(group); err != nil {
-			return 0, 0, fmt.Errorf("--chown=%s: only numeric user and group IDs are supported by minidocker's builder", chown)
+	open := func(name string) io.Reader {
+		data, err := r.ReadFile(name)
+		if err != nil {
+			return strings.NewReader("")
 		}
+		return strings.NewReader(string(data))
 	}
-	return uid, gid, nil
+	u, err := namespaces.ResolveUser(chown, open("etc/passwd"), open("etc/group"))
+	if err != nil {
+		return 0, 0, fmt.Errorf("--chown=%s: %w", chown, err)
+	}
+	if !strings.Contains(chown, ":") {
+		u.GID = u.UID
+	}
+	return int(u.UID), int(u.GID), nil
 }
 
 // copyOut copies the sources of COPY --from out of that stage (or image)
