@@ -164,6 +164,19 @@ RUN cat /src.txt installed > /all
 	require.Equal(t, 3, strings.Count(changed, " ---> Using cache\n"), "deps untouched: their steps cached, the rest run:\n%s", changed)
 	require.Equal(t, "two\na\n", w.ok("run", "--rm", "--network", "none", "c:2", "cat", "/all"))
 
+	// builder prune: the step images go (the named ones stay and run), and
+	// the next build has no cache; the prompt says what goes.
+	r := w.mdIn("n\n", "builder", "prune")
+	require.Equal(t, "WARNING! This will remove all dangling build cache. Are you sure you want to continue? [y/N] ", r.Stdout)
+	pruned := w.ok("builder", "prune", "-f")
+	require.Regexp(t, `^Deleted build cache objects:\n(sha256:[0-9a-f]{64}\n)+\nTotal reclaimed space: `, pruned)
+	require.Equal(t, "two\na\n", w.ok("run", "--rm", "--network", "none", "c:2", "cat", "/all"), "a named image survives the prune")
+	require.NotContains(t, w.ok("build", "-t", "c:3", ctx), "Using cache", "the cache is gone")
+	// c:3's steps are cache again; their layers are c:3's too, so nothing
+	// is freed on disk, and c:3 still runs.
+	require.Regexp(t, `^Deleted build cache objects:\n(sha256:[0-9a-f]{64}\n){4}\nTotal reclaimed space: 0B\n$`, w.ok("builder", "prune", "-f"))
+	require.Equal(t, "two\na\n", w.ok("run", "--rm", "--network", "none", "c:3", "cat", "/all"))
+
 	epoch := append(w.env, "SOURCE_DATE_EPOCH=1700000000")
 	id1 := strings.TrimSpace(runWith(t, w, epoch, "build", "-q", "--no-cache", ctx))
 	id2 := strings.TrimSpace(runWith(t, w, epoch, "build", "-q", "--no-cache", ctx))

@@ -238,7 +238,7 @@ func TestPrune(t *testing.T) {
 	// running up and its image stay.
 	r = w.mdIn("y\n", "system", "prune", "-a")
 	require.Equal(t, 0, r.Code, r.Stderr)
-	require.Equal(t, "WARNING! This will remove:\n  - all stopped containers\n  - all images without at least one container associated to them\n\n"+
+	require.Equal(t, "WARNING! This will remove:\n  - all stopped containers\n  - all images without at least one container associated to them\n  - unused build cache\n\n"+
 		"Are you sure you want to continue? [y/N] Deleted Containers:\n"+lab+"\n\nTotal reclaimed space: 3B\n", r.Stdout)
 	require.Equal(t, []string{up[:12]}, strings.Fields(w.ok("ps", "-aq")))
 	require.Equal(t, true, w.state("up")["Running"])

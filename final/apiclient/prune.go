@@ -60,6 +60,15 @@ func (c *Client) PruneImages(f engine.Filters) (engine.PruneReport, error) {
 	return rep, nil
 }
 
+// PruneBuildCache is POST /build/prune.
+func (c *Client) PruneBuildCache() (engine.PruneReport, error) {
+	res, err := c.api.BuildCachePrune(c.ctx, client.BuildCachePruneOptions{All: true})
+	if err != nil {
+		return engine.PruneReport{}, kind(err)
+	}
+	return engine.PruneReport{Deleted: res.Report.CachesDeleted, SpaceReclaimed: int64(res.Report.SpaceReclaimed)}, nil
+}
+
 // DiskUsage is GET /system/df. The images' reclaimable space is the
 // client library's reckoning from Size and SharedSize (the daemon's API
 // version has no field for it).

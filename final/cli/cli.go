@@ -116,7 +116,7 @@ func (a *app) command() *cobra.Command {
 		a.startCmd(), a.killCmd(), a.logsCmd(), a.rmCmd(), a.inspectCmd(), a.searchCmd(), a.daemonCmd(), a.execCmd(),
 		a.waitCmd(), a.restartCmd(), a.renameCmd(), a.portCmd(), a.pauseCmd(), a.unpauseCmd(), a.topCmd(), a.volumeCmd(), a.statsCmd(), a.cpCmd(), a.attachCmd(),
 		a.tagCmd(), a.pushCmd(), a.saveCmd(), a.loadCmd(), a.buildCmd())
-	root.AddCommand(a.containerCmd(), a.imageCmd(), a.systemCmd())
+	root.AddCommand(a.containerCmd(), a.imageCmd(), a.systemCmd(), a.builderCmd())
 	root.AddCommand(a.networkCmd())
 	a.addCompletion(root)
 	return root

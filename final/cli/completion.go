@@ -83,6 +83,8 @@ var examples = map[string]string{
 	"container prune":    "  minidocker container prune\n  minidocker container prune -f --filter until=24h",
 	"image":              "  minidocker image prune -a -f",
 	"image prune":        "  minidocker image prune\n  minidocker image prune -a -f",
+	"builder":            "  minidocker builder prune -f",
+	"builder prune":      "  minidocker builder prune\n  minidocker builder prune -f",
 	"system":             "  minidocker system df\n  minidocker system prune -f",
 	"system df":          "  minidocker system df\n  minidocker system df -v",
 	"system prune":       "  minidocker system prune\n  minidocker system prune -a --volumes -f",

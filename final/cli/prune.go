@@ -183,7 +183,7 @@ func (a *app) systemCmd() *cobra.Command {
 	prune := &cobra.Command{
 		Use:   "prune [OPTIONS]",
 		Short: "Remove unused data",
-		Long:  "Remove the stopped containers, the dangling images (with -a every unused image) and with --volumes the unused anonymous volumes.",
+		Long:  "Remove the stopped containers, the dangling images (with -a every unused image), the build cache, and with --volumes the unused anonymous volumes.",
 		Args:  exactArgs(0),
 		RunE: func(c *cobra.Command, args []string) error {
 			cf, err := engine.ParseFilters(p.filters, "until", "label", "label!")
@@ -206,7 +206,8 @@ func (a *app) systemCmd() *cobra.Command {
 					}
 					return "Deleted Volumes:\n" + strings.Join(gone, "\n") + "\n", 0, nil
 				},
-				func(e engine.Backend) (string, int64, error) { return pruneImages(e, imf) })
+				func(e engine.Backend) (string, int64, error) { return pruneImages(e, imf) },
+				pruneBuildCache)
 		},
 	}
 	p.declare(prune)
@@ -251,6 +252,7 @@ func systemPruneWarning(all, volumes bool) string {
 	} else {
 		items = append(items, "all dangling images")
 	}
+	items = append(items, "unused build cache")
 	return "WARNING! This will remove:\n  - " + strings.Join(items, "\n  - ") + "\n\nAre you sure you want to continue?"
 }
 
@@ -350,4 +352,32 @@ func printDiskUsageVerbose(w io.Writer, du engine.DiskUsage, now time.Time) erro
 		return err
 	}
 	return table("\nBuild cache usage: 0B\n\n", "CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED", func(io.Writer) {})
+}
+
+// builderCmd is docker builder: its prune, of the classic builder's cache
+// (the images a build committed as its steps).
+func (a *app) builderCmd() *cobra.Command {
+	c := group("builder COMMAND", "Manage builds")
+	var force, all bool
+	prune := &cobra.Command{
+		Use:   "prune [OPTIONS]",
+		Short: "Remove build cache",
+		Long:  "Remove the images a build kept as its steps (the build cache), except those a name or a container holds.",
+		Args:  exactArgs(0),
+		RunE: func(c *cobra.Command, args []string) error {
+			return a.prune(force, "WARNING! This will remove all dangling build cache. Are you sure you want to continue?", pruneBuildCache)
+		},
+	}
+	prune.Flags().BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
+	prune.Flags().BoolVarP(&all, "all", "a", false, "Remove all unused build cache, not just dangling ones (the same here: the cache has no other kind)")
+	c.AddCommand(prune)
+	return c
+}
+
+func pruneBuildCache(e engine.Backend) (string, int64, error) {
+	rep, err := e.PruneBuildCache()
+	if err != nil || len(rep.Deleted) == 0 {
+		return "", rep.SpaceReclaimed, err
+	}
+	return "Deleted build cache objects:\n" + strings.Join(rep.Deleted, "\n") + "\n", rep.SpaceReclaimed, nil
 }

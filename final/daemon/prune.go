@@ -67,8 +67,17 @@ func (s *Server) systemDF(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// buildPrune is POST /build/prune, which docker system prune calls: there
-// is no build cache (minidocker does not build images), so nothing goes.
+// buildPrune is POST /build/prune (docker builder prune, and the last part
+// of docker system prune): the classic builder's step images no name and
+// no container holds.
 func (s *Server) buildPrune(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, map[string]any{"CachesDeleted": []string{}, "SpaceReclaimed": 0})
+	rep, err := s.e.PruneBuildCache()
+	if err != nil {
+		return err
+	}
+	deleted := rep.Deleted
+	if deleted == nil {
+		deleted = []string{}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"CachesDeleted": deleted, "SpaceReclaimed": rep.SpaceReclaimed})
 }

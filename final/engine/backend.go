@@ -98,6 +98,7 @@ type Backend interface {
 	DiskUsage() (DiskUsage, error)
 	PruneContainers(f Filters) (PruneReport, error)
 	PruneImages(f Filters) (PruneReport, error)
+	PruneBuildCache() (PruneReport, error)
 }
 
 // Session is a foreground run: its streams are being copied.

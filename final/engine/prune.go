@@ -252,3 +252,30 @@ func unique(ds []digest.Digest) []digest.Digest {
 	}
 	return out
 }
+
+// PruneBuildCache is docker builder prune: the images a build committed as
+// its steps (the build cache, store.Commit's intermediate images) that no
+// name and no container holds. The layers go with them when no other image
+// lists them, as for any image.
+func (e *Engine) PruneBuildCache() (PruneReport, error) {
+	var rep PruneReport
+	used, err := e.usedImages()
+	if err != nil {
+		return rep, err
+	}
+	var picked []string
+	var lines []string
+	lines, rep.SpaceReclaimed, err = e.images.Prune(func(img *store.Image) bool {
+		if img.Intermediate && len(img.RepoTags) == 0 && !used[img.ID] {
+			picked = append(picked, img.ID.String())
+			return true
+		}
+		return false
+	})
+	for _, id := range picked { // the images, not their layers' lines
+		if slices.Contains(lines, "Deleted: "+id) {
+			rep.Deleted = append(rep.Deleted, id)
+		}
+	}
+	return rep, err
+}
