@@ -574,12 +574,14 @@ func TestCreateSweepsLeftovers(t *testing.T) {
 // seen the name, and never trusts a name that moved: after a removal, a
 // rename or a new container with the old name it answers as a full scan.
 func TestGetByNameHint(t *testing.T) {
+	// Names that are not hex: a name lookup must never meet a random ID
+	// that happens to start with it ("aa" did, one run in about sixty).
 	s := openStore(t)
-	a, b, c := &Container{Name: "aa"}, &Container{Name: "bb"}, &Container{Name: "cc"}
+	a, b, c := &Container{Name: "ann"}, &Container{Name: "bob"}, &Container{Name: "cid"}
 	for _, ctr := range []*Container{a, b, c} {
 		require.NoError(t, s.Create(ctr))
 	}
-	got, err := s.Get("aa") // reads every config
+	got, err := s.Get("ann") // reads every config
 	require.NoError(t, err)
 	require.Equal(t, a.ID, got.ID)
 
@@ -589,7 +591,7 @@ func TestGetByNameHint(t *testing.T) {
 	good, err := os.ReadFile(cPath)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(cPath, []byte("{"), 0o600))
-	got, err = s.Get("/bb")
+	got, err = s.Get("/bob")
 	require.NoError(t, err, "b by the name already seen: c's config is not read")
 	require.Equal(t, b.ID, got.ID)
 	_, err = s.Get("nope")
@@ -598,15 +600,15 @@ func TestGetByNameHint(t *testing.T) {
 
 	// b removed and its name taken by a new container: the new one.
 	require.NoError(t, s.Remove(b.ID))
-	b2 := &Container{Name: "bb"}
+	b2 := &Container{Name: "bob"}
 	require.NoError(t, s.Create(b2))
-	got, err = s.Get("bb")
+	got, err = s.Get("bob")
 	require.NoError(t, err)
 	require.Equal(t, b2.ID, got.ID)
 
-	// a renamed: "aa" is nobody's now, "zz" is a's.
+	// a renamed: "ann" is nobody's now, "zz" is a's.
 	require.NoError(t, s.Update(a.ID, func(c *Container) error { c.Name = "zz"; return nil }))
-	_, err = s.Get("aa")
+	_, err = s.Get("ann")
 	require.ErrorIs(t, err, ErrNotFound)
 	got, err = s.Get("zz")
 	require.NoError(t, err)
