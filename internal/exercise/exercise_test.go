@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -260,4 +262,44 @@ func TestWorkspaces(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadmeListings: the hint lines a step's README shows (as make
+// exercise prints them, "    FILE:LINE  HINT") name each region's current
+// begin line and hint, in both languages: an edit above a region moves it,
+// and the lesson must say where it is now.
+func TestReadmeListings(t *testing.T) {
+	root := repoRoot(t)
+	regions, err := findRegions(root)
+	require.NoError(t, err)
+	at := map[string]Region{} // "file hint" -> region
+	for _, r := range regions {
+		at[r.File+" "+r.Hint] = r
+	}
+	listing := regexp.MustCompile(`^    (step\d\d-[^ :]+\.go):(\d+)  (.+)$`)
+	seen := 0
+	for _, readme := range []string{"README.md", "README.ko.md"} {
+		files, err := filepath.Glob(filepath.Join(root, "step[0-9][0-9]-*", readme))
+		require.NoError(t, err)
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			for i, line := range strings.Split(string(data), "\n") {
+				m := listing.FindStringSubmatch(line)
+				if m == nil {
+					continue
+				}
+				seen++
+				r, ok := at[m[1]+" "+m[3]]
+				if !ok {
+					t.Errorf("%s:%d: no exercise region in %s with the hint %q", f, i+1, m[1], m[3])
+					continue
+				}
+				if n, _ := strconv.Atoi(m[2]); n != r.Begin {
+					t.Errorf("%s:%d: %s's region %s begins at line %d, the lesson says %s", f, i+1, m[1], r.ID, r.Begin, m[2])
+				}
+			}
+		}
+	}
+	require.GreaterOrEqual(t, seen, 2*len(regions), "every region listed in both languages")
 }
