@@ -1,12 +1,10 @@
 package apiclient
 
 import (
-	"archive/tar"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +31,7 @@ func (c *Client) Build(ctx context.Context, o engine.BuildOptions, out io.Writer
 		dockerfile = filepath.ToSlash(rel)
 	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(tarDir(pw, o.Context)) }()
+	go func() { pw.CloseWithError(engine.WriteTar(pw, os.DirFS(o.Context), ".", ".")) }()
 	defer pr.Close()
 	args := map[string]*string{}
 	for k, v := range o.BuildArgs {
@@ -72,54 +70,4 @@ func (c *Client) Build(ctx context.Context, o engine.BuildOptions, out io.Writer
 		return "", errors.New("build: the daemon did not say the image's ID")
 	}
 	return id, nil
-}
-
-// tarDir writes the directory dir as a tar: the build context.
-func tarDir(w io.Writer, dir string) error {
-	tw := tar.NewWriter(w)
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil || rel == "." {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		link := ""
-		if info.Mode()&fs.ModeSymlink != 0 {
-			if link, err = os.Readlink(p); err != nil {
-				return err
-			}
-		}
-		hdr, err := tar.FileInfoHeader(info, link)
-		if err != nil {
-			return err
-		}
-		hdr.Name = filepath.ToSlash(rel)
-		if info.IsDir() {
-			hdr.Name += "/"
-		}
-		hdr.Uname, hdr.Gname = "", ""
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(tw, f)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return tw.Close()
 }

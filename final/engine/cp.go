@@ -216,7 +216,7 @@ func (e *Engine) ArchivePath(ref, p string) (io.ReadCloser, PathStat, error) {
 	pr, pw := io.Pipe()
 	go func() {
 		defer cf.release()
-		pw.CloseWithError(writeTar(pw, cf.root.FS(), filepath.ToSlash(rel), archiveBase(p)))
+		pw.CloseWithError(WriteTar(pw, cf.root.FS(), filepath.ToSlash(rel), archiveBase(p)))
 	}()
 	return pr, st, nil
 }
@@ -278,10 +278,11 @@ func under(p, name string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(p, name), "/")
 }
 
-// writeTar writes name of fsys (a file, a link, or a directory and all in
+// WriteTar writes name of fsys (a file, a link, or a directory and all in
 // it) to w as a tar stream whose entries are named as, as/..., in place of
-// name. Sockets are left out (tar has no type for them).
-func writeTar(w io.Writer, fsys fs.FS, name, as string) error {
+// name. Sockets are left out (tar has no type for them). docker cp's
+// archives are made with it, and so is a build context sent to a daemon.
+func WriteTar(w io.Writer, fsys fs.FS, name, as string) error {
 	tw := tar.NewWriter(w)
 	one := func(p string) error {
 		fi, err := fs.Lstat(fsys, p)

@@ -110,7 +110,7 @@ func CopyTo(a Archiver, ref, src, dst string) error {
 		if base == "." {
 			dir = src
 		}
-		pw.CloseWithError(writeTar(pw, os.DirFS(dir), base, as))
+		pw.CloseWithError(WriteTar(pw, os.DirFS(dir), base, as))
 	}()
 	err = a.ExtractArchive(ref, dstDir, pr)
 	pr.CloseWithError(err) // the writer stops if the extraction did
