@@ -6,9 +6,11 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 
 	"minidocker/final/cli"
 	"minidocker/final/engine"
+	"minidocker/final/ociruntime"
 	"minidocker/step01-process/process"
 	"minidocker/step02-namespaces/namespaces"
 	"minidocker/step03-rootfs-layers/rootfs"
@@ -28,6 +30,15 @@ func main() {
 	// docker exec's helper: joins a running container (step 2's Join).
 	if len(os.Args) == 2 && os.Args[1] == engine.ExecArg {
 		os.Exit(engine.ExecMain())
+	}
+	// The OCI runtime's exec helper, the same join.
+	if len(os.Args) == 2 && os.Args[1] == ociruntime.ExecArg {
+		os.Exit(ociruntime.ExecMain())
+	}
+	// Called by the name minidocker-runtime (a symlink to this binary, as
+	// engines want a runc-like program): runc's command line.
+	if filepath.Base(os.Args[0]) == ociruntime.Name {
+		os.Exit(ociruntime.Main(os.Args[1:]))
 	}
 	os.Exit(cli.Main(os.Args[1:]))
 }

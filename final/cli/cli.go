@@ -115,7 +115,7 @@ func (a *app) command() *cobra.Command {
 	root.AddCommand(a.pullCmd(), a.imagesCmd(), a.rmiCmd(), a.runCmd(), a.psCmd(), a.stopCmd(),
 		a.startCmd(), a.killCmd(), a.logsCmd(), a.rmCmd(), a.inspectCmd(), a.searchCmd(), a.daemonCmd(), a.execCmd(),
 		a.waitCmd(), a.restartCmd(), a.renameCmd(), a.portCmd(), a.pauseCmd(), a.unpauseCmd(), a.topCmd(), a.volumeCmd(), a.statsCmd(), a.cpCmd(), a.attachCmd(),
-		a.tagCmd(), a.pushCmd(), a.saveCmd(), a.loadCmd(), a.buildCmd())
+		a.tagCmd(), a.pushCmd(), a.saveCmd(), a.loadCmd(), a.buildCmd(), a.runtimeCmd())
 	root.AddCommand(a.containerCmd(), a.imageCmd(), a.systemCmd(), a.builderCmd())
 	root.AddCommand(a.networkCmd())
 	a.addCompletion(root)

@@ -65,6 +65,7 @@ var examples = map[string]string{
 	"restart":            "  minidocker restart web\n  minidocker restart -t 2 web",
 	"rm":                 "  minidocker rm web\n  minidocker rm -f web",
 	"rmi":                "  minidocker rmi busybox",
+	"runtime":            "  cd mybundle && minidocker runtime run demo   # a config.json and its rootfs\n  dockerd --add-runtime minidocker=/usr/local/bin/minidocker-runtime",
 	"run":                "  minidocker run --rm busybox echo hello\n  minidocker run -d --name web -p 8080:80 httpd\n  minidocker run -it busybox sh              # Ctrl-P Ctrl-Q detaches",
 	"search":             "  minidocker search httpd",
 	"start":              "  minidocker start web",

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -37,7 +39,10 @@ func Init(stages ...Stage) {
 	// Only failures reach this point: a successful exec never returns.
 	code := process.ExitCode(err)
 	msg, _ := json.Marshal(initError{Message: err.Error(), Code: code})
-	_, _ = errPipe.Write(msg)
+	if _, werr := errPipe.Write(msg); werr != nil {
+		// Closed already (StartFD: the parent was told we were ready).
+		fmt.Fprintf(os.Stderr, "minidocker init: %v\n", err)
+	}
 	os.Exit(code)
 }
 
@@ -59,6 +64,9 @@ func initContainer(stages []Stage, errPipe *os.File) error {
 	}
 
 	if err := setup(&cfg, stages); err != nil {
+		return err
+	}
+	if err := limitResources(&cfg); err != nil {
 		return err
 	}
 	priv := cfg.Privileges
@@ -84,6 +92,14 @@ func initContainer(stages []Stage, errPipe *os.File) error {
 	if err := priv.AfterUser(); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
+	if cfg.IDs != nil && cfg.IDs.Umask != nil {
+		unix.Umask(int(*cfg.IDs.Umask))
+	}
+	if cfg.StartFD != 0 {
+		if err := waitStart(&cfg, errPipe); err != nil {
+			return err
+		}
+	}
 	if cfg.Init {
 		return runPID1(&cfg, errPipe)
 	}
@@ -97,6 +113,13 @@ func setup(cfg *Config, stages []Stage) error {
 	if cfg.Has(Net) && cfg.NetNS != "" {
 		if err := joinNetNS(cfg.NetNS); err != nil {
 			return err
+		}
+	}
+	for _, ns := range []Namespace{UTS, IPC} {
+		if path, ok := cfg.JoinPaths[ns]; ok && cfg.Has(ns) {
+			if err := joinNS(path, ns); err != nil {
+				return err
+			}
 		}
 	}
 	if cfg.Has(Cgroup) {
@@ -150,14 +173,86 @@ func setup(cfg *Config, stages []Stage) error {
 // locked this one, which does the rest of the set-up and the execve, after
 // which the command's only thread is in it. A sysfs mounted later (step 3)
 // shows this namespace's devices.
-func joinNetNS(path string) error {
+func joinNetNS(path string) error { return joinNS(path, Net) }
+
+// joinNS enters the namespace of kind ns at path, on this (locked) thread.
+func joinNS(path string, ns Namespace) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("init: join network namespace: %w", err)
+		return fmt.Errorf("init: join %s namespace: %w", ns, err)
 	}
 	defer f.Close()
-	if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
-		return fmt.Errorf("init: setns %s CLONE_NEWNET: %w", path, err)
+	if err := unix.Setns(int(f.Fd()), int(ns.CloneFlag())); err != nil {
+		return fmt.Errorf("init: setns %s %s: %w", path, ns, err)
+	}
+	return nil
+}
+
+// limitResources sets cfg's rlimits and OOM score, while the init still
+// has every capability: raising a hard limit needs CAP_SYS_RESOURCE, and
+// so does lowering oom_score_adj.
+func limitResources(cfg *Config) error {
+	for _, r := range cfg.Rlimits {
+		n, ok := RlimitNumber(r.Type)
+		if !ok {
+			return fmt.Errorf("init: unknown rlimit %q", r.Type)
+		}
+		if err := unix.Setrlimit(n, &unix.Rlimit{Cur: r.Soft, Max: r.Hard}); err != nil {
+			return fmt.Errorf("init: setrlimit %s soft %d hard %d: %w", r.Type, r.Soft, r.Hard, err)
+		}
+	}
+	if cfg.OOMScoreAdj != nil {
+		// Written only when it changes: the same value needs no privilege.
+		old, err := os.ReadFile("/proc/self/oom_score_adj")
+		want := strconv.Itoa(*cfg.OOMScoreAdj)
+		if err != nil || strings.TrimSpace(string(old)) != want {
+			if err := os.WriteFile("/proc/self/oom_score_adj", []byte(want), 0); err != nil {
+				return fmt.Errorf("init: oom_score_adj %s: %w", want, err)
+			}
+		}
+	}
+	return nil
+}
+
+// rlimits are the resources of setrlimit(2), by the names the OCI runtime
+// spec uses.
+var rlimits = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME,
+	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+// RlimitNumber is the resource number of an rlimit's name (RLIMIT_NOFILE).
+func RlimitNumber(name string) (int, bool) {
+	n, ok := rlimits[name]
+	return n, ok
+}
+
+// waitStart is the "created" state of an OCI runtime's container: the set-up
+// is done, the command found, and the init waits for "start". It tells the
+// parent it is ready by closing the error pipe (which Start reads to EOF),
+// then opens the FIFO for writing: open(2) of a FIFO blocks until someone
+// opens it for reading, which "start" does. The FIFO's path is in the
+// runtime's state directory, out of reach since pivot_root, so the init
+// holds an O_PATH descriptor of it and reopens that through /proc/self/fd.
+// A failure after this point has no pipe to go to: it goes to stderr.
+func waitStart(cfg *Config, errPipe *os.File) error {
+	if _, err := process.LookPath(cfg.Args[0], process.GetEnv(cfg.Env, "PATH")); err != nil {
+		return err
+	}
+	errPipe.Close()
+	fifo, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(cfg.StartFD), os.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("init: open the start FIFO: %w", err)
+	}
+	_, err = fifo.Write([]byte{0})
+	fifo.Close()
+	unix.Close(cfg.StartFD)
+	if err != nil {
+		return fmt.Errorf("init: write the start FIFO: %w", err)
 	}
 	return nil
 }
@@ -213,18 +308,26 @@ func switchUser(cfg *Config) error {
 	group, _ := os.Open("/etc/group")
 	defer passwd.Close()
 	defer group.Close()
-	u, err := ResolveUser(cfg.User, orNil(passwd), orNil(group))
+	name := cfg.User
+	if cfg.IDs != nil {
+		name = strconv.FormatUint(uint64(cfg.IDs.UID), 10) // for HOME
+	}
+	u, err := ResolveUser(name, orNil(passwd), orNil(group))
 	if err != nil {
-		return fmt.Errorf("init: user %q: %w", cfg.User, err)
+		return fmt.Errorf("init: user %q: %w", name, err)
 	}
 	if process.GetEnv(cfg.Env, "HOME") == "" {
 		cfg.Env = process.SetEnv(cfg.Env, "HOME", u.Home)
 	}
-	if cfg.User == "" {
+	if cfg.User == "" && cfg.IDs == nil {
 		return nil // stay root, keep our groups as they are
 	}
-	gids := make([]int, 0, len(u.AdditionalGIDs))
-	for _, g := range u.AdditionalGIDs {
+	additional := u.AdditionalGIDs
+	if cfg.IDs != nil {
+		u.UID, u.GID, additional = cfg.IDs.UID, cfg.IDs.GID, cfg.IDs.AdditionalGIDs
+	}
+	gids := make([]int, 0, len(additional))
+	for _, g := range additional {
 		gids = append(gids, int(g))
 	}
 	if err := unix.Setgroups(gids); err != nil {

@@ -1,6 +1,8 @@
 package namespaces
 
 import (
+	"os"
+
 	"minidocker/step01-process/process"
 	"minidocker/step02-namespaces/privileges"
 )
@@ -23,4 +25,27 @@ type JoinConfig struct {
 	// the command's new session.
 	Tty        bool               `json:"tty,omitempty"`
 	Privileges *privileges.Config `json:"privileges,omitempty"`
+	// IDs, when set, replace User: numbers used as they are (an OCI
+	// process.user; see Config.IDs).
+	IDs *IDs `json:"ids,omitempty"`
+	// Rlimits are set before the command starts (Config.Rlimits).
+	Rlimits []Rlimit `json:"rlimits,omitempty"`
+	// Detach: return once the command runs, without waiting for it (an OCI
+	// runtime's exec --detach). The command's parent, the joining process,
+	// then exits, and the command is adopted by the nearest child
+	// subreaper above it: the engine's shim, which waits for it.
+	Detach bool `json:"detach,omitempty"`
+}
+
+// JoinOptions are the host side of a Join.
+type JoinOptions struct {
+	// Started, if set, is called with the command's PID (as the host sees
+	// it) once it has been executed.
+	Started func(pid int)
+	// Console, if set, is called once the container's namespaces are
+	// joined (its /dev is ours then) and gives the terminal to use as the
+	// command's stdin, stdout, stderr and controlling terminal: an OCI
+	// runtime's exec with --console-socket makes it from the container's
+	// own /dev/ptmx.
+	Console func() (*os.File, error)
 }

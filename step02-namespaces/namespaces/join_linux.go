@@ -41,6 +41,15 @@ import (
 // CVE-2019-5736). The command runs as cfg.User from the child (setgroups,
 // setgid, setuid just before execve).
 func Join(cfg JoinConfig, started func()) (process.ExitStatus, error) {
+	var o JoinOptions
+	if started != nil {
+		o.Started = func(int) { started() }
+	}
+	return JoinWith(cfg, o)
+}
+
+// JoinWith is Join with the options an OCI runtime's exec needs.
+func JoinWith(cfg JoinConfig, o JoinOptions) (process.ExitStatus, error) {
 	if len(cfg.Args) == 0 {
 		return process.ExitStatus{}, &InitError{Message: "exec: no command", Code: process.ExitToolFailed}
 	}
@@ -53,14 +62,14 @@ func Join(cfg JoinConfig, started func()) (process.ExitStatus, error) {
 		// Never unlocked: the thread is the container's from here on, and
 		// dies with this goroutine.
 		runtime.LockOSThread()
-		status, err := join(cfg, started)
+		status, err := join(cfg, o)
 		done <- result{status, err}
 	}()
 	r := <-done
 	return r.status, r.err
 }
 
-func join(cfg JoinConfig, started func()) (process.ExitStatus, error) {
+func join(cfg JoinConfig, o JoinOptions) (process.ExitStatus, error) {
 	fail := func(code int, format string, args ...any) (process.ExitStatus, error) {
 		return process.ExitStatus{}, &InitError{Message: fmt.Sprintf(format, args...), Code: code}
 	}
@@ -110,29 +119,51 @@ func join(cfg JoinConfig, started func()) (process.ExitStatus, error) {
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return fail(process.ExitToolFailed, "exec: prctl PR_SET_DUMPABLE: %v", err)
 	}
+	files := []uintptr{0, 1, 2}
+	if o.Console != nil {
+		tty, err := o.Console()
+		if err != nil {
+			return fail(process.ExitToolFailed, "exec: %v", err)
+		}
+		defer tty.Close()
+		files = []uintptr{tty.Fd(), tty.Fd(), tty.Fd()}
+		cfg.Tty = true
+	}
+	if err := limitResources(&Config{Rlimits: cfg.Rlimits}); err != nil {
+		return fail(process.ExitToolFailed, "exec: %v", err)
+	}
 	if cfg.Privileges != nil {
 		if err := cfg.Privileges.Apply(); err != nil {
 			return fail(process.ExitToolFailed, "exec: %v", err)
 		}
 	}
 	sys := &syscall.SysProcAttr{Setsid: true, Setctty: cfg.Tty}
-	if cfg.User != "" {
+	if cfg.IDs != nil {
+		sys.Credential = &syscall.Credential{Uid: cfg.IDs.UID, Gid: cfg.IDs.GID,
+			Groups: append([]uint32{}, cfg.IDs.AdditionalGIDs...)}
+	} else if cfg.User != "" {
 		gids := make([]uint32, len(u.AdditionalGIDs))
 		copy(gids, u.AdditionalGIDs)
 		sys.Credential = &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: gids}
 	}
+	if cfg.IDs != nil && cfg.IDs.Umask != nil {
+		syscall.Umask(int(*cfg.IDs.Umask)) // this thread's, passed on to the child
+	}
 	sigs := process.CatchSignals()
 	defer sigs.Stop()
 	pid, err := syscall.ForkExec(path, cfg.Args, &syscall.ProcAttr{
-		Dir: dir, Env: env, Files: []uintptr{0, 1, 2}, Sys: sys,
+		Dir: dir, Env: env, Files: files, Sys: sys,
 	})
 	if err != nil {
 		err = process.ExecError(cfg.Args[0], err)
 		return fail(process.ExitCode(err), "%v", err)
 	}
 	sigs.Forward(pid)
-	if started != nil {
-		started()
+	if o.Started != nil {
+		o.Started(pid)
+	}
+	if cfg.Detach {
+		return process.ExitStatus{}, nil
 	}
 	var ws syscall.WaitStatus
 	for {

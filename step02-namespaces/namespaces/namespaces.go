@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -97,9 +98,48 @@ type Config struct {
 	// capabilities and its seccomp profile, compiled by the init);
 	// privileges.Resolve makes one from docker run's flags.
 	Privileges *privileges.Config `json:"privileges,omitempty"`
+	// JoinPaths are namespaces of Namespaces to enter instead of create, by
+	// path (/proc/PID/ns/uts, a bind-mounted /run/netns/x): an OCI bundle's
+	// linux.namespaces entries with a path, as Kubernetes gives a pod's
+	// containers the pause container's. The init enters them with setns(2)
+	// first thing, like NetNS. Only uts and ipc here; net goes in NetNS.
+	JoinPaths map[Namespace]string `json:"joinPaths,omitempty"`
+	// IDs, when set, are the command's user and groups as numbers, used
+	// exactly (an OCI bundle's process.user), instead of User looked up in
+	// the container's files. HOME still comes from its /etc/passwd.
+	IDs *IDs `json:"ids,omitempty"`
+	// Rlimits are set with setrlimit(2) before the command runs (an OCI
+	// bundle's process.rlimits); the command and its children inherit them.
+	Rlimits []Rlimit `json:"rlimits,omitempty"`
+	// OOMScoreAdj, when set, is written to /proc/self/oom_score_adj: how
+	// eagerly the kernel's OOM killer picks this process (-1000 to 1000).
+	OOMScoreAdj *int `json:"oomScoreAdj,omitempty"`
+	// StartFD, when not 0, splits create from start as runc does: it is the
+	// init's descriptor (an O_PATH) of a FIFO in the runtime's state
+	// directory. Once everything but the execve is done, the init reports
+	// success to its parent and opens the FIFO for writing, which blocks
+	// until "start" opens it for reading; then it executes the command.
+	StartFD int `json:"startFD,omitempty"`
 	// Stages holds the configuration of the set-up stages that later steps
 	// add (step 3: "rootfs"), by stage name. See Stage.
 	Stages map[string]json.RawMessage `json:"stages,omitempty"`
+}
+
+// IDs are a user and groups by number, to use as they are.
+type IDs struct {
+	UID            uint32   `json:"uid"`
+	GID            uint32   `json:"gid"`
+	AdditionalGIDs []uint32 `json:"additionalGids,omitempty"`
+	// Umask, when set, is the command's file mode creation mask.
+	Umask *uint32 `json:"umask,omitempty"`
+}
+
+// Rlimit is one resource limit: Type as the OCI spec and getrlimit(2) name
+// it (RLIMIT_NOFILE), and its hard and soft values.
+type Rlimit struct {
+	Type string `json:"type"`
+	Hard uint64 `json:"hard"`
+	Soft uint64 `json:"soft"`
 }
 
 // Has reports whether c asks for namespace ns.
@@ -131,6 +171,9 @@ type Options struct {
 	// process.Spec: an *os.File is passed as is).
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// ExtraFiles are more descriptors for the init, from fd 5 on (after
+	// the config and error pipes): an OCI runtime's start FIFO (StartFD).
+	ExtraFiles []*os.File
 	// SysProcAttr is merged into the clone: its Cloneflags are ORed with
 	// the namespaces' flags. Later steps use it for CLONE_INTO_CGROUP
 	// (UseCgroupFD) and for a controlling terminal (Setsid, Setctty).

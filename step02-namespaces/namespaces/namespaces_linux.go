@@ -42,12 +42,12 @@ func (ns Namespace) CloneFlag() uintptr {
 // created by clone, the namespace's root would be the host's cgroup, and
 // the container's own would show as /minidocker/<id>. The init unshares it
 // itself once it has read its config, which is after Created (see setup).
-// A network namespace to join (NetNS) is not created either: the init
+// A namespace to join (NetNS, JoinPaths) is not created either: the init
 // joins it (see setup).
 func (c *Config) CloneFlags() uintptr {
 	var flags uintptr
 	for _, ns := range c.Namespaces {
-		if ns != Cgroup && (ns != Net || c.NetNS == "") {
+		if _, join := c.JoinPaths[ns]; ns != Cgroup && (ns != Net || c.NetNS == "") && !join {
 			flags |= ns.CloneFlag()
 		}
 	}
@@ -107,7 +107,7 @@ func Start(cfg Config, opts Options) (*Container, error) {
 		Stdin:       opts.Stdin,
 		Stdout:      opts.Stdout,
 		Stderr:      opts.Stderr,
-		ExtraFiles:  []*os.File{configR, errW}, // fd 3 and fd 4 in the init
+		ExtraFiles:  append([]*os.File{configR, errW}, opts.ExtraFiles...), // fd 3 and fd 4 in the init, then opts
 		SysProcAttr: attr,
 	})
 	configR.Close()

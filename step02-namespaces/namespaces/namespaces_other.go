@@ -27,3 +27,6 @@ func RunContext(ctx context.Context, cfg Config, opts Options) (process.ExitStat
 func Join(cfg JoinConfig, started func()) (process.ExitStatus, error) {
 	return process.ExitStatus{}, fmt.Errorf("exec: %w", errors.ErrUnsupported)
 }
+
+// RlimitNumber needs Linux's resource numbers.
+func RlimitNumber(string) (int, bool) { return 0, false }

@@ -44,7 +44,7 @@ func (c *Config) BeforeUser() error {
 			return err
 		}
 	}
-	keep, err := c.numbers()
+	keep, err := c.numbers(c.bounding())
 	if err != nil {
 		return err
 	}
@@ -63,19 +63,33 @@ func (c *Config) BeforeUser() error {
 }
 
 // AfterUser is the part of Apply that comes after the user switch.
-func (c *Config) AfterUser() error {
+func (c *Config) AfterUser() (err error) {
 	if err := unix.Prctl(unix.PR_SET_KEEPCAPS, 0, 0, 0, 0); err != nil {
 		return fmt.Errorf("prctl PR_SET_KEEPCAPS: %w", err)
 	}
-	keep, err := c.numbers()
-	if err != nil {
-		return err
+	sets := c.sets()
+	var nums [5][]int // bounding is done; effective, permitted, inheritable, ambient
+	for i, names := range [][]string{nil, sets.Effective, sets.Permitted, sets.Inheritable, sets.Ambient} {
+		if nums[i], err = c.numbers(names); err != nil {
+			return err
+		}
 	}
-	if err := SetCapabilities(keep); err != nil {
+	if err := setCapabilities(nums[1], nums[2], nums[3]); err != nil {
 		return err
 	}
 	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil && !errors.Is(err, unix.EINVAL) {
 		return fmt.Errorf("prctl PR_CAP_AMBIENT_CLEAR_ALL: %w", err)
+	}
+	// An ambient capability must be permitted and inheritable already; one
+	// that is not cannot be raised, and is left out, as runc leaves it
+	// (runc spec lists ambient capabilities without inheritable ones).
+	for _, n := range nums[4] {
+		if !slices.Contains(nums[2], n) || !slices.Contains(nums[3], n) {
+			continue
+		}
+		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(n), 0, 0); err != nil {
+			return fmt.Errorf("prctl PR_CAP_AMBIENT_RAISE %s: %w", capName(n), err)
+		}
 	}
 	if c.NoNewPrivileges && c.Seccomp != nil {
 		return LoadSeccomp(c.Seccomp)
@@ -91,17 +105,28 @@ func (c *Config) Apply() error {
 	return c.AfterUser()
 }
 
-// numbers are the capabilities to keep, by number: those of c that this
-// thread has at all. One it lacks cannot be given (a host's root may itself
-// run without some, as in a container), and runc skips those too.
-func (c *Config) numbers() ([]int, error) {
+// sets are c's capability sets: Sets, or Capabilities in bounding,
+// effective and permitted.
+func (c *Config) sets() CapabilitySets {
+	if c.Sets != nil {
+		return *c.Sets
+	}
+	return CapabilitySets{Bounding: c.Capabilities, Effective: c.Capabilities, Permitted: c.Capabilities}
+}
+
+func (c *Config) bounding() []string { return c.sets().Bounding }
+
+// numbers are the capabilities of names, by number: those that this thread
+// has at all. One it lacks cannot be given (a host's root may itself run
+// without some, as in a container), and runc skips those too.
+func (c *Config) numbers(names []string) ([]int, error) {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var have [2]unix.CapUserData
 	if err := unix.Capget(&hdr, &have[0]); err != nil {
 		return nil, fmt.Errorf("capget: %w", err)
 	}
 	var out []int
-	for _, name := range c.Capabilities {
+	for _, name := range names {
 		n, ok := CapNumber(name)
 		if !ok {
 			return nil, fmt.Errorf("unknown capability: %q", name)
@@ -116,12 +141,20 @@ func (c *Config) numbers() ([]int, error) {
 // SetCapabilities makes the calling thread's effective and permitted sets
 // exactly caps (by number), and its inheritable set empty: capset(2) with
 // the version 3 header, whose data is two 32-bit words per set.
-func SetCapabilities(caps []int) error {
+func SetCapabilities(caps []int) error { return setCapabilities(caps, caps, nil) }
+
+// setCapabilities is capset(2) with each of the three sets it sets.
+func setCapabilities(effective, permitted, inheritable []int) error {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
-	for _, n := range caps {
+	for _, n := range effective {
 		data[n/32].Effective |= 1 << (n % 32)
+	}
+	for _, n := range permitted {
 		data[n/32].Permitted |= 1 << (n % 32)
+	}
+	for _, n := range inheritable {
+		data[n/32].Inheritable |= 1 << (n % 32)
 	}
 	if err := unix.Capset(&hdr, &data[0]); err != nil {
 		return fmt.Errorf("capset: %w", err)

@@ -42,6 +42,11 @@ func Compile(profile []byte, caps []string) ([]byte, error) {
 	return assemble(resolved)
 }
 
+// CompileSpec assembles a profile that is already resolved, in the OCI
+// runtime spec's form (an OCI bundle's linux.seccomp, which the engine above
+// the runtime resolved from Docker's profile), for this architecture.
+func CompileSpec(p *specs.LinuxSeccomp) ([]byte, error) { return assemble(p) }
+
 func assemble(p *specs.LinuxSeccomp) ([]byte, error) {
 	info, err := arch.GetInfo("")
 	if err != nil {

@@ -2,7 +2,11 @@
 
 package privileges
 
-import "errors"
+import (
+	"errors"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
 
 // Compile needs Linux: seccomp is a Linux feature.
 func Compile(profile []byte, caps []string) ([]byte, error) {
@@ -10,3 +14,6 @@ func Compile(profile []byte, caps []string) ([]byte, error) {
 }
 
 func kernelRelease() string { return "" }
+
+// CompileSpec needs Linux too.
+func CompileSpec(*specs.LinuxSeccomp) ([]byte, error) { return nil, errors.New("seccomp needs Linux") }

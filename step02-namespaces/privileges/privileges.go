@@ -8,12 +8,28 @@ type Config struct {
 	// other one is dropped from all sets; inheritable and ambient end
 	// empty. Nil keeps none.
 	Capabilities []string `json:"capabilities"`
+	// Sets, when not nil, gives each of the five capability sets a list of
+	// its own (an OCI bundle's process.capabilities), and Capabilities is
+	// not used. Docker keeps one list in bounding, permitted and effective;
+	// an OCI runtime takes whatever the engine above it asks for, ambient
+	// capabilities included (those survive the execve of a non-root user).
+	Sets *CapabilitySets `json:"sets,omitempty"`
 	// NoNewPrivileges sets no_new_privs: execve never grants more
 	// (setuid bits and file capabilities are ignored).
 	NoNewPrivileges bool `json:"noNewPrivileges,omitempty"`
 	// Seccomp is a compiled filter (Compile), the raw classic-BPF program
 	// of 8-byte instructions; nil installs none.
 	Seccomp []byte `json:"seccomp,omitempty"`
+}
+
+// CapabilitySets are a process's capability sets by name, as the OCI
+// runtime spec lists them (see capabilities(7) for what each one does).
+type CapabilitySets struct {
+	Bounding    []string `json:"bounding,omitempty"`
+	Effective   []string `json:"effective,omitempty"`
+	Permitted   []string `json:"permitted,omitempty"`
+	Inheritable []string `json:"inheritable,omitempty"`
+	Ambient     []string `json:"ambient,omitempty"`
 }
 
 // Options are docker run's privilege flags, as the user gave them.

@@ -25,3 +25,9 @@ func setupConsole(*net.UnixConn, uint16, uint16) error { return errors.ErrUnsupp
 
 // ReceiveConsole is only implemented on Linux.
 func ReceiveConsole(*net.UnixListener) (*os.File, error) { return nil, errors.ErrUnsupported }
+
+// SendConsole needs Linux.
+func SendConsole(*net.UnixConn, uint16, uint16) (*os.File, error) { return nil, errors.ErrUnsupported }
+
+// DialConsole needs Linux.
+func DialConsole(string) (*net.UnixConn, error) { return nil, errors.ErrUnsupported }

@@ -80,7 +80,14 @@ type Config struct {
 	// in Docker, "/mdk-parent" is a path from the root of each tree and
 	// "mdk-parent" one beneath the cgroup minidocker itself runs in. ""
 	// means that cgroup itself, per controller. ".." is refused.
-	Parent    string
+	Parent string
+	// Path, when set, is the container's cgroup itself instead of
+	// minidocker/<ID>: an OCI runtime's linux.cgroupsPath, which the engine
+	// above us chose ("/docker/<id>", "/default/<id>"). As runc reads it,
+	// "/a/b" is a path from the root of each tree, and "a/b" one beneath
+	// the cgroup we run in. Parent is then ignored. Destroy removes only
+	// this last directory, never the ones above it: they are the engine's.
+	Path      string
 	Resources Resources
 	// Paths, for Load, are the directories a Manager reported with Paths
 	// when the container was created. Without them Load recomputes the

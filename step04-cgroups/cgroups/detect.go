@@ -154,7 +154,7 @@ func hierarchies(cfg Config) ([]*hierarchy, error) {
 				key = ""
 			}
 			h.base = own[key]
-			if h.base == "" && !filepath.IsAbs(cfg.Parent) {
+			if h.base == "" && !filepath.IsAbs(cfg.Parent) && !filepath.IsAbs(cfg.Path) {
 				return nil, fmt.Errorf("find our own %s cgroup in %s: no line for it", key, cfg.ProcSelfCgroup)
 			}
 			// --cgroup-parent as Docker reads it: "/a/b" from the root of
@@ -166,6 +166,14 @@ func hierarchies(cfg Config) ([]*hierarchy, error) {
 				h.base = filepath.Join(h.base, cfg.Parent)
 			}
 			h.dir = filepath.Join(h.mount, h.base, "minidocker", cfg.ID)
+			if cfg.Path != "" {
+				h.from, h.dir = h.base, filepath.Join(h.mount, h.base, cfg.Path)
+				if filepath.IsAbs(cfg.Path) {
+					h.base, h.from, h.dir = filepath.Dir(cfg.Path), "/", filepath.Join(h.mount, cfg.Path)
+				} else {
+					h.base = filepath.Dir(filepath.Join(h.base, cfg.Path))
+				}
+			}
 			for _, c := range h.controllers {
 				if p, ok := cfg.Paths[c]; ok {
 					h.dir = p // Load: where the container really is

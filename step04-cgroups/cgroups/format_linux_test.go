@@ -303,3 +303,55 @@ func TestNoControllers(t *testing.T) {
 		t.Errorf("New on a host without cgroups = %v, want ErrNoController", err)
 	}
 }
+
+// TestPath: an OCI runtime's linux.cgroupsPath names the cgroup itself, as
+// runc reads it: from the root of each tree when absolute, beneath our own
+// cgroup when relative; never minidocker/<ID>.
+func TestPath(t *testing.T) {
+	cfg, root := fakeHybrid(t)
+	tests := []struct {
+		name, path string
+		want       map[string]string // controller -> dir
+		wantErr    bool
+	}{
+		{"absolute: from each tree's root", "/mdk-engine/ctr1", map[string]string{
+			"memory": root + "/memory/mdk-engine/ctr1", "pids": root + "/pids/mdk-engine/ctr1",
+		}, false},
+		{"relative: beneath our own cgroup", "mdk-engine/ctr1", map[string]string{
+			"memory": root + "/memory/process_api/ab12/mdk-engine/ctr1", "pids": root + "/pids/mdk-engine/ctr1",
+		}, false},
+		{"no way up", "/mdk-engine/../../etc", nil, true},
+		{"not the root itself", "/", nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cfg
+			c.Path = tc.path
+			hs, err := hierarchies(c)
+			if err == nil {
+				err = defaults(&c)
+			}
+			if tc.wantErr {
+				require.Error(t, err, "Path %q", tc.path)
+				return
+			}
+			require.NoError(t, err)
+			got := map[string]string{}
+			for _, h := range hs {
+				for _, ctl := range h.controllers {
+					if tc.want[ctl] != "" {
+						got[ctl] = h.dir
+					}
+				}
+			}
+			require.Equal(t, tc.want, got)
+			// Load accepts the same paths back, and nothing else.
+			m, err := Load(c)
+			require.NoError(t, err)
+			require.Equal(t, tc.want["memory"], m.Paths()["memory"])
+			c.Paths = map[string]string{"memory": root + "/memory/process_api"}
+			_, err = Load(c)
+			require.Error(t, err, "a stored path that is not the cgroups path must be refused")
+		})
+	}
+}

@@ -25,6 +25,9 @@ type manager struct {
 	hs []*hierarchy
 	by map[string]*hierarchy // controller -> its tree
 	fd *os.File              // the v2 directory, for CLONE_INTO_CGROUP
+	// exact: the cgroup is Config.Path, the engine's choice; nothing above
+	// it is ours to remove.
+	exact bool
 }
 
 var _ Manager = (*manager)(nil)
@@ -35,6 +38,11 @@ func defaults(cfg *Config) error {
 	}
 	if slices.Contains(strings.Split(cfg.Parent, "/"), "..") {
 		return fmt.Errorf("cgroups: invalid --cgroup-parent %q: \"..\" is not allowed", cfg.Parent)
+	}
+	if cfg.Path != "" {
+		if slices.Contains(strings.Split(cfg.Path, "/"), "..") || filepath.Clean("/"+cfg.Path) == "/" {
+			return fmt.Errorf("cgroups: invalid cgroups path %q", cfg.Path)
+		}
 	}
 	if cfg.FSRoot == "" {
 		cfg.FSRoot = DefaultFSRoot
@@ -93,11 +101,15 @@ func load(cfg Config) (*manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cgroups: %w", err)
 	}
-	m := &manager{id: cfg.ID, hs: hs, by: map[string]*hierarchy{}}
+	m := &manager{id: cfg.ID, hs: hs, by: map[string]*hierarchy{}, exact: cfg.Path != ""}
 	for _, h := range hs {
 		// Destroy removes h.dir: make sure it is one of ours, whatever
 		// a stored Paths says.
-		if !strings.HasPrefix(h.dir, h.mount+"/") || filepath.Base(h.dir) != cfg.ID ||
+		if m.exact {
+			if !strings.HasPrefix(h.dir, h.mount+"/") || !strings.HasSuffix(h.dir, filepath.Clean("/"+cfg.Path)) {
+				return nil, fmt.Errorf("cgroups: %s is not the cgroup %s in %s", h.dir, cfg.Path, h.mount)
+			}
+		} else if !strings.HasPrefix(h.dir, h.mount+"/") || filepath.Base(h.dir) != cfg.ID ||
 			filepath.Base(filepath.Dir(h.dir)) != "minidocker" {
 			return nil, fmt.Errorf("cgroups: %s is not a minidocker/%s cgroup in %s", h.dir, cfg.ID, h.mount)
 		}
@@ -128,7 +140,7 @@ func enableControllers(h *hierarchy) error {
 			dirs = append(dirs, p)
 		}
 	}
-	dirs = append(dirs, filepath.Join(h.mount, h.base, "minidocker"))
+	dirs = append(dirs, filepath.Dir(h.dir))
 	for _, dir := range slices.Compact(dirs) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("create %s: %w", dir, err)
@@ -522,7 +534,9 @@ func (m *manager) Destroy() error {
 		}
 		// The shared minidocker/ parent goes when it is empty; another
 		// container may still be in it (EBUSY or ENOTEMPTY: that is fine).
-		_ = removeParent(filepath.Dir(h.dir))
+		if !m.exact {
+			_ = removeParent(filepath.Dir(h.dir))
+		}
 	}
 	return errors.Join(errs...)
 }

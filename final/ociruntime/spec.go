@@ -1,0 +1,386 @@
+package ociruntime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"minidocker/step02-namespaces/namespaces"
+	"minidocker/step02-namespaces/privileges"
+	"minidocker/step03-rootfs-layers/rootfs"
+	"minidocker/step04-cgroups/cgroups"
+)
+
+// startFD is the start FIFO's descriptor in the init: namespaces.Start
+// gives it the config pipe (3), the error pipe (4), then Options.ExtraFiles.
+const startFD = 5
+
+// LoadSpec reads bundle/config.json.
+func LoadSpec(bundle string) (*specs.Spec, error) {
+	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read the bundle's config: %w", err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(bundle, "config.json"), err)
+	}
+	if !strings.HasPrefix(spec.Version, "1.") {
+		return nil, fmt.Errorf("ociVersion %q: this runtime reads version 1 of the OCI runtime spec", spec.Version)
+	}
+	return &spec, nil
+}
+
+// validID is runc's rule for container IDs: they name a directory in the
+// state root, so no "/" and no "..".
+var validID = regexp.MustCompile(`^[A-Za-z0-9_+.-]+$`)
+
+// CheckID refuses an ID that could not be a state directory's name.
+func CheckID(id string) error {
+	if !validID.MatchString(id) || id == "." || id == ".." {
+		return fmt.Errorf("invalid container id %q: use letters, digits and _+.- only", id)
+	}
+	return nil
+}
+
+// Plan is a bundle turned into what steps 2 to 4 take: the init's
+// configuration (with step 3's filesystem in it) and the cgroups.
+type Plan struct {
+	Init    namespaces.Config
+	Rootfs  rootfs.Config
+	Cgroups cgroups.Config
+	// Namespaces are all the container's namespaces, created or joined:
+	// what an exec joins.
+	Namespaces []namespaces.Namespace
+}
+
+// unsupported is the error for a field that this runtime does not do.
+func unsupported(field, why string) error {
+	return fmt.Errorf("%s: %s is not supported by minidocker's runtime", field, why)
+}
+
+// Convert turns spec (of the bundle at bundle, for container id) into a
+// Plan, refusing by name every field it cannot honour.
+func Convert(spec *specs.Spec, bundle, id string) (*Plan, error) {
+	if spec.Process == nil {
+		return nil, errors.New("process: the config has no process to run")
+	}
+	if spec.Root == nil || spec.Root.Path == "" {
+		return nil, errors.New("root.path: the config names no root filesystem")
+	}
+	if spec.Linux == nil {
+		return nil, errors.New("linux: the config has no linux section")
+	}
+	if spec.Windows != nil || spec.Solaris != nil || spec.VM != nil || spec.ZOS != nil || spec.FreeBSD != nil {
+		return nil, unsupported("windows/solaris/vm/zos/freebsd", "a section for another platform")
+	}
+	p := &Plan{}
+	root := spec.Root.Path
+	if !filepath.IsAbs(root) {
+		root = filepath.Join(bundle, root)
+	}
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("root.path: %s is not a directory", root)
+	}
+	p.Rootfs = rootfs.Config{Root: root, ReadOnly: spec.Root.Readonly,
+		MaskedPaths: orEmpty(spec.Linux.MaskedPaths), ReadonlyPaths: orEmpty(spec.Linux.ReadonlyPaths)}
+	if err := convertProcess(spec.Process, &p.Init); err != nil {
+		return nil, err
+	}
+	if err := convertLinux(spec, p); err != nil {
+		return nil, err
+	}
+	if err := convertMounts(spec, p); err != nil {
+		return nil, err
+	}
+	if spec.Hostname != "" {
+		if !p.Init.Has(namespaces.UTS) || p.Init.JoinPaths[namespaces.UTS] != "" {
+			return nil, errors.New("hostname: setting the hostname needs a new UTS namespace")
+		}
+		p.Init.Hostname = spec.Hostname
+	}
+	if spec.Domainname != "" {
+		return nil, unsupported("domainname", "setting the NIS domain name")
+	}
+	if h := spec.Hooks; h != nil {
+		if len(h.CreateContainer) > 0 || len(h.StartContainer) > 0 {
+			return nil, unsupported("hooks.createContainer/startContainer", "running hooks inside the container's namespaces")
+		}
+	}
+	p.Cgroups.ID = id
+	raw, err := json.Marshal(p.Rootfs)
+	if err != nil {
+		return nil, err
+	}
+	p.Init.Stages = map[string]json.RawMessage{rootfs.StageName: raw}
+	return p, nil
+}
+
+// orEmpty keeps "none" apart from "the defaults": rootfs reads a nil list
+// as Docker's defaults, but a bundle's list is exact.
+func orEmpty(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
+}
+
+// convertProcess is config.json's process: the command, its user, its
+// privileges (the seccomp filter comes with linux), its limits.
+func convertProcess(proc *specs.Process, cfg *namespaces.Config) error {
+	if len(proc.Args) == 0 {
+		return errors.New("process.args: no command given")
+	}
+	if proc.CommandLine != "" {
+		return unsupported("process.commandLine", "a Windows command line")
+	}
+	if proc.Cwd == "" || !filepath.IsAbs(proc.Cwd) {
+		return fmt.Errorf("process.cwd: %q is not an absolute path", proc.Cwd)
+	}
+	switch {
+	case proc.ApparmorProfile != "":
+		return unsupported("process.apparmorProfile", "AppArmor (this host does not have it enabled)")
+	case proc.SelinuxLabel != "":
+		return unsupported("process.selinuxLabel", "SELinux")
+	case proc.IOPriority != nil:
+		return unsupported("process.ioPriority", "an I/O priority")
+	case proc.Scheduler != nil:
+		return unsupported("process.scheduler", "a scheduling policy")
+	case proc.ExecCPUAffinity != nil:
+		return unsupported("process.execCPUAffinity", "a CPU affinity")
+	}
+	cfg.Args, cfg.Env, cfg.Dir = proc.Args, proc.Env, proc.Cwd
+	cfg.IDs = &namespaces.IDs{UID: proc.User.UID, GID: proc.User.GID,
+		AdditionalGIDs: proc.User.AdditionalGids, Umask: proc.User.Umask}
+	for _, r := range proc.Rlimits {
+		if _, ok := namespaces.RlimitNumber(r.Type); !ok {
+			return fmt.Errorf("process.rlimits: unknown type %q", r.Type)
+		}
+		cfg.Rlimits = append(cfg.Rlimits, namespaces.Rlimit{Type: r.Type, Hard: r.Hard, Soft: r.Soft})
+	}
+	cfg.OOMScoreAdj = proc.OOMScoreAdj
+	priv := &privileges.Config{NoNewPrivileges: proc.NoNewPrivileges, Sets: &privileges.CapabilitySets{}}
+	if c := proc.Capabilities; c != nil {
+		for _, list := range [][]string{c.Bounding, c.Effective, c.Permitted, c.Inheritable, c.Ambient} {
+			if _, err := privileges.NormalizeCapabilities(list); err != nil {
+				return fmt.Errorf("process.capabilities: %w", err)
+			}
+		}
+		*priv.Sets = privileges.CapabilitySets{Bounding: c.Bounding, Effective: c.Effective,
+			Permitted: c.Permitted, Inheritable: c.Inheritable, Ambient: c.Ambient}
+	}
+	cfg.Privileges = priv
+	return nil
+}
+
+// convertLinux is config.json's linux section but the mounts.
+func convertLinux(spec *specs.Spec, p *Plan) error {
+	l := spec.Linux
+	switch {
+	case len(l.UIDMappings) > 0 || len(l.GIDMappings) > 0:
+		return unsupported("linux.uidMappings/gidMappings", "a user namespace")
+	case l.IntelRdt != nil:
+		return unsupported("linux.intelRdt", "Intel RDT")
+	case l.Personality != nil:
+		return unsupported("linux.personality", "an execution domain")
+	case l.MountLabel != "":
+		return unsupported("linux.mountLabel", "SELinux")
+	case len(l.TimeOffsets) > 0:
+		return unsupported("linux.timeOffsets", "a time namespace")
+	case l.MemoryPolicy != nil:
+		return unsupported("linux.memoryPolicy", "a NUMA memory policy")
+	case len(l.NetDevices) > 0:
+		return unsupported("linux.netDevices", "moving network devices")
+	}
+	switch l.RootfsPropagation {
+	case "", "private", "rprivate":
+	default:
+		return unsupported("linux.rootfsPropagation", fmt.Sprintf("%q propagation of the root", l.RootfsPropagation))
+	}
+	if err := convertNamespaces(l.Namespaces, p); err != nil {
+		return err
+	}
+	if !p.Init.Has(namespaces.Mnt) {
+		return unsupported("linux.namespaces", "a container without a mount namespace of its own")
+	}
+	if l.Seccomp != nil {
+		if l.Seccomp.ListenerPath != "" {
+			return unsupported("linux.seccomp.listenerPath", "a seccomp notify listener")
+		}
+		for _, f := range l.Seccomp.Flags {
+			if f != specs.LinuxSeccompFlagSpecAllow && f != specs.LinuxSeccompFlagLog {
+				return unsupported("linux.seccomp.flags", fmt.Sprintf("flag %s", f))
+			}
+		}
+		prog, err := privileges.CompileSpec(l.Seccomp)
+		if err != nil {
+			return fmt.Errorf("linux.seccomp: %w", err)
+		}
+		p.Init.Privileges.Seccomp = prog
+	}
+	if err := convertResources(l.Resources, &p.Cgroups.Resources); err != nil {
+		return err
+	}
+	path := l.CgroupsPath
+	if strings.Contains(path, ":") {
+		return unsupported("linux.cgroupsPath", fmt.Sprintf("the systemd form %q (slice:prefix:name)", path))
+	}
+	p.Cgroups.Path = path
+	return nil
+}
+
+// nsTypes are the spec's namespace names and ours.
+var nsTypes = map[specs.LinuxNamespaceType]namespaces.Namespace{
+	specs.PIDNamespace: namespaces.PID, specs.NetworkNamespace: namespaces.Net, specs.MountNamespace: namespaces.Mnt,
+	specs.IPCNamespace: namespaces.IPC, specs.UTSNamespace: namespaces.UTS, specs.CgroupNamespace: namespaces.Cgroup,
+}
+
+func convertNamespaces(list []specs.LinuxNamespace, p *Plan) error {
+	for _, n := range list {
+		ns, ok := nsTypes[n.Type]
+		if !ok {
+			return unsupported("linux.namespaces", fmt.Sprintf("a %s namespace", n.Type))
+		}
+		if p.Init.Has(ns) {
+			return fmt.Errorf("linux.namespaces: %s is listed twice", n.Type)
+		}
+		p.Init.Namespaces = append(p.Init.Namespaces, ns)
+		p.Namespaces = append(p.Namespaces, ns)
+		if n.Path == "" {
+			continue
+		}
+		switch ns {
+		case namespaces.Net:
+			p.Init.NetNS = n.Path
+		case namespaces.UTS, namespaces.IPC:
+			if p.Init.JoinPaths == nil {
+				p.Init.JoinPaths = map[namespaces.Namespace]string{}
+			}
+			p.Init.JoinPaths[ns] = n.Path
+		default:
+			return unsupported("linux.namespaces", fmt.Sprintf("joining a %s namespace by path", n.Type))
+		}
+	}
+	return nil
+}
+
+// convertResources is linux.resources: memory, cpu, pids and devices, as
+// step 4 sets them. A zero is "not set", as engines write them.
+func convertResources(r *specs.LinuxResources, out *cgroups.Resources) error {
+	if r == nil {
+		r = &specs.LinuxResources{}
+	}
+	switch {
+	case len(r.HugepageLimits) > 0:
+		return unsupported("linux.resources.hugepageLimits", "a hugetlb limit")
+	case r.Network != nil && (r.Network.ClassID != nil || len(r.Network.Priorities) > 0):
+		return unsupported("linux.resources.network", "net_cls/net_prio")
+	case len(r.Rdma) > 0:
+		return unsupported("linux.resources.rdma", "an RDMA limit")
+	case len(r.Unified) > 0:
+		return unsupported("linux.resources.unified", "raw cgroup v2 files")
+	}
+	if b := r.BlockIO; b != nil && (b.Weight != nil && *b.Weight != 0 || b.LeafWeight != nil && *b.LeafWeight != 0 ||
+		len(b.WeightDevice) > 0 || len(b.ThrottleReadBpsDevice) > 0 || len(b.ThrottleWriteBpsDevice) > 0 ||
+		len(b.ThrottleReadIOPSDevice) > 0 || len(b.ThrottleWriteIOPSDevice) > 0) {
+		return unsupported("linux.resources.blockIO", "a block I/O limit")
+	}
+	if m := r.Memory; m != nil {
+		switch {
+		case nonZero(m.Reservation):
+			return unsupported("linux.resources.memory.reservation", "a soft memory limit")
+		case nonZero(m.Kernel) || nonZero(m.KernelTCP):
+			return unsupported("linux.resources.memory.kernel", "a kernel memory limit")
+		case m.Swappiness != nil:
+			return unsupported("linux.resources.memory.swappiness", "swappiness")
+		case m.DisableOOMKiller != nil && *m.DisableOOMKiller:
+			return unsupported("linux.resources.memory.disableOOMKiller", "turning the OOM killer off")
+		}
+		if m.Limit != nil && *m.Limit > 0 {
+			out.Memory = *m.Limit
+			if err := cgroups.CheckMemory(out.Memory); err != nil {
+				return fmt.Errorf("linux.resources.memory.limit: %w", err)
+			}
+		}
+		if m.Swap != nil {
+			out.MemorySwap = *m.Swap
+		}
+	}
+	if c := r.CPU; c != nil {
+		switch {
+		case nonZero(c.RealtimeRuntime) || c.RealtimePeriod != nil && *c.RealtimePeriod != 0:
+			return unsupported("linux.resources.cpu.realtimeRuntime", "a real-time CPU budget")
+		case c.Cpus != "" || c.Mems != "":
+			return unsupported("linux.resources.cpu.cpus/mems", "a cpuset")
+		case c.Burst != nil && *c.Burst != 0:
+			return unsupported("linux.resources.cpu.burst", "a CPU burst")
+		case c.Idle != nil && *c.Idle != 0:
+			return unsupported("linux.resources.cpu.idle", "SCHED_IDLE cgroups")
+		}
+		if c.Shares != nil {
+			out.CPUShares = *c.Shares
+		}
+		if c.Quota != nil && *c.Quota > 0 {
+			out.CPUQuota = *c.Quota
+		}
+		if c.Period != nil {
+			out.CPUPeriod = int64(*c.Period)
+		}
+	}
+	if r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit > 0 {
+		out.PidsLimit = *r.Pids.Limit
+	}
+	rules, err := deviceRules(r.Devices)
+	if err != nil {
+		return err
+	}
+	out.Devices = cgroups.Devices{Rules: rules}
+	return nil
+}
+
+func nonZero(p *int64) bool { return p != nil && *p != 0 }
+
+// deviceRules are the bundle's device rules, then the ones runc adds to
+// every container (its AllowedDevices, not in the spec: the engines count
+// on them): the harmless character devices, the terminals, and mknod of
+// any device. They are step 4's default allow-list without its deny-all.
+func deviceRules(list []specs.LinuxDeviceCgroup) ([]cgroups.DeviceRule, error) {
+	var rules []cgroups.DeviceRule
+	for i, d := range list {
+		r := cgroups.DeviceRule{Allow: d.Allow, Type: 'a', Major: cgroups.Any, Minor: cgroups.Any, Access: d.Access}
+		switch d.Type {
+		case "", "a":
+		case "c", "b":
+			r.Type = d.Type[0]
+		default:
+			return nil, fmt.Errorf("linux.resources.devices[%d]: type %q is not a, b or c", i, d.Type)
+		}
+		if d.Major != nil {
+			r.Major = *d.Major
+		}
+		if d.Minor != nil {
+			r.Minor = *d.Minor
+		}
+		if r.Access == "" {
+			r.Access = "rwm"
+		}
+		rules = append(rules, r)
+	}
+	if len(rules) == 0 || rules[0].Type != 'a' || rules[0].Major != cgroups.Any || rules[0].Minor != cgroups.Any {
+		// Without a deny-all first, the list is a deny-list over "allow
+		// everything": as runc, start from denying everything.
+		rules = append([]cgroups.DeviceRule{{Type: 'a', Major: cgroups.Any, Minor: cgroups.Any, Access: "rwm"}}, rules...)
+	}
+	for _, r := range cgroups.DefaultDeviceRules {
+		if r.Allow {
+			rules = append(rules, r)
+		}
+	}
+	return rules, nil
+}
