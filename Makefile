@@ -12,6 +12,7 @@ setup:
 build:
 	$(GO) build ./...
 	CGO_ENABLED=0 $(GO) build -o bin/minidocker ./final
+	ln -sf minidocker bin/minidocker-runtime   # runc's command line (final/ociruntime)
 
 vet:
 	$(GO) vet ./...

@@ -46,18 +46,25 @@ var (
 	built     string
 )
 
+// minidockerBinary is the minidocker binary, built once per test binary
+// (again if the test that built it took its TempDir along).
+func minidockerBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() { built = testkit.Build(t, "minidocker/final") })
+	if _, err := os.Stat(built); err != nil {
+		built = testkit.Build(t, "minidocker/final")
+	}
+	return built
+}
+
 func newWorld(t testing.TB) *world {
 	t.Helper()
 	testkit.RequireRoot(t)
-	buildOnce.Do(func() { built = testkit.Build(t, "minidocker/final") })
-	if _, err := os.Stat(built); err != nil {
-		// the first test's TempDir is gone: build again
-		built = testkit.Build(t, "minidocker/final")
-	}
+	bin := minidockerBinary(t)
 	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
 	reg.Push(t, "library/busybox:latest", testkit.BusyboxImage(t))
 	reg.Push(t, "library/httpd:latest", testkit.HTTPDImage(t))
-	w := &world{t: t, bin: built, root: testkit.DataRoot(t, "final"), registry: reg}
+	w := &world{t: t, bin: bin, root: testkit.DataRoot(t, "final"), registry: reg}
 	// A bridge, subnet, nft table and network book (exec root) of the
 	// test's own: never the user's minidocker0. DOCKER_HOST="": the engine
 	// in-process, whatever our environment says.

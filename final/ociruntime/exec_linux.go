@@ -67,6 +67,9 @@ func (r *Runtime) Exec(o ExecOptions) (process.ExitStatus, error) {
 		return process.ExitStatus{}, errors.New("exec: process.args: no command given")
 	case p.Terminal && o.ConsoleSocket == "":
 		return process.ExitStatus{}, errors.New("exec: process.terminal is true: a terminal needs --console-socket")
+	case o.ConsoleSocket != "" && (!o.Detach || !p.Terminal):
+		// As runc: whoever holds the terminal's master is the caller.
+		return process.ExitStatus{}, errors.New("exec: --console-socket needs --detach and a terminal (--tty)")
 	}
 	var init namespaces.Config
 	if err := convertProcess(p, &init); err != nil {

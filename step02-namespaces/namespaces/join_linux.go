@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -132,20 +133,34 @@ func join(cfg JoinConfig, o JoinOptions) (process.ExitStatus, error) {
 	if err := limitResources(&Config{Rlimits: cfg.Rlimits}); err != nil {
 		return fail(process.ExitToolFailed, "exec: %v", err)
 	}
+	// The user switch, in runc's order: capabilities kept across it
+	// (BeforeUser), then cut to the final sets (AfterUser), so that a
+	// process left without CAP_SETUID can still be made a user. The raw
+	// system calls change this thread's credentials only (Go's
+	// syscall.Setuid would change every thread's); the command is forked
+	// from this thread and inherits them.
+	switchTo := (*IDs)(nil)
+	if cfg.IDs != nil {
+		switchTo = cfg.IDs
+	} else if cfg.User != "" {
+		switchTo = &IDs{UID: u.UID, GID: u.GID, AdditionalGIDs: u.AdditionalGIDs}
+	}
 	if cfg.Privileges != nil {
-		if err := cfg.Privileges.Apply(); err != nil {
+		if err := cfg.Privileges.BeforeUser(); err != nil {
+			return fail(process.ExitToolFailed, "exec: %v", err)
+		}
+	}
+	if switchTo != nil {
+		if err := setThreadCredentials(switchTo); err != nil {
+			return fail(process.ExitToolFailed, "exec: %v", err)
+		}
+	}
+	if cfg.Privileges != nil {
+		if err := cfg.Privileges.AfterUser(); err != nil {
 			return fail(process.ExitToolFailed, "exec: %v", err)
 		}
 	}
 	sys := &syscall.SysProcAttr{Setsid: true, Setctty: cfg.Tty}
-	if cfg.IDs != nil {
-		sys.Credential = &syscall.Credential{Uid: cfg.IDs.UID, Gid: cfg.IDs.GID,
-			Groups: append([]uint32{}, cfg.IDs.AdditionalGIDs...)}
-	} else if cfg.User != "" {
-		gids := make([]uint32, len(u.AdditionalGIDs))
-		copy(gids, u.AdditionalGIDs)
-		sys.Credential = &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: gids}
-	}
 	if cfg.IDs != nil && cfg.IDs.Umask != nil {
 		syscall.Umask(int(*cfg.IDs.Umask)) // this thread's, passed on to the child
 	}
@@ -176,4 +191,26 @@ func join(cfg JoinConfig, o JoinOptions) (process.ExitStatus, error) {
 		}
 	}
 	return process.Status(ws), nil
+}
+
+// setThreadCredentials makes the calling thread ids's user, group and
+// supplementary groups: setgroups, setresgid, setresuid, in that order
+// (after setuid there is no right left to change groups).
+func setThreadCredentials(ids *IDs) error {
+	groups := make([]uint32, len(ids.AdditionalGIDs))
+	copy(groups, ids.AdditionalGIDs)
+	var ptr unsafe.Pointer
+	if len(groups) > 0 {
+		ptr = unsafe.Pointer(&groups[0])
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, uintptr(len(groups)), uintptr(ptr), 0); e != 0 {
+		return fmt.Errorf("setgroups %v: %w", groups, e)
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESGID, uintptr(ids.GID), uintptr(ids.GID), uintptr(ids.GID)); e != 0 {
+		return fmt.Errorf("setresgid %d: %w", ids.GID, e)
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, uintptr(ids.UID), uintptr(ids.UID), uintptr(ids.UID)); e != 0 {
+		return fmt.Errorf("setresuid %d: %w", ids.UID, e)
+	}
+	return nil
 }

@@ -202,7 +202,12 @@ func mountDev(root *os.Root) error {
 	}
 	links := [][2]string{
 		{"pts/ptmx", "dev/ptmx"}, {"/proc/self/fd", "dev/fd"}, {"/proc/self/fd/0", "dev/stdin"},
-		{"/proc/self/fd/1", "dev/stdout"}, {"/proc/self/fd/2", "dev/stderr"}, {"/proc/kcore", "dev/core"},
+		{"/proc/self/fd/1", "dev/stdout"}, {"/proc/self/fd/2", "dev/stderr"},
+	}
+	// As runc: /dev/core only where the kernel has a /proc/kcore
+	// (CONFIG_PROC_KCORE), never a link to nothing.
+	if _, err := os.Stat("/proc/kcore"); err == nil {
+		links = append(links, [2]string{"/proc/kcore", "dev/core"})
 	}
 	for _, l := range links {
 		if err := root.Symlink(l[0], l[1]); err != nil {
