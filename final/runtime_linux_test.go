@@ -366,3 +366,93 @@ func TestRuntimeConfinement(t *testing.T) {
 		require.True(t, os.IsNotExist(err), "%s: delete left the cgroup %s", rt.name, cgPath)
 	}
 }
+
+// TestRuntimeHooks: the engine's hooks run at the spec's points, in its
+// order, each with the state on stdin: prestart and createRuntime at
+// create (the init exists, its command has not run), poststart at start,
+// poststop at delete. Only ours: Debian's runc 1.1 runs poststart hooks at
+// create, before the command starts (fixed in runc 1.2), which is not what
+// the spec says.
+func TestRuntimeHooks(t *testing.T) {
+	testkit.RequireRoot(t)
+	bundle, parent := busyboxBundle(t)
+	for _, rt := range []*ociRT{{t: t, name: "minidocker", bin: ociRuntimeBinary(t), root: t.TempDir()}} {
+		log := filepath.Join(t.TempDir(), "hooks.log")
+		hook := func(name string) specs.Hook {
+			// The hook's shell reads the state JSON on stdin and appends
+			// "name status" to the log.
+			return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c",
+				`read -r st; s=${st#*\"status\":\"}; echo "` + name + ` ${s%%\"*}" >> ` + log}}
+		}
+		b := runcSpecBundle(t, filepath.Join(bundle, "rootfs"), filepath.Join(parent, rt.name), "sleep", "60")
+		editSpec(t, b, func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{Prestart: []specs.Hook{hook("prestart")}, //nolint:staticcheck // the old name, still sent by engines
+				CreateRuntime: []specs.Hook{hook("createRuntime")}, Poststart: []specs.Hook{hook("poststart")},
+				Poststop: []specs.Hook{hook("poststop")}}
+		})
+		rt.create(b, "hooks")
+		data, _ := os.ReadFile(log)
+		require.Equal(t, "prestart creating\ncreateRuntime creating\n", string(data), rt.name)
+		rt.ok("start", "hooks")
+		rt.ok("kill", "hooks", "KILL")
+		waitStatus(t, rt, "hooks", specs.StateStopped)
+		rt.ok("delete", "hooks")
+		data, _ = os.ReadFile(log)
+		require.Equal(t, "prestart creating\ncreateRuntime creating\npoststart running\npoststop stopped\n", string(data), rt.name)
+
+		// A failing createRuntime hook fails create, and leaves nothing.
+		editSpec(t, b, func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/false"}}}
+		})
+		res := rt.run("create", "--bundle", b, "hooks2")
+		require.NotEqual(t, 0, res.Code, "%s: create with a failing hook", rt.name)
+		require.NotEqual(t, 0, rt.run("state", "hooks2").Code, "%s: a failed create left its state", rt.name)
+	}
+}
+
+// TestRuntimeRefuses: what minidocker's runtime cannot do is refused by
+// name, never ignored; a bad ID or a taken one is an error, as in runc.
+func TestRuntimeRefuses(t *testing.T) {
+	testkit.RequireRoot(t)
+	rt := &ociRT{t: t, name: "minidocker", bin: ociRuntimeBinary(t), root: t.TempDir()}
+	bundle, parent := busyboxBundle(t)
+	b := runcSpecBundle(t, filepath.Join(bundle, "rootfs"), filepath.Join(parent, "refuses"), "true")
+	for _, tc := range []struct {
+		name, want string
+		edit       func(*specs.Spec)
+	}{
+		{"user namespace", "linux.uidMappings", func(s *specs.Spec) {
+			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		}},
+		{"AppArmor", "process.apparmorProfile", func(s *specs.Spec) { s.Process.ApparmorProfile = "docker-default" }},
+		{"systemd cgroups path", "linux.cgroupsPath", func(s *specs.Spec) { s.Linux.CgroupsPath = "system.slice:docker:abc" }},
+		{"a cpuset", "linux.resources.cpu.cpus", func(s *specs.Spec) {
+			s.Linux.Resources.CPU = &specs.LinuxCPU{Cpus: "0"}
+		}},
+		{"a terminal without a socket", "--console-socket", func(s *specs.Spec) { s.Process.Terminal = true }},
+		{"a relative cwd", "process.cwd", func(s *specs.Spec) { s.Process.Cwd = "tmp" }},
+		{"a hook inside the container", "hooks.createContainer", func(s *specs.Spec) {
+			s.Hooks = &specs.Hooks{CreateContainer: []specs.Hook{{Path: "/bin/true"}}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.CopyFS(dir, os.DirFS(b)))
+			editSpec(t, dir, tc.edit)
+			res := rt.run("create", "--bundle", dir, "refused")
+			require.NotEqual(t, 0, res.Code)
+			require.Contains(t, res.Stderr, tc.want)
+			require.NotEqual(t, 0, rt.run("state", "refused").Code, "a refused create left its state")
+		})
+	}
+	res := rt.run("create", "--bundle", b, "../escape")
+	require.NotEqual(t, 0, res.Code)
+	require.Contains(t, res.Stderr, "invalid container id")
+	rt.create(b, "taken")
+	res = rt.run("create", "--bundle", b, "taken")
+	require.NotEqual(t, 0, res.Code)
+	require.Contains(t, res.Stderr, "exists")
+	rt.ok("delete", "taken")
+	res = rt.run("--systemd-cgroup", "state", "taken")
+	require.Contains(t, res.Stderr, "--systemd-cgroup")
+}
