@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole-command latency with hyperfine and ./internal/interleave (in-process
 # benchmarks: go test -bench). BENCH_ONLY=final (or step01, step02, step04,
-# step05, step06, networks) runs one part.
+# step05, step06, networks) runs one part; BENCH_ONLY=runtime only the OCI
+# runtimes' interleaved run (part of final).
 set -euo pipefail
 want() { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$1" ]; }
 cd "$(dirname "$0")/.."
@@ -66,7 +67,7 @@ echo "== final: user networks: a name resolved from inside a container (1,000 qu
 "$GO" test -run '^$' -bench 'NetworkCreateRemove' -benchtime 50x ./final | tee -a "$out/networks.txt"
 fi
 
-want final || exit 0
+want final || want runtime || exit 0
 
 echo "== final: run --rm busybox true, interleaved with runc and crun (go run ./internal/interleave: A B C, B C A, ...)"
 CGO_ENABLED=0 "$GO" build -o "$bin/minidocker" ./final
@@ -79,7 +80,7 @@ bundle=$(mktemp -d /dev/shm/mdk-bench-bundle-XXXX)
 cleanup_final() {
 	"$bin/minidocker" rm -f $("$bin/minidocker" ps -aq) >/dev/null 2>&1 || true
 	"$GO" run ./step06-networking teardown --bridge mdkbench0 || true
-	rm -rf "$MINIDOCKER_ROOT" "$exec_root" "$bundle" /dev/shm/mdk-bench-runc /dev/shm/mdk-bench-crun
+	rm -rf "$MINIDOCKER_ROOT" "$exec_root" "$bundle" /dev/shm/mdk-bench-runc /dev/shm/mdk-bench-crun /dev/shm/mdk-bench-mdkrt
 	if [ -n "${hugetlb_mounted:-}" ]; then umount /sys/fs/cgroup/hugetlb && rmdir /sys/fs/cgroup/hugetlb; fi
 }
 trap 'cleanup_final; kill $regpid 2>/dev/null; rm -rf "$bin" "$reg" /dev/shm/mdk-b5 /dev/shm/mdk-bo /dev/shm/mdk-bu' EXIT
@@ -95,6 +96,9 @@ ln -s busybox "$bundle/rootfs/bin/true"
 (cd "$bundle" && runc spec)
 sed -i 's/"terminal": true/"terminal": false/; s/"sh"$/"true"/; s/"linux": {/"linux": {\n\t\t"cgroupsPath": "mdk-bench-oci",/' "$bundle/config.json"
 cmds=("$bin/minidocker run --rm --network none busybox true" "$bin/minidocker run --rm busybox true")
+# minidocker as an OCI runtime (final/ociruntime), on the same bundle as runc and crun.
+ln -s minidocker "$bin/minidocker-runtime"
+cmds+=("$bin/minidocker-runtime --root /dev/shm/mdk-bench-mdkrt run -b $bundle mdkbench")
 command -v runc >/dev/null && cmds+=("runc --root /dev/shm/mdk-bench-runc run -b $bundle mdkbench")
 if command -v crun >/dev/null; then
 	# crun 1.8 refuses a cgroup-hybrid host while the v2 hierarchy still
@@ -107,6 +111,7 @@ if command -v crun >/dev/null; then
 	cmds+=("crun --root /dev/shm/mdk-bench-crun run -b $bundle mdkbench")
 fi
 "$bin/interleave" -rounds 40 -pause 100ms "${cmds[@]}" | tee "$out/final-run.txt"
+want final || exit 0
 
 echo "== final: ps -a with 200 containers"
 for _ in $(seq 200); do "$bin/minidocker" run --network none busybox true; done

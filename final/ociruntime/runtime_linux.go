@@ -57,7 +57,7 @@ func (r *Runtime) create(o CreateOptions, foreground bool) (ctr *limits.Containe
 	if err := CheckID(o.ID); err != nil {
 		return nil, err
 	}
-	bundle, err := filepath.Abs(o.Bundle)
+	bundle, err := filepath.Abs(bundleDir(o.Bundle))
 	if err != nil {
 		return nil, err
 	}
@@ -445,9 +445,29 @@ func (r *Runtime) Run(o CreateOptions, detach, keep bool) (process.ExitStatus, e
 		sigs = process.CatchSignals()
 		defer sigs.Stop()
 	}
+	// A terminal and nobody to hand it to: ours, as runc run does.
+	var tty *foregroundTTY
+	if !detach && o.ConsoleSocket == "" {
+		if spec, err := LoadSpec(bundleDir(o.Bundle)); err == nil && spec.Process != nil && spec.Process.Terminal {
+			if tty, o.ConsoleSocket, err = newForegroundTTY(); err != nil {
+				return process.ExitStatus{}, err
+			}
+		}
+	}
+	attached := false
+	if tty != nil {
+		defer func() { tty.close(attached) }()
+	}
 	ctr, err := r.create(o, !detach)
 	if err != nil {
 		return process.ExitStatus{}, err
+	}
+	if tty != nil {
+		if err := tty.attach(); err != nil {
+			_ = r.Delete(o.ID, true)
+			return process.ExitStatus{}, err
+		}
+		attached = true
 	}
 	if err := r.Start(o.ID); err != nil {
 		_ = r.Delete(o.ID, true)
@@ -497,4 +517,12 @@ func runHooks(name string, hooks []specs.Hook, st *specs.State) error {
 		}
 	}
 	return nil
+}
+
+// bundleDir is --bundle, the current directory when not given.
+func bundleDir(b string) string {
+	if b == "" {
+		return "."
+	}
+	return b
 }
