@@ -21,11 +21,11 @@ import (
 // and we copy between it and our own stdin and stdout, in raw mode when
 // stdin is a terminal, passing our window size on.
 type foregroundTTY struct {
-	dir    string
-	ln     *net.UnixListener
-	master chan *os.File
-	err    chan error
-	copied chan struct{}
+	dir     string
+	ln      *net.UnixListener
+	master  chan *os.File
+	err     chan error
+	copied  chan struct{}
 	restore func()
 }
 
