@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
 
@@ -455,4 +457,28 @@ func TestRuntimeRefuses(t *testing.T) {
 	rt.ok("delete", "taken")
 	res = rt.run("--systemd-cgroup", "state", "taken")
 	require.Contains(t, res.Stderr, "--systemd-cgroup")
+}
+
+// TestRuntimeRunTerminal: run of a bundle that asks for a terminal (as
+// umoci's do) with no console socket: the runtime holds the master, the
+// command's terminal is the container's /dev/pts/0 of the caller's size,
+// and the exit code comes back; as with runc.
+func TestRuntimeRunTerminal(t *testing.T) {
+	rts := runtimesUnderTest(t)
+	bundle, parent := busyboxBundle(t)
+	for _, rt := range rts {
+		b := runcSpecBundle(t, filepath.Join(bundle, "rootfs"), filepath.Join(parent, rt.name), "sh", "-c", "tty; stty size; exit 4")
+		editSpec(t, b, func(s *specs.Spec) { s.Process.Terminal = true })
+		cmd := exec.Command(rt.bin, "--root", rt.root, "run", "--bundle", b, "tty")
+		ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 31, Cols: 97})
+		require.NoError(t, err)
+		var out bytes.Buffer
+		done := make(chan struct{})
+		go func() { defer close(done); out.ReadFrom(ptmx) }()
+		err = cmd.Wait()
+		ptmx.Close()
+		<-done
+		require.Equal(t, 4, testkit.ExitCode(t, err), "%s: %q", rt.name, out.String())
+		require.Equal(t, "/dev/pts/0\r\n31 97\r\n", out.String(), rt.name)
+	}
 }
