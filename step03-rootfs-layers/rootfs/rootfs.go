@@ -53,6 +53,64 @@ type Config struct {
 	// set before the command starts (runc's process.consoleSize).
 	ConsoleRows uint16 `json:"consoleRows,omitempty"`
 	ConsoleCols uint16 `json:"consoleCols,omitempty"`
+
+	// SpecMounts, when not nil, are all the container's mounts, in order,
+	// as an OCI runtime spec lists them (config.json's "mounts": /proc,
+	// /dev, /dev/pts... and the binds): Setup mounts exactly these, instead
+	// of its own /proc, /dev, /sys and /sys/fs/cgroup and instead of Mounts.
+	// See SpecMount.
+	SpecMounts []SpecMount `json:"specMounts,omitempty"`
+	// Devices are device nodes to make beyond DefaultDevices (the spec's
+	// linux.devices, docker run --device), in /dev or wherever their Path
+	// says.
+	Devices []Device `json:"devices,omitempty"`
+	// Sysctl are kernel parameters to set for the container (the spec's
+	// linux.sysctl, docker run --sysctl), written to /proc/sys once the
+	// container's /proc is its own and before /proc/sys is made read-only:
+	// "net.ipv4.ip_forward": "1" is /proc/sys/net/ipv4/ip_forward. Only
+	// namespaced ones make sense: see CheckSysctl.
+	Sysctl map[string]string `json:"sysctl,omitempty"`
+}
+
+// SpecMount is one mount of an OCI runtime spec (specs.Mount's fields
+// that Linux uses, in our own type so that this step does not depend on
+// the spec's package): mount(2)'s arguments, with the flags still spelled
+// as mount(8) spells them in Options ("nosuid", "ro", "mode=755"...).
+//
+// Type says what it is: "bind" (or any type with a "bind" or "rbind"
+// option) binds the host's Source; "proc", "tmpfs", "devpts", "mqueue",
+// "sysfs", "cgroup" and "cgroup2" are new kernel filesystems, Source being
+// only a label. Other filesystems (overlay, nfs...) are not supported.
+type SpecMount struct {
+	Destination string   `json:"destination"`
+	Type        string   `json:"type,omitempty"`
+	Source      string   `json:"source,omitempty"`
+	Options     []string `json:"options,omitempty"`
+}
+
+// Device is a device node in the container (the spec's LinuxDevice).
+type Device struct {
+	Path string `json:"path"` // absolute, in the container: /dev/fuse
+	// Type is "c" (character), "u" (character, unbuffered: the same
+	// node), "b" (block) or "p" (a FIFO, no numbers).
+	Type  string `json:"type"`
+	Major int64  `json:"major,omitempty"`
+	Minor int64  `json:"minor,omitempty"`
+	// FileMode is the node's permissions; 0 means 0666, as runc's default.
+	FileMode os.FileMode `json:"fileMode,omitempty"`
+	UID      uint32      `json:"uid,omitempty"`
+	GID      uint32      `json:"gid,omitempty"`
+}
+
+// DefaultDevices are the device nodes every container gets in its /dev,
+// as with runc and Docker: the harmless ones, not the host's disks.
+var DefaultDevices = []Device{
+	{Path: "/dev/null", Type: "c", Major: 1, Minor: 3},
+	{Path: "/dev/zero", Type: "c", Major: 1, Minor: 5},
+	{Path: "/dev/full", Type: "c", Major: 1, Minor: 7},
+	{Path: "/dev/random", Type: "c", Major: 1, Minor: 8},
+	{Path: "/dev/urandom", Type: "c", Major: 1, Minor: 9},
+	{Path: "/dev/tty", Type: "c", Major: 5, Minor: 0},
 }
 
 // Mount is one bind mount of a host file or directory into the container.

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,6 +30,11 @@ import (
 //  5. mask and write-protect what runc does
 //  6. --read-only: the root itself, last
 //
+// With cfg.SpecMounts (an OCI bundle's config.json), steps 2 and 3 are the
+// spec's mounts instead, in its order, then the device nodes (mountSpecs).
+// cfg.Sysctl is written between steps 4 and 5, while /proc/sys is still
+// writable.
+//
 // newNet says the container has its own network namespace (then a fresh
 // sysfs shows only its devices; otherwise the host's /sys is bound read-only).
 func Setup(cfg *Config, newNet bool) error {
@@ -40,28 +46,17 @@ func Setup(cfg *Config, newNet bool) error {
 		return fmt.Errorf("open root %s: %w", cfg.Root, err)
 	}
 	defer root.Close()
-	if err := mountProc(root); err != nil {
-		return err
-	}
-	if err := mountDev(root); err != nil {
-		return err
-	}
-	if err := mountSys(root, newNet, cfg.Privileged); err != nil {
-		return err
-	}
-	if err := mountCgroups(root, cfg.Privileged); err != nil {
-		return fmt.Errorf("/sys/fs/cgroup: %w", err)
-	}
-	for _, m := range cfg.Mounts {
-		mount := bindVolume
-		if m.Tmpfs {
-			mount = mountTmpfs
+	if cfg.SpecMounts != nil {
+		if err := mountSpecs(root, cfg.SpecMounts, cfg.Devices, newNet); err != nil {
+			return err
 		}
-		if err := mount(root, m); err != nil {
-			return fmt.Errorf("volume %s: %w", m, err)
-		}
+	} else if err := mountDefaults(root, cfg, newNet); err != nil {
+		return err
 	}
 	if err := PivotRoot(cfg.Root); err != nil {
+		return err
+	}
+	if err := writeSysctls(cfg.Sysctl); err != nil {
 		return err
 	}
 	masked, readonly := cfg.MaskedPaths, cfg.ReadonlyPaths
@@ -86,6 +81,33 @@ func Setup(cfg *Config, newNet bool) error {
 	}
 	if cfg.ReadOnly {
 		return readonlyRoot()
+	}
+	return nil
+}
+
+// mountDefaults mounts what a container gets without a spec: /proc, /dev
+// (+ pts, shm, mqueue), /sys and /sys/fs/cgroup, then the volumes.
+func mountDefaults(root *os.Root, cfg *Config, newNet bool) error {
+	if err := mountProc(root); err != nil {
+		return err
+	}
+	if err := mountDev(root, cfg.Devices); err != nil {
+		return err
+	}
+	if err := mountSys(root, newNet, cfg.Privileged); err != nil {
+		return err
+	}
+	if err := mountCgroups(root, "sys/fs/cgroup", cfg.Privileged); err != nil {
+		return fmt.Errorf("/sys/fs/cgroup: %w", err)
+	}
+	for _, m := range cfg.Mounts {
+		mount := bindVolume
+		if m.Tmpfs {
+			mount = mountTmpfs
+		}
+		if err := mount(root, m); err != nil {
+			return fmt.Errorf("volume %s: %w", m, err)
+		}
 	}
 	return nil
 }
@@ -162,28 +184,14 @@ func mountProc(root *os.Root) error {
 }
 
 // mountDev gives the container a /dev of its own: a tmpfs with only the
-// harmless devices (not the host's disks), a private devpts for its
-// terminals, and shm and mqueue for IPC.
-func mountDev(root *os.Root) error {
+// harmless devices (not the host's disks) and the extra ones asked for, a
+// private devpts for its terminals, and shm and mqueue for IPC.
+func mountDev(root *os.Root, extra []Device) error {
 	if err := mountAt(root, "dev", "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_STRICTATIME, "mode=755,size=65536k"); err != nil {
 		return err
 	}
-	devices := []struct {
-		name         string
-		major, minor uint32
-	}{
-		{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
-		{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
-	}
-	dev := filepath.Join(root.Name(), "dev")
-	for _, d := range devices {
-		p := filepath.Join(dev, d.name)
-		if err := unix.Mknod(p, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
-			return &os.PathError{Op: fmt.Sprintf("mknod c %d %d", d.major, d.minor), Path: p, Err: err}
-		}
-		if err := unix.Chmod(p, 0o666); err != nil { // mknod's mode is masked by the umask
-			return &os.PathError{Op: "chmod 0666", Path: p, Err: err}
-		}
+	if err := makeDevices(root, append(slices.Clip(DefaultDevices), extra...)); err != nil {
+		return err
 	}
 	mounts := []struct {
 		name, fstype string
@@ -200,6 +208,16 @@ func mountDev(root *os.Root) error {
 			return err
 		}
 	}
+	return devLinks(root)
+}
+
+// devLinks makes /dev's symbolic links: ptmx to the devpts's own (replacing
+// a node an image may have there), and fd, stdin, stdout, stderr and core
+// into /proc. A link that exists already is left alone.
+func devLinks(root *os.Root) error {
+	if err := root.Remove("dev/ptmx"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 	links := [][2]string{
 		{"pts/ptmx", "dev/ptmx"}, {"/proc/self/fd", "dev/fd"}, {"/proc/self/fd/0", "dev/stdin"},
 		{"/proc/self/fd/1", "dev/stdout"}, {"/proc/self/fd/2", "dev/stderr"},
@@ -210,8 +228,70 @@ func mountDev(root *os.Root) error {
 		links = append(links, [2]string{"/proc/kcore", "dev/core"})
 	}
 	for _, l := range links {
-		if err := root.Symlink(l[0], l[1]); err != nil {
+		if err := root.Symlink(l[0], l[1]); err != nil && !errors.Is(err, os.ErrExist) {
 			return err
+		}
+	}
+	return nil
+}
+
+// makeDevices makes each device node with mknod(2), its parent directories
+// as needed, resolved inside root. A node that exists already (an image's
+// own /dev) is kept, as runc keeps it.
+func makeDevices(root *os.Root, devices []Device) error {
+	for _, d := range devices {
+		if err := makeDevice(root, d); err != nil {
+			return fmt.Errorf("device %s: %w", d.Path, err)
+		}
+	}
+	return nil
+}
+
+func makeDevice(root *os.Root, d Device) error {
+	var kind uint32
+	switch d.Type {
+	case "c", "u":
+		kind = unix.S_IFCHR
+	case "b":
+		kind = unix.S_IFBLK
+	case "p":
+		kind = unix.S_IFIFO
+	default:
+		return fmt.Errorf("type %q is not c, u, b or p", d.Type)
+	}
+	if !filepath.IsAbs(d.Path) {
+		return errors.New("path must be absolute")
+	}
+	parent, err := resolveIn(root.Name(), filepath.Dir(d.Path))
+	if err != nil {
+		return err
+	}
+	if err := root.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	dir, err := root.OpenFile(parent, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	name, perm := filepath.Base(d.Path), uint32(d.FileMode.Perm())
+	if d.FileMode == 0 {
+		perm = 0o666
+	}
+	err = unix.Mknodat(int(dir.Fd()), name, kind|perm, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor))))
+	if errors.Is(err, unix.EEXIST) {
+		return nil
+	}
+	if err != nil {
+		return &os.PathError{Op: fmt.Sprintf("mknod %s %d %d", d.Type, d.Major, d.Minor), Path: d.Path, Err: err}
+	}
+	// mknod's mode is masked by the umask: set it again.
+	if err := unix.Fchmodat(int(dir.Fd()), name, perm, 0); err != nil {
+		return &os.PathError{Op: fmt.Sprintf("chmod %#o", perm), Path: d.Path, Err: err}
+	}
+	if d.UID != 0 || d.GID != 0 {
+		if err := unix.Fchownat(int(dir.Fd()), name, int(d.UID), int(d.GID), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return &os.PathError{Op: fmt.Sprintf("chown %d:%d", d.UID, d.GID), Path: d.Path, Err: err}
 		}
 	}
 	return nil
@@ -230,16 +310,23 @@ func mountSys(root *os.Root, newNet, privileged bool) error {
 	if !privileged {
 		flags |= unix.MS_RDONLY
 	}
+	return mountSysfs(root, "sys", newNet, flags)
+}
+
+// mountSysfs mounts a sysfs at name inside root with flags, or, without a
+// network namespace of our own, binds the host's /sys there (read-only as
+// a whole tree when flags have MS_RDONLY).
+func mountSysfs(root *os.Root, name string, newNet bool, flags uintptr) error {
 	if newNet {
-		return mountAt(root, "sys", "sysfs", "sysfs", flags, "")
+		return mountAt(root, name, "sysfs", "sysfs", flags, "")
 	}
-	if err := mountAt(root, "sys", "/sys", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	if err := mountAt(root, name, "/sys", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return err
 	}
-	if privileged {
+	if flags&unix.MS_RDONLY == 0 {
 		return nil
 	}
-	return readonlyTree(root, "sys")
+	return readonlyTree(root, name)
 }
 
 // readonlyTree makes the mount at name inside root, and every mount below
@@ -340,7 +427,7 @@ func hostCgroupMounts(mountinfo string) ([]cgroupMount, error) {
 }
 
 // mountCgroups gives the container its own view of the cgroup trees at
-// /sys/fs/cgroup, read-only unless privileged, as Docker does. In the
+// /sys/fs/cgroup, read-only unless writable (privileged), as Docker does. In the
 // container's cgroup namespace (step 2 unshares it once the init is in its
 // cgroups) a cgroup filesystem shows the tree from the namespace's root: the
 // container's own cgroup is "/", and nothing of the host's tree above it is
@@ -349,7 +436,8 @@ func hostCgroupMounts(mountinfo string) ([]cgroupMount, error) {
 //
 // On a pure v2 host that is one cgroup2 mount. On a v1 or hybrid host, as
 // on the host: a tmpfs with one mount per hierarchy (cgroup -o memory, ...).
-func mountCgroups(root *os.Root, privileged bool) error {
+// dir is where, inside root: sys/fs/cgroup.
+func mountCgroups(root *os.Root, dir string, writable bool) error {
 	hosts, err := hostCgroupMounts("/proc/self/mountinfo")
 	if err != nil {
 		return err
@@ -358,45 +446,45 @@ func mountCgroups(root *os.Root, privileged bool) error {
 		return nil // no cgroups on this host: nothing to show
 	}
 	flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
-	if !privileged {
+	if !writable {
 		flags |= unix.MS_RDONLY
 	}
 	// With the host's /sys bound (no network namespace), its cgroup tree
 	// came along: detach it, ours goes in its place.
-	if f, err := root.OpenFile("sys/fs/cgroup", unix.O_PATH|unix.O_CLOEXEC, 0); err == nil {
+	if f, err := root.OpenFile(dir, unix.O_PATH|unix.O_CLOEXEC, 0); err == nil {
 		err := unix.Unmount(fdPath(f), unix.MNT_DETACH)
 		f.Close()
 		if err != nil && err != unix.EINVAL { // EINVAL: not a mount point (a fresh sysfs)
-			return &os.PathError{Op: "umount2 MNT_DETACH", Path: "sys/fs/cgroup", Err: err}
+			return &os.PathError{Op: "umount2 MNT_DETACH", Path: dir, Err: err}
 		}
 	}
 	if len(hosts) == 1 && hosts[0].dir == "" {
-		return mountAt(root, "sys/fs/cgroup", "cgroup2", "cgroup2", flags, "")
+		return mountAt(root, dir, "cgroup2", "cgroup2", flags, "")
 	}
-	if err := mountAt(root, "sys/fs/cgroup", "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=755"); err != nil {
+	if err := mountAt(root, dir, "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=755"); err != nil {
 		return err
 	}
 	for _, h := range hosts {
 		if h.dir == "" || strings.Contains(h.dir, "/") {
 			continue
 		}
-		name := "sys/fs/cgroup/" + h.dir
+		name := dir + "/" + h.dir
 		if err := mountAt(root, name, h.fstype, h.fstype, flags, h.options); err != nil {
 			return fmt.Errorf("mount -t %s -o %s: %w", h.fstype, h.options, err)
 		}
 		// "cpu,cpuacct" is also reachable as cpu and cpuacct on most hosts.
 		if strings.Contains(h.dir, ",") {
 			for part := range strings.SplitSeq(h.dir, ",") {
-				if err := root.Symlink(h.dir, "sys/fs/cgroup/"+part); err != nil && !errors.Is(err, os.ErrExist) {
+				if err := root.Symlink(h.dir, dir+"/"+part); err != nil && !errors.Is(err, os.ErrExist) {
 					return err
 				}
 			}
 		}
 	}
-	if privileged {
+	if writable {
 		return nil
 	}
-	f, err := root.OpenFile("sys/fs/cgroup", unix.O_PATH|unix.O_CLOEXEC, 0)
+	f, err := root.OpenFile(dir, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
@@ -436,16 +524,11 @@ func resolveTarget(root *os.Root, dest string) (string, error) {
 	return name, nil
 }
 
-// bindVolume bind-mounts m.Source on m.Destination inside root, creating
-// the target (a directory, or an empty file for a file) without leaving
-// root; :ro is a second mount call, since the kernel ignores MS_RDONLY on
-// the first MS_BIND.
+// bindVolume bind-mounts m.Source on m.Destination inside root (bindAt),
+// copying the image's files into an empty volume first when m.CopyUp.
 func bindVolume(root *os.Root, m Mount) error {
-	fi, err := os.Stat(m.Source)
+	fi, err := statBindSource(m.Source)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("bind source path does not exist: %s", m.Source)
-		}
 		return err
 	}
 	name, err := resolveTarget(root, m.Destination)
@@ -457,15 +540,48 @@ func bindVolume(root *os.Root, m Mount) error {
 			return fmt.Errorf("copy the image's %s into the volume: %w", m.Destination, err)
 		}
 	}
-	target, err := at(root, name, fi.IsDir())
+	var propagation []uintptr
+	if m.Propagation != "" {
+		flag, ok := propagationFlags[m.Propagation]
+		if !ok {
+			return fmt.Errorf("invalid propagation mode: %s", m.Propagation)
+		}
+		propagation = append(propagation, flag)
+	}
+	var remount uintptr
+	if m.ReadOnly {
+		remount = unix.MS_RDONLY
+	}
+	return bindAt(root, name, m.Source, fi.IsDir(), unix.MS_REC, propagation, remount)
+}
+
+// statBindSource stats a bind's host path, with Docker's message when it
+// is missing.
+func statBindSource(source string) (os.FileInfo, error) {
+	fi, err := os.Stat(source)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("bind source path does not exist: %s", source)
+	}
+	return fi, err
+}
+
+// bindAt bind-mounts source (a host path) on name inside root, creating
+// the target (a directory, or an empty file for a file) without leaving
+// root; rec is MS_REC or 0 (rbind or bind: with or without the mounts
+// below source). Each propagation flag is then a mount(2) call of its own,
+// and the per-mount flags (MS_RDONLY, MS_NOSUID...) in remount a last one,
+// MS_BIND|MS_REMOUNT: the kernel ignores them on the first MS_BIND. That
+// remount changes the top mount only, not the ones an rbind brought along.
+func bindAt(root *os.Root, name, source string, isDir bool, rec uintptr, propagation []uintptr, remount uintptr) error {
+	target, err := at(root, name, isDir)
 	if err != nil {
 		return fmt.Errorf("mount target: %w", err)
 	}
 	defer target.Close()
-	if err := namespaces.Mount(m.Source, fdPath(target), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	if err := namespaces.Mount(source, fdPath(target), "", unix.MS_BIND|rec, ""); err != nil {
 		return err
 	}
-	if !m.ReadOnly && m.Propagation == "" {
+	if len(propagation) == 0 && remount == 0 {
 		return nil
 	}
 	// Open the target again: the fd above names the directory the bind now
@@ -475,60 +591,84 @@ func bindVolume(root *os.Root, m Mount) error {
 		return fmt.Errorf("mount target: %w", err)
 	}
 	defer mounted.Close()
-	if m.Propagation != "" {
-		// Propagation is a mount(2) call of its own, with only that flag.
-		flag, ok := propagationFlags[m.Propagation]
-		if !ok {
-			return fmt.Errorf("invalid propagation mode: %s", m.Propagation)
-		}
+	for _, flag := range propagation {
 		if err := namespaces.Mount("", fdPath(mounted), "", flag, ""); err != nil {
 			return err
 		}
 	}
-	if !m.ReadOnly {
+	if remount == 0 {
 		return nil
 	}
-	return namespaces.Mount("", fdPath(mounted), "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY, "")
+	return namespaces.Mount("", fdPath(mounted), "", unix.MS_BIND|unix.MS_REMOUNT|remount, "")
 }
 
-// propagationFlags are bind-propagation's modes as mount(2) flags: an "r"
-// applies to the mounts below as well (MS_REC).
+// propagationFlags are the mount propagation modes as mount(2) flags: an
+// "r" applies to the mounts below as well (MS_REC).
 var propagationFlags = map[string]uintptr{
 	"private": unix.MS_PRIVATE, "rprivate": unix.MS_PRIVATE | unix.MS_REC,
 	"slave": unix.MS_SLAVE, "rslave": unix.MS_SLAVE | unix.MS_REC,
 	"shared": unix.MS_SHARED, "rshared": unix.MS_SHARED | unix.MS_REC,
+	"unbindable": unix.MS_UNBINDABLE, "runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
 }
 
-// tmpfsFlags are the mount options of a tmpfs that are mount(2) flags; the
-// others (size=, mode=, nr_inodes=...) go to tmpfs itself as data.
-var tmpfsFlags = map[string]struct {
+// mountFlags are the mount options that are mount(2) flags, as mount(8)
+// and runc's specconv spell them: set says whether the word sets the flag
+// or clears it ("rw" clears MS_RDONLY). The other options (size=, mode=,
+// newinstance...) are the filesystem's own, its data.
+var mountFlags = map[string]struct {
 	set   bool
 	flags uintptr
 }{
-	"ro": {true, unix.MS_RDONLY}, "rw": {false, unix.MS_RDONLY},
-	"noexec": {true, unix.MS_NOEXEC}, "exec": {false, unix.MS_NOEXEC},
+	"defaults": {true, 0},
+	"ro":       {true, unix.MS_RDONLY}, "rw": {false, unix.MS_RDONLY},
 	"nosuid": {true, unix.MS_NOSUID}, "suid": {false, unix.MS_NOSUID},
 	"nodev": {true, unix.MS_NODEV}, "dev": {false, unix.MS_NODEV},
-	"noatime": {true, unix.MS_NOATIME}, "strictatime": {true, unix.MS_STRICTATIME},
+	"noexec": {true, unix.MS_NOEXEC}, "exec": {false, unix.MS_NOEXEC},
+	"sync": {true, unix.MS_SYNCHRONOUS}, "async": {false, unix.MS_SYNCHRONOUS},
+	"dirsync": {true, unix.MS_DIRSYNC},
+	"remount": {true, unix.MS_REMOUNT},
+	"mand":    {true, unix.MS_MANDLOCK}, "nomand": {false, unix.MS_MANDLOCK},
+	"noatime": {true, unix.MS_NOATIME}, "atime": {false, unix.MS_NOATIME},
+	"nodiratime": {true, unix.MS_NODIRATIME}, "diratime": {false, unix.MS_NODIRATIME},
+	"relatime": {true, unix.MS_RELATIME}, "norelatime": {false, unix.MS_RELATIME},
+	"strictatime": {true, unix.MS_STRICTATIME}, "nostrictatime": {false, unix.MS_STRICTATIME},
+	"bind": {true, unix.MS_BIND}, "rbind": {true, unix.MS_BIND | unix.MS_REC},
 }
 
-// splitTmpfsOptions splits a tmpfs's options into mount(2) flags and tmpfs's own
-// data, in order: a later "exec" undoes an earlier "noexec".
-func splitTmpfsOptions(options []string) (uintptr, string) {
-	var flags uintptr
+// mountOptions are a mount's options, sorted out for mount(2).
+type mountOptions struct {
+	flags       uintptr   // MS_* flags
+	propagation []uintptr // each a mount(2) call of its own, after the mount
+	data        string    // the rest, comma-separated, for the filesystem
+	writable    bool      // "rw" said last (not merely no "ro")
+}
+
+// parseMountOptions sorts options into mount(2) flags, propagation modes
+// and the filesystem's own data, in order: a later "exec" undoes an
+// earlier "noexec".
+func parseMountOptions(options []string) mountOptions {
+	var o mountOptions
 	var data []string
-	for _, o := range options {
-		if f, ok := tmpfsFlags[o]; ok {
+	for _, opt := range options {
+		if f, ok := mountFlags[opt]; ok {
 			if f.set {
-				flags |= f.flags
+				o.flags |= f.flags
 			} else {
-				flags &^= f.flags
+				o.flags &^= f.flags
+			}
+			if f.flags == unix.MS_RDONLY {
+				o.writable = !f.set
 			}
 			continue
 		}
-		data = append(data, o)
+		if p, ok := propagationFlags[opt]; ok {
+			o.propagation = append(o.propagation, p)
+			continue
+		}
+		data = append(data, opt)
 	}
-	return flags, strings.Join(data, ",")
+	o.data = strings.Join(data, ",")
+	return o
 }
 
 // mountTmpfs mounts a new tmpfs on m.Destination inside root (--tmpfs,
@@ -539,8 +679,8 @@ func mountTmpfs(root *os.Root, m Mount) error {
 	if err != nil {
 		return err
 	}
-	flags, data := splitTmpfsOptions(m.Options)
-	return mountAt(root, name, "tmpfs", "tmpfs", flags, data)
+	o := parseMountOptions(m.Options)
+	return mountAt(root, name, "tmpfs", "tmpfs", o.flags, o.data)
 }
 
 // PivotRoot makes newRoot the root of this mount namespace and detaches

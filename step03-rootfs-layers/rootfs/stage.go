@@ -17,6 +17,13 @@ var Stage = namespaces.Stage{
 		if err := json.Unmarshal(raw, &cfg); err != nil {
 			return fmt.Errorf("read config: %w", err)
 		}
+		// The runtime checked these already; a config made by hand is
+		// checked here, before anything is mounted.
+		for key := range cfg.Sysctl {
+			if err := CheckSysctl(key, ns.Has); err != nil {
+				return err
+			}
+		}
 		console, err := dialConsole(cfg.ConsoleSocket)
 		if err != nil {
 			return err

@@ -6,9 +6,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestSplitTmpfsOptions: the flag words become mount(2) flags, in order (a
+// TestParseMountOptions: the flag words become mount(2) flags, in order (a
 // later exec undoes an earlier noexec), the rest is tmpfs's data.
-func TestSplitTmpfsOptions(t *testing.T) {
+func TestParseMountOptions(t *testing.T) {
 	for _, tc := range []struct {
 		options []string
 		flags   uintptr
@@ -19,9 +19,10 @@ func TestSplitTmpfsOptions(t *testing.T) {
 		{[]string{"ro", "rw"}, 0, ""},
 		{nil, 0, ""},
 	} {
-		flags, data := splitTmpfsOptions(tc.options)
+		o := parseMountOptions(tc.options)
+		flags, data := o.flags, o.data
 		if flags != tc.flags || data != tc.data {
-			t.Errorf("splitTmpfsOptions(%q) = %#x, %q; want %#x, %q", tc.options, flags, data, tc.flags, tc.data)
+			t.Errorf("parseMountOptions(%q) = %#x, %q; want %#x, %q", tc.options, flags, data, tc.flags, tc.data)
 		}
 	}
 }
