@@ -310,15 +310,16 @@ func mountSys(root *os.Root, newNet, privileged bool) error {
 	if !privileged {
 		flags |= unix.MS_RDONLY
 	}
-	return mountSysfs(root, "sys", newNet, flags)
+	return mountSysfs(root, "sys", "sysfs", newNet, flags)
 }
 
-// mountSysfs mounts a sysfs at name inside root with flags, or, without a
-// network namespace of our own, binds the host's /sys there (read-only as
-// a whole tree when flags have MS_RDONLY).
-func mountSysfs(root *os.Root, name string, newNet bool, flags uintptr) error {
+// mountSysfs mounts a sysfs at name inside root with flags (source is only
+// a label, shown in mountinfo), or, without a network namespace of our
+// own, binds the host's /sys there (read-only as a whole tree when flags
+// have MS_RDONLY).
+func mountSysfs(root *os.Root, name, source string, newNet bool, flags uintptr) error {
 	if newNet {
-		return mountAt(root, name, "sysfs", "sysfs", flags, "")
+		return mountAt(root, name, source, "sysfs", flags, "")
 	}
 	if err := mountAt(root, name, "/sys", "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return err

@@ -82,7 +82,7 @@ func mountSpec(root *os.Root, m SpecMount, newNet bool) error {
 	}
 	switch m.Type {
 	case "sysfs":
-		err = mountSysfs(root, name, newNet, o.flags)
+		err = mountSysfs(root, name, source, newNet, o.flags)
 	case "cgroup", "cgroup2":
 		err = mountCgroups(root, name, o.writable)
 	default: // proc, tmpfs, devpts, mqueue
