@@ -27,6 +27,18 @@
 // Targets inside the new root are resolved with os.Root and mounted through
 // /proc/self/fd/N, so a symlink in the image cannot send a mount outside.
 //
+// # An OCI bundle's mounts
+//
+// A runtime driven by containerd, dockerd or podman (final's runtime mode)
+// gets the whole mount list from the bundle's config.json, /proc and /dev
+// included: Config.SpecMounts replaces steps 2 and 3, mounted in the
+// spec's order with the options turned into mount(2) flags and data as
+// runc's specconv turns them (mountFlags). /dev is then filled with the
+// default device nodes and the spec's linux.devices (Config.Devices), and
+// after pivot_root the spec's linux.sysctl (Config.Sysctl) is written to
+// /proc/sys, before /proc/sys is made read-only. CheckSpecMount and
+// CheckSysctl refuse, before the container is made, what the init would.
+//
 // # What goes wrong
 //
 // pivot_root fails with EINVAL when the new root is not a mount point (step

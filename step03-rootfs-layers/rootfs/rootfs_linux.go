@@ -592,15 +592,25 @@ func bindAt(root *os.Root, name, source string, isDir bool, rec uintptr, propaga
 		return fmt.Errorf("mount target: %w", err)
 	}
 	defer mounted.Close()
-	for _, flag := range propagation {
-		if err := namespaces.Mount("", fdPath(mounted), "", flag, ""); err != nil {
-			return err
-		}
+	if err := propagate(mounted, propagation); err != nil {
+		return err
 	}
 	if remount == 0 {
 		return nil
 	}
 	return namespaces.Mount("", fdPath(mounted), "", unix.MS_BIND|unix.MS_REMOUNT|remount, "")
+}
+
+// propagate sets the propagation of the mount at f (an O_PATH fd of the
+// mount itself), one mount(2) call per mode, with only that flag: the
+// kernel takes one propagation change per call, and no other flag.
+func propagate(f *os.File, propagation []uintptr) error {
+	for _, flag := range propagation {
+		if err := namespaces.Mount("", fdPath(f), "", flag, ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // propagationFlags are the mount propagation modes as mount(2) flags: an

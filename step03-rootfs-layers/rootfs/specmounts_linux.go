@@ -100,12 +100,7 @@ func mountSpec(root *os.Root, m SpecMount, newNet bool) error {
 		return err
 	}
 	defer f.Close()
-	for _, flag := range o.propagation {
-		if err := namespaces.Mount("", fdPath(f), "", flag, ""); err != nil {
-			return err
-		}
-	}
-	return nil
+	return propagate(f, o.propagation)
 }
 
 // writeSysctls writes each sysctl to its file under /proc/sys (the

@@ -1,7 +1,9 @@
 package rootfs
 
 import (
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -239,4 +241,24 @@ func TestDefaultsWithDevices(t *testing.T) {
 	}}
 	out := mustRun(t, cfg, `stat -c '%F %t:%T %a %u' /dev/mdk-zero /dev/mdk-fifo`)
 	require.Equal(t, "character special file 1:5 666 65534\nfifo 0:0 600 0", out)
+}
+
+// TestRuncSpecMountsAreRuncs: runcSpecMounts is what the installed runc's
+// "runc spec" writes. SpecMount's JSON names are the spec's, so the
+// config.json's mounts decode into it as they are.
+func TestRuncSpecMountsAreRuncs(t *testing.T) {
+	runc, err := exec.LookPath("runc")
+	testkit.RequireFeature(t, err == nil, "runc")
+	dir := t.TempDir()
+	cmd := exec.Command(runc, "spec")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "runc spec: %s", out)
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	require.NoError(t, err)
+	var spec struct {
+		Mounts []SpecMount `json:"mounts"`
+	}
+	require.NoError(t, json.Unmarshal(data, &spec))
+	require.Equal(t, runcSpecMounts, spec.Mounts)
 }
