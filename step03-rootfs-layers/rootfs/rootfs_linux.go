@@ -85,8 +85,7 @@ func Setup(cfg *Config, newNet bool) error {
 	return nil
 }
 
-// mountDefaults mounts what a container gets without a spec: /proc, /dev
-// (+ pts, shm, mqueue), /sys and /sys/fs/cgroup, then the volumes.
+// mountDefaults mounts Setup's own set (no spec), then the volumes.
 func mountDefaults(root *os.Root, cfg *Config, newNet bool) error {
 	if err := mountProc(root); err != nil {
 		return err
@@ -209,92 +208,6 @@ func mountDev(root *os.Root, extra []Device) error {
 		}
 	}
 	return devLinks(root)
-}
-
-// devLinks makes /dev's symbolic links: ptmx to the devpts's own (replacing
-// a node an image may have there), and fd, stdin, stdout, stderr and core
-// into /proc. A link that exists already is left alone.
-func devLinks(root *os.Root) error {
-	if err := root.Remove("dev/ptmx"); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	links := [][2]string{
-		{"pts/ptmx", "dev/ptmx"}, {"/proc/self/fd", "dev/fd"}, {"/proc/self/fd/0", "dev/stdin"},
-		{"/proc/self/fd/1", "dev/stdout"}, {"/proc/self/fd/2", "dev/stderr"},
-	}
-	// As runc: /dev/core only where the kernel has a /proc/kcore
-	// (CONFIG_PROC_KCORE), never a link to nothing.
-	if _, err := os.Stat("/proc/kcore"); err == nil {
-		links = append(links, [2]string{"/proc/kcore", "dev/core"})
-	}
-	for _, l := range links {
-		if err := root.Symlink(l[0], l[1]); err != nil && !errors.Is(err, os.ErrExist) {
-			return err
-		}
-	}
-	return nil
-}
-
-// makeDevices makes each device node with mknod(2), its parent directories
-// as needed, resolved inside root. A node that exists already (an image's
-// own /dev) is kept, as runc keeps it.
-func makeDevices(root *os.Root, devices []Device) error {
-	for _, d := range devices {
-		if err := makeDevice(root, d); err != nil {
-			return fmt.Errorf("device %s: %w", d.Path, err)
-		}
-	}
-	return nil
-}
-
-func makeDevice(root *os.Root, d Device) error {
-	var kind uint32
-	switch d.Type {
-	case "c", "u":
-		kind = unix.S_IFCHR
-	case "b":
-		kind = unix.S_IFBLK
-	case "p":
-		kind = unix.S_IFIFO
-	default:
-		return fmt.Errorf("type %q is not c, u, b or p", d.Type)
-	}
-	if !filepath.IsAbs(d.Path) {
-		return errors.New("path must be absolute")
-	}
-	parent, err := resolveIn(root.Name(), filepath.Dir(d.Path))
-	if err != nil {
-		return err
-	}
-	if err := root.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
-	dir, err := root.OpenFile(parent, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	name, perm := filepath.Base(d.Path), uint32(d.FileMode.Perm())
-	if d.FileMode == 0 {
-		perm = 0o666
-	}
-	err = unix.Mknodat(int(dir.Fd()), name, kind|perm, int(unix.Mkdev(uint32(d.Major), uint32(d.Minor))))
-	if errors.Is(err, unix.EEXIST) {
-		return nil
-	}
-	if err != nil {
-		return &os.PathError{Op: fmt.Sprintf("mknod %s %d %d", d.Type, d.Major, d.Minor), Path: d.Path, Err: err}
-	}
-	// mknod's mode is masked by the umask: set it again.
-	if err := unix.Fchmodat(int(dir.Fd()), name, perm, 0); err != nil {
-		return &os.PathError{Op: fmt.Sprintf("chmod %#o", perm), Path: d.Path, Err: err}
-	}
-	if d.UID != 0 || d.GID != 0 {
-		if err := unix.Fchownat(int(dir.Fd()), name, int(d.UID), int(d.GID), unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return &os.PathError{Op: fmt.Sprintf("chown %d:%d", d.UID, d.GID), Path: d.Path, Err: err}
-		}
-	}
-	return nil
 }
 
 // mountSys mounts /sys, read-only unless privileged. sysfs shows the
@@ -611,75 +524,6 @@ func propagate(f *os.File, propagation []uintptr) error {
 		}
 	}
 	return nil
-}
-
-// propagationFlags are the mount propagation modes as mount(2) flags: an
-// "r" applies to the mounts below as well (MS_REC).
-var propagationFlags = map[string]uintptr{
-	"private": unix.MS_PRIVATE, "rprivate": unix.MS_PRIVATE | unix.MS_REC,
-	"slave": unix.MS_SLAVE, "rslave": unix.MS_SLAVE | unix.MS_REC,
-	"shared": unix.MS_SHARED, "rshared": unix.MS_SHARED | unix.MS_REC,
-	"unbindable": unix.MS_UNBINDABLE, "runbindable": unix.MS_UNBINDABLE | unix.MS_REC,
-}
-
-// mountFlags are the mount options that are mount(2) flags, as mount(8)
-// and runc's specconv spell them: set says whether the word sets the flag
-// or clears it ("rw" clears MS_RDONLY). The other options (size=, mode=,
-// newinstance...) are the filesystem's own, its data.
-var mountFlags = map[string]struct {
-	set   bool
-	flags uintptr
-}{
-	"defaults": {true, 0},
-	"ro":       {true, unix.MS_RDONLY}, "rw": {false, unix.MS_RDONLY},
-	"nosuid": {true, unix.MS_NOSUID}, "suid": {false, unix.MS_NOSUID},
-	"nodev": {true, unix.MS_NODEV}, "dev": {false, unix.MS_NODEV},
-	"noexec": {true, unix.MS_NOEXEC}, "exec": {false, unix.MS_NOEXEC},
-	"sync": {true, unix.MS_SYNCHRONOUS}, "async": {false, unix.MS_SYNCHRONOUS},
-	"dirsync": {true, unix.MS_DIRSYNC},
-	"remount": {true, unix.MS_REMOUNT},
-	"mand":    {true, unix.MS_MANDLOCK}, "nomand": {false, unix.MS_MANDLOCK},
-	"noatime": {true, unix.MS_NOATIME}, "atime": {false, unix.MS_NOATIME},
-	"nodiratime": {true, unix.MS_NODIRATIME}, "diratime": {false, unix.MS_NODIRATIME},
-	"relatime": {true, unix.MS_RELATIME}, "norelatime": {false, unix.MS_RELATIME},
-	"strictatime": {true, unix.MS_STRICTATIME}, "nostrictatime": {false, unix.MS_STRICTATIME},
-	"bind": {true, unix.MS_BIND}, "rbind": {true, unix.MS_BIND | unix.MS_REC},
-}
-
-// mountOptions are a mount's options, sorted out for mount(2).
-type mountOptions struct {
-	flags       uintptr   // MS_* flags
-	propagation []uintptr // each a mount(2) call of its own, after the mount
-	data        string    // the rest, comma-separated, for the filesystem
-	writable    bool      // "rw" said last (not merely no "ro")
-}
-
-// parseMountOptions sorts options into mount(2) flags, propagation modes
-// and the filesystem's own data, in order: a later "exec" undoes an
-// earlier "noexec".
-func parseMountOptions(options []string) mountOptions {
-	var o mountOptions
-	var data []string
-	for _, opt := range options {
-		if f, ok := mountFlags[opt]; ok {
-			if f.set {
-				o.flags |= f.flags
-			} else {
-				o.flags &^= f.flags
-			}
-			if f.flags == unix.MS_RDONLY {
-				o.writable = !f.set
-			}
-			continue
-		}
-		if p, ok := propagationFlags[opt]; ok {
-			o.propagation = append(o.propagation, p)
-			continue
-		}
-		data = append(data, opt)
-	}
-	o.data = strings.Join(data, ",")
-	return o
 }
 
 // mountTmpfs mounts a new tmpfs on m.Destination inside root (--tmpfs,
