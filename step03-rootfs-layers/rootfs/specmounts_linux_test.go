@@ -32,6 +32,7 @@ var runcSpecMounts = []SpecMount{
 // nosuid...), the type, and the superblock's options (size=...).
 type mountEntry struct {
 	opts, fstype, super []string
+	optional            []string // propagation: shared:N, master:N...
 }
 
 // parseMountinfo maps each mount point to its topmost mount.
@@ -44,7 +45,7 @@ func parseMountinfo(t *testing.T, text string) map[string]mountEntry {
 		if !ok || len(fields) < 6 || len(super) < 3 {
 			continue
 		}
-		out[fields[4]] = mountEntry{strings.Split(fields[5], ","), []string{super[0]}, strings.Split(super[2], ",")}
+		out[fields[4]] = mountEntry{strings.Split(fields[5], ","), []string{super[0]}, strings.Split(super[2], ","), fields[6:]}
 	}
 	require.NotEmpty(t, out, "no mountinfo in %q", text)
 	return out
@@ -68,7 +69,7 @@ func TestSpecMounts(t *testing.T) {
 	mounts := append(slices.Clone(runcSpecMounts),
 		SpecMount{Destination: "/data", Type: "bind", Source: vol, Options: []string{"rbind", "ro", "nosuid", "nodev", "noexec", "rprivate"}},
 		SpecMount{Destination: "/etc/motd", Type: "none", Source: file, Options: []string{"bind", "nosuid"}},
-		SpecMount{Destination: "/scratch", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "noexec", "size=1m", "mode=1770"}},
+		SpecMount{Destination: "/scratch", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "noexec", "size=1m", "mode=1770", "shared"}},
 	)
 	cfg := Config{
 		Root: root, SpecMounts: mounts,
@@ -126,6 +127,14 @@ func TestSpecMounts(t *testing.T) {
 			}
 		}
 	}
+	// Propagation: only /scratch asked to be shared (a mount namespace's
+	// mounts are private otherwise, step 2 made them so).
+	for dest, e := range mi {
+		shared := slices.ContainsFunc(e.optional, func(f string) bool { return strings.HasPrefix(f, "shared:") })
+		if shared != (dest == "/scratch") {
+			t.Errorf("%s: propagation fields %v", dest, e.optional)
+		}
+	}
 	// The cgroup view: read-only, whichever layout the host has.
 	cg, ok := mi["/sys/fs/cgroup"]
 	if !ok || !slices.Contains(cg.opts, "ro") {
@@ -159,6 +168,18 @@ func TestSpecMountsOnlyWhatIsListed(t *testing.T) {
 	cfg := Config{Root: busyboxDir(t), SpecMounts: runcSpecMounts[:2]}
 	out := mustRun(t, cfg, `awk '$5 !~ "^/proc/" { print $5 }' /proc/self/mountinfo | sort | tr '\n' ' '; echo; stat -c '%t:%T' /dev/zero`)
 	require.Equal(t, "/ /dev /proc \n1:5", out)
+}
+
+// TestSpecReadOnlyDev: a read-only /dev still gets its nodes (mounted
+// writable first, made read-only after), and stays read-only.
+func TestSpecReadOnlyDev(t *testing.T) {
+	testkit.RequireRoot(t)
+	mounts := slices.Clone(runcSpecMounts[:2])
+	mounts[1].Options = append(slices.Clone(mounts[1].Options), "ro")
+	out := mustRun(t, Config{Root: busyboxDir(t), SpecMounts: mounts},
+		`awk '$5 == "/dev" { print $6 }' /proc/self/mountinfo; stat -c '%t:%T' /dev/null; readlink /dev/ptmx; `+
+			`touch /dev/mdk 2>/dev/null && echo written || echo refused`)
+	require.Equal(t, "ro,nosuid\n1:3\npts/ptmx\nrefused", out)
 }
 
 // TestSpecSysfsHostNetwork: without a network namespace of its own the
