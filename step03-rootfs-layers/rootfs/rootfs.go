@@ -58,8 +58,9 @@ type Config struct {
 	// as an OCI runtime spec lists them (config.json's "mounts": /proc,
 	// /dev, /dev/pts... and the binds): Setup mounts exactly these, instead
 	// of its own /proc, /dev, /sys and /sys/fs/cgroup and instead of Mounts.
-	// See SpecMount.
-	SpecMounts []SpecMount `json:"specMounts,omitempty"`
+	// See SpecMount. An empty list means no mounts at all (no omitempty,
+	// as for MaskedPaths: the init would read nil, the fixed set).
+	SpecMounts []SpecMount `json:"specMounts"`
 	// Devices are device nodes to make beyond DefaultDevices (the spec's
 	// linux.devices, docker run --device), in /dev or wherever their Path
 	// says.

@@ -170,6 +170,15 @@ func TestSpecMountsOnlyWhatIsListed(t *testing.T) {
 	require.Equal(t, "/ /dev /proc \n1:5", out)
 }
 
+// TestSpecNoMounts: an empty list (not nil) is a spec without mounts:
+// no /proc, yet the nodes of /dev, made in the image's own directory.
+func TestSpecNoMounts(t *testing.T) {
+	testkit.RequireRoot(t)
+	out := mustRun(t, Config{Root: busyboxDir(t), SpecMounts: []SpecMount{}, MaskedPaths: []string{}, ReadonlyPaths: []string{}},
+		`test -e /proc/self && echo proc || echo no proc; stat -c '%t:%T' /dev/null`)
+	require.Equal(t, "no proc\n1:3", out)
+}
+
 // TestSpecReadOnlyDev: a read-only /dev still gets its nodes (mounted
 // writable first, made read-only after), and stays read-only.
 func TestSpecReadOnlyDev(t *testing.T) {
