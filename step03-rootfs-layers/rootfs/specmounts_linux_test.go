@@ -146,7 +146,7 @@ func TestSpecMounts(t *testing.T) {
 		"character special file 1:3 640 0:5",
 		"pts/ptmx",
 		"/proc/self/fd",
-		"core fd full mdk mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero ",
+		kcoreLink() + "fd full mdk mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero ",
 		"123456789",
 		"42", // the host's is 64; ip_forward would not do: a new netns may inherit the host's 1
 		"from the host",
