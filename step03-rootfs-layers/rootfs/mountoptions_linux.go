@@ -37,6 +37,24 @@ var mountFlags = map[string]struct {
 	"relatime": {true, unix.MS_RELATIME}, "norelatime": {false, unix.MS_RELATIME},
 	"strictatime": {true, unix.MS_STRICTATIME}, "nostrictatime": {false, unix.MS_STRICTATIME},
 	"bind": {true, unix.MS_BIND}, "rbind": {true, unix.MS_BIND | unix.MS_REC},
+	"nosymfollow": {true, unix.MS_NOSYMFOLLOW}, "symfollow": {false, unix.MS_NOSYMFOLLOW},
+}
+
+// recursiveAttrs are the options that change a mount and every mount below
+// it at once (runc's "rro", "rnosuid"...): MS_* flags on a remount change
+// one mount only, so a read-only rbind would leave the mounts it brought
+// along writable. mount_setattr(2) with AT_RECURSIVE sets or clears these
+// MOUNT_ATTR_* bits on the whole tree (Linux 5.12+).
+var recursiveAttrs = map[string]struct {
+	set  bool
+	attr uint64
+}{
+	"rro": {true, unix.MOUNT_ATTR_RDONLY}, "rrw": {false, unix.MOUNT_ATTR_RDONLY},
+	"rnosuid": {true, unix.MOUNT_ATTR_NOSUID}, "rsuid": {false, unix.MOUNT_ATTR_NOSUID},
+	"rnodev": {true, unix.MOUNT_ATTR_NODEV}, "rdev": {false, unix.MOUNT_ATTR_NODEV},
+	"rnoexec": {true, unix.MOUNT_ATTR_NOEXEC}, "rexec": {false, unix.MOUNT_ATTR_NOEXEC},
+	"rnodiratime": {true, unix.MOUNT_ATTR_NODIRATIME}, "rdiratime": {false, unix.MOUNT_ATTR_NODIRATIME},
+	"rnosymfollow": {true, unix.MOUNT_ATTR_NOSYMFOLLOW}, "rsymfollow": {false, unix.MOUNT_ATTR_NOSYMFOLLOW},
 }
 
 // mountOptions are a mount's options, sorted out for mount(2).
@@ -45,6 +63,12 @@ type mountOptions struct {
 	propagation []uintptr // each a mount(2) call of its own, after the mount
 	data        string    // the rest, comma-separated, for the filesystem
 	writable    bool      // "rw" said last (not merely no "ro")
+	// recursive are the MOUNT_ATTR_* bits to set and to clear on the
+	// mount and all below it (recursiveAttrs).
+	recursive unix.MountAttr
+	// copyUp is "tmpcopyup" (runc's extension, podman's --tmpfs default):
+	// a tmpfs starts with what the image has at its destination.
+	copyUp bool
 }
 
 // parseMountOptions sorts options into mount(2) flags, propagation modes
@@ -63,6 +87,20 @@ func parseMountOptions(options []string) mountOptions {
 			if f.flags == unix.MS_RDONLY {
 				o.writable = !f.set
 			}
+			continue
+		}
+		if r, ok := recursiveAttrs[opt]; ok {
+			if r.set {
+				o.recursive.Attr_set |= r.attr
+				o.recursive.Attr_clr &^= r.attr
+			} else {
+				o.recursive.Attr_clr |= r.attr
+				o.recursive.Attr_set &^= r.attr
+			}
+			continue
+		}
+		if opt == "tmpcopyup" {
+			o.copyUp = true
 			continue
 		}
 		if p, ok := propagationFlags[opt]; ok {

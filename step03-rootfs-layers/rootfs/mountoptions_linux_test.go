@@ -17,6 +17,7 @@ func TestParseMountOptions(t *testing.T) {
 		{[]string{"noexec", "nosuid", "nodev", "size=65536", "mode=1777"}, unix.MS_NOEXEC | unix.MS_NOSUID | unix.MS_NODEV, "size=65536,mode=1777"},
 		{[]string{"noexec", "nosuid", "exec", "ro", "size=2m"}, unix.MS_NOSUID | unix.MS_RDONLY, "size=2m"},
 		{[]string{"ro", "rw"}, 0, ""},
+		{[]string{"rbind", "rro", "rprivate", "tmpcopyup", "nosymfollow", "size=1m"}, unix.MS_BIND | unix.MS_REC | unix.MS_NOSYMFOLLOW, "size=1m"},
 		{nil, 0, ""},
 	} {
 		o := parseMountOptions(tc.options)

@@ -82,6 +82,13 @@ type Config struct {
 // option) binds the host's Source; "proc", "tmpfs", "devpts", "mqueue",
 // "sysfs", "cgroup" and "cgroup2" are new kernel filesystems, Source being
 // only a label. Other filesystems (overlay, nfs...) are not supported.
+//
+// Options are read as runc reads them: mount(8)'s flag words (ro, nosuid,
+// relatime, bind, rbind...), propagation modes (rprivate, shared...),
+// recursive attributes that reach the mounts an rbind brings along (rro,
+// rnosuid, rnodev, rnoexec...), "tmpcopyup" (a tmpfs that starts with the
+// image's files there); anything else is the filesystem's own data
+// (size=64m, mode=755, newinstance).
 type SpecMount struct {
 	Destination string   `json:"destination"`
 	Type        string   `json:"type,omitempty"`

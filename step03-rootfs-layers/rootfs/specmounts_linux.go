@@ -58,7 +58,8 @@ func mountSpecs(root *os.Root, mounts []SpecMount, devices []Device, newNet bool
 // destination resolved inside root as a volume's is, then by type. A
 // sysfs without a network namespace of our own is the host's /sys, bound;
 // a cgroup or cgroup2 is mountCgroups's view, read-only unless the options
-// say "rw". Propagation modes come last, after the mount.
+// say "rw". Propagation modes come after the mount, recursive attributes
+// ("rro"...) last.
 func mountSpec(root *os.Root, m SpecMount, newNet bool) error {
 	name, err := resolveIn(root.Name(), m.Destination)
 	if err != nil {
@@ -74,17 +75,22 @@ func mountSpec(root *os.Root, m SpecMount, newNet bool) error {
 			return err
 		}
 		remount := o.flags &^ (unix.MS_BIND | unix.MS_REC | unix.MS_REMOUNT)
-		return bindAt(root, name, m.Source, fi.IsDir(), o.flags&unix.MS_REC, o.propagation, remount)
+		if err := bindAt(root, name, m.Source, fi.IsDir(), o.flags&unix.MS_REC, o.propagation, remount); err != nil {
+			return err
+		}
+		return setRecursive(root, name, o.recursive)
 	}
 	source := m.Source
 	if source == "" {
 		source = m.Type
 	}
-	switch m.Type {
-	case "sysfs":
+	switch {
+	case m.Type == "sysfs":
 		err = mountSysfs(root, name, source, newNet, o.flags)
-	case "cgroup", "cgroup2":
+	case m.Type == "cgroup" || m.Type == "cgroup2":
 		err = mountCgroups(root, name, o.writable)
+	case m.Type == "tmpfs" && o.copyUp:
+		err = mountTmpfsCopyUp(root, name, source, o.flags, o.data)
 	default: // proc, tmpfs, devpts, mqueue
 		flags := o.flags
 		if name == "dev" {
@@ -92,15 +98,79 @@ func mountSpec(root *os.Root, m SpecMount, newNet bool) error {
 		}
 		err = mountAt(root, name, source, m.Type, flags, o.data)
 	}
-	if err != nil || len(o.propagation) == 0 {
+	if err != nil {
 		return err
+	}
+	if len(o.propagation) > 0 {
+		f, err := root.OpenFile(name, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := propagate(f, o.propagation); err != nil {
+			return err
+		}
+	}
+	return setRecursive(root, name, o.recursive)
+}
+
+// setRecursive sets and clears attr's MOUNT_ATTR_* bits on the mount at
+// name inside root and on every mount below it, with one mount_setattr(2).
+func setRecursive(root *os.Root, name string, attr unix.MountAttr) error {
+	if attr.Attr_set == 0 && attr.Attr_clr == 0 {
+		return nil
 	}
 	f, err := root.OpenFile(name, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	return propagate(f, o.propagation)
+	if err := unix.MountSetattr(int(f.Fd()), "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, &attr); err != nil {
+		return &os.PathError{Op: fmt.Sprintf("mount_setattr AT_RECURSIVE set %#x clear %#x", attr.Attr_set, attr.Attr_clr), Path: name, Err: err}
+	}
+	return nil
+}
+
+// mountTmpfsCopyUp mounts a tmpfs at name inside root that starts with the
+// image's files there ("tmpcopyup"), as runc does: the tmpfs is mounted on
+// a temporary directory first (in this mount namespace only), the image's
+// files are copied into it (copyUp), and it is moved (MS_MOVE) over them.
+func mountTmpfsCopyUp(root *os.Root, name, source string, flags uintptr, data string) error {
+	tmp, err := os.MkdirTemp("", "minidocker-tmpcopyup-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if err := namespaces.Mount(source, tmp, "tmpfs", flags&^unix.MS_RDONLY, data); err != nil {
+		return err
+	}
+	moved := false
+	defer func() {
+		if !moved {
+			unix.Unmount(tmp, unix.MNT_DETACH)
+		}
+	}()
+	if err := copyUp(root, name, tmp); err != nil {
+		return fmt.Errorf("copy the image's files into the tmpfs: %w", err)
+	}
+	target, err := at(root, name, true)
+	if err != nil {
+		return fmt.Errorf("mount target: %w", err)
+	}
+	defer target.Close()
+	if err := namespaces.Mount(tmp, fdPath(target), "", unix.MS_MOVE, ""); err != nil {
+		return err
+	}
+	moved = true
+	if flags&unix.MS_RDONLY == 0 {
+		return nil
+	}
+	mounted, err := root.OpenFile(name, unix.O_PATH|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer mounted.Close()
+	return namespaces.Mount("", fdPath(mounted), "", unix.MS_BIND|unix.MS_REMOUNT|flags, "")
 }
 
 // writeSysctls writes each sysctl to its file under /proc/sys (the

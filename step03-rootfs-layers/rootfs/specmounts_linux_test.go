@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"minidocker/internal/testkit"
 	"minidocker/step02-namespaces/namespaces"
@@ -168,6 +169,37 @@ func TestSpecMountsOnlyWhatIsListed(t *testing.T) {
 	cfg := Config{Root: busyboxDir(t), SpecMounts: runcSpecMounts[:2]}
 	out := mustRun(t, cfg, `awk '$5 !~ "^/proc/" { print $5 }' /proc/self/mountinfo | sort | tr '\n' ' '; echo; stat -c '%t:%T' /dev/zero`)
 	require.Equal(t, "/ /dev /proc \n1:5", out)
+}
+
+// TestSpecRecursiveAndCopyUp: "rro" makes an rbind and the mounts it
+// brought along read-only (plain "ro" only the top one), and "tmpcopyup"
+// starts a tmpfs with the image's files at its destination.
+func TestSpecRecursiveAndCopyUp(t *testing.T) {
+	testkit.RequireRoot(t)
+	vol := t.TempDir()
+	sub := filepath.Join(vol, "sub")
+	require.NoError(t, os.Mkdir(sub, 0o755))
+	require.NoError(t, unix.Mount("tmpfs", sub, "tmpfs", 0, "size=1m"))
+	t.Cleanup(func() {
+		if err := unix.Unmount(sub, unix.MNT_DETACH); err != nil {
+			t.Errorf("umount %s: %v", sub, err)
+		}
+	})
+	root := busyboxDir(t)
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "opt/app"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "opt/app/file"), []byte("from the image\n"), 0o644))
+	mounts := append(slices.Clone(runcSpecMounts),
+		SpecMount{Destination: "/rdata", Type: "bind", Source: vol, Options: []string{"rbind", "rro"}},
+		SpecMount{Destination: "/ronly", Type: "bind", Source: vol, Options: []string{"rbind", "ro"}},
+		SpecMount{Destination: "/opt/app", Type: "tmpfs", Source: "tmpfs", Options: []string{"tmpcopyup", "nosuid", "size=1m"}},
+	)
+	out := mustRun(t, Config{Root: root, SpecMounts: mounts},
+		`awk '$5 ~ "^/(rdata|ronly)" { print $5, substr($6, 1, 2) } `+
+			`$5 == "/opt/app" { split($0, a, " - "); split(a[2], s, " "); print $5, s[1] }' /proc/self/mountinfo; `+
+			`cat /opt/app/file; echo new > /opt/app/new && echo written`)
+	require.Equal(t, "/rdata ro\n/rdata/sub ro\n/ronly ro\n/ronly/sub rw\n/opt/app tmpfs\nfrom the image\nwritten", out)
+	_, err := os.Stat(filepath.Join(root, "opt/app/new"))
+	require.ErrorIs(t, err, os.ErrNotExist, "the write went to the image's directory, not to the tmpfs")
 }
 
 // TestSpecNoMounts: an empty list (not nil) is a spec without mounts:
