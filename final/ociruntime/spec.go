@@ -58,6 +58,8 @@ type Plan struct {
 	// Namespaces are all the container's namespaces, created or joined:
 	// what an exec joins.
 	Namespaces []namespaces.Namespace
+
+	bundle string
 }
 
 // unsupported is the error for a field that this runtime does not do.
@@ -80,7 +82,7 @@ func Convert(spec *specs.Spec, bundle, id string) (*Plan, error) {
 	if spec.Windows != nil || spec.Solaris != nil || spec.VM != nil || spec.ZOS != nil || spec.FreeBSD != nil {
 		return nil, unsupported("windows/solaris/vm/zos/freebsd", "a section for another platform")
 	}
-	p := &Plan{}
+	p := &Plan{bundle: bundle}
 	root := spec.Root.Path
 	if !filepath.IsAbs(root) {
 		root = filepath.Join(bundle, root)
