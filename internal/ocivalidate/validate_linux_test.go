@@ -60,10 +60,13 @@ var unstable = map[string]string{
 		"filter; that allocation fails with ENOMEM in some runs (1 in 7 here), and create with it",
 }
 
-// ociRuntimeUnderTest is the runtime binary the suite runs: the path in
-// MINIDOCKER_OCI_RUNTIME when set, else runc from PATH. It must take runc's
-// command line, global --root included.
-func ociRuntimeUnderTest(t *testing.T) string {
+// ociRuntimeUnderTest is the command the suite runs as its runtime: the
+// path in MINIDOCKER_OCI_RUNTIME when set, else runc from PATH. It is a
+// command prefix, the binary and any arguments that select its runtime mode
+// (a subcommand, say); the test appends --root DIR and then runc's own
+// arguments (create --bundle DIR ID, state ID, …), so the command must take
+// runc's command line, global --root included.
+func ociRuntimeUnderTest(t *testing.T) []string {
 	t.Helper()
 	if p := os.Getenv(runtimeEnv); p != "" {
 		abs, err := exec.LookPath(p)
@@ -74,11 +77,11 @@ func ociRuntimeUnderTest(t *testing.T) string {
 		if err != nil {
 			t.Fatalf("%s=%s: %v", runtimeEnv, p, err)
 		}
-		return abs
+		return []string{abs}
 	}
 	p, err := exec.LookPath("runc")
 	testkit.RequireFeature(t, err == nil, "runc (Debian package runc), or "+runtimeEnv+" naming a runtime")
-	return p
+	return []string{p}
 }
 
 // TestRuntimeValidation runs the validation programs of
@@ -87,7 +90,7 @@ func ociRuntimeUnderTest(t *testing.T) string {
 // passing.txt does not pass.
 func TestRuntimeValidation(t *testing.T) {
 	testkit.RequireRoot(t)
-	runtimeBin := ociRuntimeUnderTest(t)
+	runtimeCmd := ociRuntimeUnderTest(t)
 	gate := readGate(t, "passing.txt")
 
 	start := time.Now()
@@ -134,7 +137,7 @@ func TestRuntimeValidation(t *testing.T) {
 				t.Parallel()
 			}
 			begin := time.Now()
-			out, code := runProgram(t, runtimeBin, bin, rootfs, prog)
+			out, code := runProgram(t, runtimeCmd, bin, rootfs, prog)
 			took := time.Since(begin).Round(10 * time.Millisecond)
 			rep, err := ParseTAP(out)
 			if err != nil {
@@ -432,7 +435,7 @@ func writeRootfs(t *testing.T) string {
 // rootfs tarball and runtimetest, as the suite's Makefile does. The program
 // calls $RUNTIME with no --root, so RUNTIME is a wrapper that adds ours and
 // writes down each call: cleanup deletes every container it created.
-func runProgram(t *testing.T, runtimeBin, bin, rootfs, prog string) (string, int) {
+func runProgram(t *testing.T, runtimeCmd []string, bin, rootfs, prog string) (string, int) {
 	t.Helper()
 	work := t.TempDir()
 	// Open to all like /tmp: a container whose user is not root, or whose
@@ -453,8 +456,12 @@ func runProgram(t *testing.T, runtimeBin, bin, rootfs, prog string) (string, int
 		t.Fatal(err)
 	}
 	wrapper := filepath.Join(work, "runtime")
+	var quoted []string
+	for _, arg := range runtimeCmd {
+		quoted = append(quoted, shellQuote(arg))
+	}
 	script := fmt.Sprintf("#!/bin/sh\nprintf '%%s\\n' \"$*\" >> %s\nexec %s --root %s \"$@\"\n",
-		shellQuote(calls), shellQuote(runtimeBin), shellQuote(state))
+		shellQuote(calls), strings.Join(quoted, " "), shellQuote(state))
 	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -479,7 +486,7 @@ func runProgram(t *testing.T, runtimeBin, bin, rootfs, prog string) (string, int
 		t.Fatalf("start %s: %v", prog, err)
 	}
 	pgid := cmd.Process.Pid
-	t.Cleanup(func() { cleanup(t, runtimeBin, state, calls, pgid) })
+	t.Cleanup(func() { cleanup(t, runtimeCmd, state, calls, pgid) })
 	err := cmd.Wait()
 	if ctx.Err() != nil {
 		t.Errorf("%s: killed after %v", prog, programTimeout)
@@ -497,14 +504,15 @@ func runProgram(t *testing.T, runtimeBin, bin, rootfs, prog string) (string, int
 // containers it created (killed and deleted through the runtime), the
 // runtime's state, and the cgroups the runtime made beneath ours. It only
 // removes empty cgroups (rmdir) and never moves a process.
-func cleanup(t *testing.T, runtimeBin, state, calls string, pgid int) {
+func cleanup(t *testing.T, runtimeCmd []string, state, calls string, pgid int) {
 	t.Helper()
 	_ = syscall.Kill(-pgid, syscall.SIGKILL) // ESRCH when all are gone: fine
 	ids := createdIDs(t, calls)
 	for _, id := range ids {
-		if out, err := exec.Command(runtimeBin, "--root", state, "delete", "--force", id).CombinedOutput(); err != nil &&
+		args := append(slices.Clone(runtimeCmd[1:]), "--root", state, "delete", "--force", id)
+		if out, err := exec.Command(runtimeCmd[0], args...).CombinedOutput(); err != nil &&
 			!strings.Contains(string(out), "does not exist") && !strings.Contains(string(out), "not found") {
-			t.Logf("cleanup: %s delete --force %s: %v: %s", runtimeBin, id, err, bytes.TrimSpace(out))
+			t.Logf("cleanup: %s delete --force %s: %v: %s", strings.Join(runtimeCmd, " "), id, err, bytes.TrimSpace(out))
 		}
 	}
 	if left, _ := os.ReadDir(state); len(left) > 0 {
