@@ -102,8 +102,10 @@ func Convert(spec *specs.Spec, bundle, id string) (*Plan, error) {
 		return nil, err
 	}
 	if spec.Hostname != "" {
-		if !p.Init.Has(namespaces.UTS) || p.Init.JoinPaths[namespaces.UTS] != "" {
-			return nil, errors.New("hostname: setting the hostname needs a new UTS namespace")
+		// As runc: a UTS namespace of the container's own, created or
+		// joined (then the name is set in the joined one).
+		if !p.Init.Has(namespaces.UTS) {
+			return nil, errors.New("hostname: setting the hostname needs a UTS namespace of the container's own")
 		}
 		p.Init.Hostname = spec.Hostname
 	}
@@ -201,9 +203,10 @@ func convertLinux(spec *specs.Spec, p *Plan) error {
 		return unsupported("linux.netDevices", "moving network devices")
 	}
 	switch l.RootfsPropagation {
-	case "", "private", "rprivate":
+	case "", "private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable":
+		p.Rootfs.RootPropagation = l.RootfsPropagation
 	default:
-		return unsupported("linux.rootfsPropagation", fmt.Sprintf("%q propagation of the root", l.RootfsPropagation))
+		return fmt.Errorf("linux.rootfsPropagation: %q is not a propagation mode", l.RootfsPropagation)
 	}
 	if err := convertNamespaces(l.Namespaces, p); err != nil {
 		return err
@@ -260,7 +263,7 @@ func convertNamespaces(list []specs.LinuxNamespace, p *Plan) error {
 		switch ns {
 		case namespaces.Net:
 			p.Init.NetNS = n.Path
-		case namespaces.UTS, namespaces.IPC:
+		case namespaces.UTS, namespaces.IPC, namespaces.PID:
 			if p.Init.JoinPaths == nil {
 				p.Init.JoinPaths = map[namespaces.Namespace]string{}
 			}
@@ -297,12 +300,16 @@ func convertResources(r *specs.LinuxResources, out *cgroups.Resources) error {
 		switch {
 		case nonZero(m.Reservation):
 			return unsupported("linux.resources.memory.reservation", "a soft memory limit")
-		case nonZero(m.Kernel) || nonZero(m.KernelTCP):
-			return unsupported("linux.resources.memory.kernel", "a kernel memory limit")
+
 		case m.Swappiness != nil:
 			return unsupported("linux.resources.memory.swappiness", "swappiness")
 		case m.DisableOOMKiller != nil && *m.DisableOOMKiller:
 			return unsupported("linux.resources.memory.disableOOMKiller", "turning the OOM killer off")
+		}
+		if nonZero(m.Kernel) || nonZero(m.KernelTCP) { //nolint:staticcheck // deprecated, still sent
+			// Deprecated in the spec, gone from cgroup v2 and from kernel
+			// 6.x's v1: runc 1.1 ignores them too, and says so.
+			Warn(errors.New("linux.resources.memory.kernel/kernelTCP: kernel memory limits are deprecated and not supported; ignored"))
 		}
 		if m.Limit != nil && *m.Limit > 0 {
 			out.Memory = *m.Limit

@@ -102,7 +102,8 @@ type Config struct {
 	// path (/proc/PID/ns/uts, a bind-mounted /run/netns/x): an OCI bundle's
 	// linux.namespaces entries with a path, as Kubernetes gives a pod's
 	// containers the pause container's. The init enters them with setns(2)
-	// first thing, like NetNS. Only uts and ipc here; net goes in NetNS.
+	// first thing, like NetNS (net goes in NetNS); a PID namespace is
+	// entered by the parent, which clones the init from inside it.
 	JoinPaths map[Namespace]string `json:"joinPaths,omitempty"`
 	// IDs, when set, are the command's user and groups as numbers, used
 	// exactly (an OCI bundle's process.user), instead of User looked up in

@@ -102,14 +102,20 @@ func Start(cfg Config, opts Options) (*Container, error) {
 		*attr = *opts.SysProcAttr
 	}
 	attr.Cloneflags |= cfg.CloneFlags()
-	proc, err := process.Start(process.Spec{
+	spec := process.Spec{
 		Args:        []string{"/proc/self/exe", InitArg},
 		Stdin:       opts.Stdin,
 		Stdout:      opts.Stdout,
 		Stderr:      opts.Stderr,
 		ExtraFiles:  append([]*os.File{configR, errW}, opts.ExtraFiles...), // fd 3 and fd 4 in the init, then opts
 		SysProcAttr: attr,
-	})
+	}
+	var proc *process.Process
+	if path, ok := cfg.JoinPaths[PID]; ok && cfg.Has(PID) {
+		proc, err = startInPIDNamespace(path, spec)
+	} else {
+		proc, err = process.Start(spec)
+	}
 	configR.Close()
 	errW.Close()
 	if err != nil {

@@ -3,6 +3,7 @@ package namespaces
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -95,4 +96,35 @@ func waitStart(cfg *Config, errPipe *os.File) error {
 		return fmt.Errorf("init: write the start FIFO: %w", err)
 	}
 	return nil
+}
+
+// startInPIDNamespace starts the init inside the PID namespace at path
+// instead of a new one. setns(2) of a PID namespace changes only where the
+// caller's future children go, and only for the calling thread: so the
+// clone happens on a locked thread that entered it first. The thread is
+// never unlocked: it ends with its goroutine instead of going back to the
+// Go scheduler in another process's namespace.
+func startInPIDNamespace(path string, spec process.Spec) (*process.Process, error) {
+	type result struct {
+		proc *process.Process
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		f, err := os.Open(path)
+		if err != nil {
+			done <- result{err: fmt.Errorf("join pid namespace: %w", err)}
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWPID); err != nil {
+			done <- result{err: fmt.Errorf("setns %s pid: %w", path, err)}
+			return
+		}
+		proc, err := process.Start(spec)
+		done <- result{proc, err}
+	}()
+	r := <-done
+	return r.proc, r.err
 }

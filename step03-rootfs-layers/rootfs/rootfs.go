@@ -47,6 +47,11 @@ type Config struct {
 	// masked or read-only paths (whatever MaskedPaths and ReadonlyPaths
 	// say), and /sys and /sys/fs/cgroup writable.
 	Privileged bool `json:"privileged,omitempty"`
+	// RootPropagation, when set, is the mount propagation of the container's
+	// "/" (an OCI bundle's linux.rootfsPropagation: rshared, rslave,
+	// private...), set after pivot_root: set before, it would be the host's
+	// root that changes.
+	RootPropagation string `json:"rootPropagation,omitempty"`
 	// ConsoleSocket, when set, gives the container a terminal (SetConsole).
 	ConsoleSocket string `json:"consoleSocket,omitempty"`
 	// ConsoleRows and ConsoleCols, when both set, are the terminal's size,

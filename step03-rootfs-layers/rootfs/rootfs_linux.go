@@ -79,6 +79,15 @@ func Setup(cfg *Config, newNet bool) error {
 			return err
 		}
 	}
+	if cfg.RootPropagation != "" {
+		flag, ok := propagationFlags[cfg.RootPropagation]
+		if !ok {
+			return fmt.Errorf("root propagation %q: not a propagation mode", cfg.RootPropagation)
+		}
+		if err := namespaces.Mount("", "/", "", flag, ""); err != nil {
+			return fmt.Errorf("root propagation: %w", err)
+		}
+	}
 	if cfg.ReadOnly {
 		return readonlyRoot()
 	}
