@@ -352,7 +352,7 @@ func TestRuntimeConfinement(t *testing.T) {
 		})
 		rt.create(b, "conf3")
 		rt.ok("start", "conf3")
-		require.Equal(t, "no-mkdir\n", rt.ok("exec", "conf3", "sh", "-c", "mkdir /tmp/x 2>/dev/null && echo mkdir || echo no-mkdir"), rt.name)
+		require.Equal(t, "no-mkdir\n", rt.ok("exec", "conf3", "sh", "-c", "mkdir /dev/shm/x 2>/dev/null && echo mkdir || echo no-mkdir"), rt.name)
 		pid := rt.state("conf3").Pid
 		limit, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/memory", cgPath, "memory.limit_in_bytes"))
 		if os.IsNotExist(err) { // cgroup v2
