@@ -16,9 +16,13 @@ import (
 // fakeV2 lays out a pure cgroup v2 host in a temp dir (format tests: no
 // kernel involved): mountinfo with /sys/fs/cgroup as cgroup2, FSRoot at
 // the temp dir, our own cgroup self, and the leaf pre-populated with the
-// files the kernel would create in it.
+// files the kernel would create in it. A plain directory takes no BPF
+// program: attachDevices does nothing until the test ends (a test may
+// replace it again to see the calls).
 func fakeV2(t *testing.T, self, rootControllers string) (cfg Config, root, leaf string) {
 	t.Helper()
+	attachDevices = func(string, []DeviceRule) error { return nil }
+	t.Cleanup(func() { attachDevices = attachDeviceProgram })
 	dir := t.TempDir()
 	root = filepath.Join(dir, "cgroup")
 	require.NoError(t, os.MkdirAll(filepath.Join(root, self), 0o755))
