@@ -74,19 +74,25 @@ func TestCpusetPathJoinable(t *testing.T) {
 	testkit.RequireRoot(t)
 	top := newID()
 	path := top + "/b/c" // beneath our own cgroup in each tree
-	m, err := New(Config{ID: top, Path: path})
+	cfg := Config{ID: top, Path: path}
+	// Where New will make them (Load creates nothing): b and top are the
+	// engine's to remove, here the test's, also when New fails half-way.
+	planned, err := Load(cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() {
-		if err := m.Destroy(); err != nil {
-			t.Errorf("Destroy: %v", err)
-		}
-		// b and top are the engine's to remove, here the test's.
-		for _, dir := range m.Paths() {
+		for _, dir := range planned.Paths() {
 			for _, d := range []string{filepath.Dir(dir), filepath.Dir(filepath.Dir(dir))} {
 				if err := os.Remove(d); err != nil && !os.IsNotExist(err) {
 					t.Errorf("remove %s: %v", d, err)
 				}
 			}
+		}
+	})
+	m, err := New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if err := m.Destroy(); err != nil {
+			t.Errorf("Destroy: %v", err)
 		}
 		requireGone(t, m)
 	})
