@@ -123,11 +123,11 @@ func load(cfg Config) (*manager, error) {
 	return m, nil
 }
 
-// enableControllers writes "+memory +cpu +pids" (and +io, +cpuset) into cgroup.subtree_control
-// of each directory from where we may create cgroups (our own cgroup, or
-// the root for an absolute --cgroup-parent) down to minidocker/, the parent
-// of the leaf: in v2 a cgroup can only use the controllers its parent
-// enabled for it.
+// enableControllers writes "+memory +cpu +pids" (and +io, +cpuset, when
+// the host has them) into cgroup.subtree_control of each directory from
+// where we may create cgroups (our own cgroup, or the root for an absolute
+// --cgroup-parent) down to minidocker/, the parent of the leaf: in v2 a
+// cgroup can only use the controllers its parent enabled for it.
 func enableControllers(h *hierarchy) error {
 	var want []string
 	for _, c := range []string{"memory", "cpu", "pids", "io", "cpuset"} {
