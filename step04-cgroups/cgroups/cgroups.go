@@ -17,6 +17,23 @@ type Resources struct {
 	CPUPeriod  int64  // µs; 0 means DefaultCPUPeriod (100000)
 	CPUShares  uint64 // relative weight (--cpu-shares; the kernel's default is 1024)
 	PidsLimit  int64  // processes (--pids-limit); 0 means no limit, -1 too
+	// MemoryReservation is the soft limit in bytes
+	// (--memory-reservation): v1 memory.soft_limit_in_bytes, v2
+	// memory.low. Unlike Memory it is no wall: under memory pressure the
+	// kernel reclaims from the cgroups above their soft limit first.
+	MemoryReservation int64
+	// MemorySwappiness (--memory-swappiness, 0-100) is v1
+	// memory.swappiness; nil is not set (0 is a value: swap as little as
+	// possible). cgroup v2 has no such file: set, it is an error there.
+	MemorySwappiness *uint64
+	// OOMKillDisable (--oom-kill-disable) is v1 memory.oom_control 1: at
+	// the limit, processes wait for memory instead of being killed. cgroup
+	// v2 has no such switch: set, it is an error there.
+	OOMKillDisable bool
+	// CpusetCpus and CpusetMems (--cpuset-cpus, --cpuset-mems) pin the
+	// container to CPUs and memory nodes, as lists like "0-2,4":
+	// cpuset.cpus and cpuset.mems, on v1 and v2 (see cpuset.go).
+	CpusetCpus, CpusetMems string
 	// Devices is the one field whose zero value is not "no limit": it is
 	// Docker's device allow-list (DefaultDeviceRules). Devices.AllowAll is
 	// --privileged.
@@ -107,7 +124,7 @@ type Config struct {
 // wanted reports whether this package uses controller c.
 func wanted(c string) bool {
 	switch c {
-	case "memory", "cpu", "cpuacct", "pids", "freezer", "devices", "blkio", "io":
+	case "memory", "cpu", "cpuacct", "cpuset", "pids", "freezer", "devices", "blkio", "io":
 		return true
 	}
 	return false

@@ -16,9 +16,13 @@ import (
 // fakeV2 lays out a pure cgroup v2 host in a temp dir (format tests: no
 // kernel involved): mountinfo with /sys/fs/cgroup as cgroup2, FSRoot at
 // the temp dir, our own cgroup self, and the leaf pre-populated with the
-// files the kernel would create in it.
+// files the kernel would create in it. A plain directory takes no BPF
+// program: attachDevices does nothing until the test ends (a test may
+// replace it again to see the calls).
 func fakeV2(t *testing.T, self, rootControllers string) (cfg Config, root, leaf string) {
 	t.Helper()
+	attachDevices = func(string, []DeviceRule) error { return nil }
+	t.Cleanup(func() { attachDevices = attachDeviceProgram })
 	dir := t.TempDir()
 	root = filepath.Join(dir, "cgroup")
 	require.NoError(t, os.MkdirAll(filepath.Join(root, self), 0o755))
@@ -113,7 +117,7 @@ func TestV2Format_SubtreeControl(t *testing.T) {
 		want        string
 	}{
 		{"our own cgroup down to minidocker/", "/user.slice/mdk-session", "", "cpuset cpu io memory hugetlb pids",
-			[]string{"user.slice/mdk-session", "user.slice/mdk-session/minidocker"}, "+memory +cpu +pids +io"},
+			[]string{"user.slice/mdk-session", "user.slice/mdk-session/minidocker"}, "+memory +cpu +pids +io +cpuset"},
 		{"--cgroup-parent: from the root down", "/user.slice/mdk-session", "/mdk-parent/web", "memory pids cpu",
 			[]string{".", "mdk-parent", "mdk-parent/web", "mdk-parent/web/minidocker"}, "+memory +cpu +pids"},
 		{"only the controllers the host has", "/", "", "memory io",
@@ -220,7 +224,8 @@ func TestV2Format_Stats(t *testing.T) {
 }
 
 // fakeHybrid is a host laid out like the course VM: memory, cpu, cpuacct,
-// pids and freezer on v1, and a v2 tree holding only hugetlb.
+// cpuset, pids and freezer on v1, and a v2 tree holding only hugetlb. The
+// cpuset root has CPUs 0-1 and memory node 0, as the kernel fills it.
 func fakeHybrid(t *testing.T) (cfg Config, root string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -234,7 +239,10 @@ func fakeHybrid(t *testing.T) (cfg Config, root string) {
 	require.NoError(t, os.MkdirAll(filepath.Join(root, "unified"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(root, "unified", "cgroup.controllers"), []byte("hugetlb\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "mountinfo"), []byte(mi.String()), 0o644))
-	self := "9:name=systemd:/\n5:memory:/process_api/ab12\n4:pids:/\n3:cpu:/\n2:cpuacct:/\n1:freezer:/\n0::/\n"
+	self := "9:name=systemd:/\n6:cpuset:/\n5:memory:/process_api/ab12\n4:pids:/\n3:cpu:/\n2:cpuacct:/\n1:freezer:/\n0::/\n"
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "cpuset"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "cpuset", "cpuset.cpus"), []byte("0-1\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "cpuset", "cpuset.mems"), []byte("0\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "self-cgroup"), []byte(self), 0o644))
 	return Config{ID: "mdk-fake", FSRoot: root, ProcSelfCgroup: filepath.Join(dir, "self-cgroup"),
 		ProcSelfMountinfo: filepath.Join(dir, "mountinfo")}, root
@@ -254,7 +262,7 @@ func TestHybridDetection(t *testing.T) {
 	want := map[string]string{
 		"memory": root + "/memory/process_api/ab12/minidocker/mdk-fake", "pids": root + "/pids/minidocker/mdk-fake",
 		"cpu": root + "/cpu/minidocker/mdk-fake", "cpuacct": root + "/cpuacct/minidocker/mdk-fake",
-		"freezer": root + "/freezer/minidocker/mdk-fake",
+		"freezer": root + "/freezer/minidocker/mdk-fake", "cpuset": root + "/cpuset/minidocker/mdk-fake",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("controllers -> cgroup dirs mismatch (-want +got):\n%s", diff)

@@ -78,6 +78,9 @@ func New(cfg Config) (_ Manager, err error) {
 		if err := mkdirShared(h.dir); err != nil {
 			return nil, fmt.Errorf("cgroups: create %s: %w", h.dir, err)
 		}
+		if err := fillCpuset(h); err != nil { // v1: or no process may join
+			return nil, fmt.Errorf("cgroups: create %s: %w", h.dir, err)
+		}
 	}
 	if err := m.Set(cfg.Resources); err != nil {
 		return nil, err
@@ -120,14 +123,14 @@ func load(cfg Config) (*manager, error) {
 	return m, nil
 }
 
-// enableControllers writes "+memory +cpu +pids" into cgroup.subtree_control
-// of each directory from where we may create cgroups (our own cgroup, or
-// the root for an absolute --cgroup-parent) down to minidocker/, the parent
-// of the leaf: in v2 a cgroup can only use the controllers its parent
-// enabled for it.
+// enableControllers writes "+memory +cpu +pids" (and +io, +cpuset, when
+// the host has them) into cgroup.subtree_control of each directory from
+// where we may create cgroups (our own cgroup, or the root for an absolute
+// --cgroup-parent) down to minidocker/, the parent of the leaf: in v2 a
+// cgroup can only use the controllers its parent enabled for it.
 func enableControllers(h *hierarchy) error {
 	var want []string
-	for _, c := range []string{"memory", "cpu", "pids", "io"} {
+	for _, c := range []string{"memory", "cpu", "pids", "io", "cpuset"} {
 		if slices.Contains(h.controllers, c) {
 			want = append(want, "+"+c)
 		}
@@ -265,6 +268,12 @@ func (m *manager) need(controller string) (*hierarchy, error) {
 func (m *manager) Set(r Resources) error {
 	if err := m.setMemory(r); err != nil {
 		return fmt.Errorf("cgroups: memory limit: %w", err)
+	}
+	if err := m.setMemoryExtra(r); err != nil {
+		return fmt.Errorf("cgroups: memory: %w", err)
+	}
+	if err := m.setCpuset(r); err != nil {
+		return fmt.Errorf("cgroups: cpuset: %w", err)
 	}
 	if err := m.setCPU(r); err != nil {
 		return fmt.Errorf("cgroups: cpu limit: %w", err)
