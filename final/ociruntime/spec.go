@@ -297,15 +297,11 @@ func convertResources(r *specs.LinuxResources, out *cgroups.Resources) error {
 		return unsupported("linux.resources.blockIO", "a block I/O limit")
 	}
 	if m := r.Memory; m != nil {
-		switch {
-		case nonZero(m.Reservation):
-			return unsupported("linux.resources.memory.reservation", "a soft memory limit")
-
-		case m.Swappiness != nil:
-			return unsupported("linux.resources.memory.swappiness", "swappiness")
-		case m.DisableOOMKiller != nil && *m.DisableOOMKiller:
-			return unsupported("linux.resources.memory.disableOOMKiller", "turning the OOM killer off")
+		if m.Reservation != nil && *m.Reservation > 0 {
+			out.MemoryReservation = *m.Reservation
 		}
+		out.MemorySwappiness = m.Swappiness
+		out.OOMKillDisable = m.DisableOOMKiller != nil && *m.DisableOOMKiller
 		if nonZero(m.Kernel) || nonZero(m.KernelTCP) { //nolint:staticcheck // deprecated, still sent
 			// Deprecated in the spec, gone from cgroup v2 and from kernel
 			// 6.x's v1: runc 1.1 ignores them too, and says so.
@@ -325,8 +321,6 @@ func convertResources(r *specs.LinuxResources, out *cgroups.Resources) error {
 		switch {
 		case nonZero(c.RealtimeRuntime) || c.RealtimePeriod != nil && *c.RealtimePeriod != 0:
 			return unsupported("linux.resources.cpu.realtimeRuntime", "a real-time CPU budget")
-		case c.Cpus != "" || c.Mems != "":
-			return unsupported("linux.resources.cpu.cpus/mems", "a cpuset")
 		case c.Burst != nil && *c.Burst != 0:
 			return unsupported("linux.resources.cpu.burst", "a CPU burst")
 		case c.Idle != nil && *c.Idle != 0:
@@ -335,6 +329,7 @@ func convertResources(r *specs.LinuxResources, out *cgroups.Resources) error {
 		if c.Shares != nil {
 			out.CPUShares = *c.Shares
 		}
+		out.CpusetCpus, out.CpusetMems = c.Cpus, c.Mems
 		if c.Quota != nil && *c.Quota > 0 {
 			out.CPUQuota = *c.Quota
 		}
