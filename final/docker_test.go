@@ -30,7 +30,19 @@ type dockerd struct {
 	env []string
 }
 
+// dockerdOptions are what a test may add to startDockerd's daemon.
+type dockerdOptions struct {
+	// runtimes are OCI runtimes registered beside runc, name → binary
+	// (daemon.json's "runtimes", what dockerd --add-runtime sets).
+	runtimes map[string]string
+}
+
 func startDockerd(t *testing.T, mirror string) *dockerd {
+	t.Helper()
+	return startDockerdWith(t, mirror, dockerdOptions{})
+}
+
+func startDockerdWith(t *testing.T, mirror string, opts dockerdOptions) *dockerd {
 	t.Helper()
 	_, err := exec.LookPath("dockerd")
 	testkit.RequireFeature(t, err == nil, "dockerd (Debian's docker.io; run scripts/setup.sh)")
@@ -52,6 +64,13 @@ func startDockerd(t *testing.T, mirror string) *dockerd {
 		"registry-mirrors": []string{mirror}, "insecure-registries": []string{host},
 		// This VM's root may not raise RLIMIT_NOFILE past 20000 (MACHINE.md).
 		"default-ulimits": map[string]any{"nofile": map[string]any{"Name": "nofile", "Hard": 20000, "Soft": 20000}},
+	}
+	if len(opts.runtimes) > 0 {
+		runtimes := map[string]any{}
+		for name, path := range opts.runtimes {
+			runtimes[name] = map[string]string{"path": path}
+		}
+		cfg["runtimes"] = runtimes
 	}
 	data, err := json.Marshal(cfg)
 	require.NoError(t, err)
