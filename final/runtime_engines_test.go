@@ -18,7 +18,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,6 +110,7 @@ func TestRuntimeUnderDockerd(t *testing.T) {
 	runtime := ociRuntimeBinary(t)
 	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
 	reg.Push(t, "library/busybox:latest", testkit.BusyboxImage(t))
+	removeNewEmptyDirs(t)
 	d := startDockerdWith(t, reg.URL(), dockerdOptions{runtimes: map[string]string{"minidocker": runtime}})
 	d.ok("pull", "-q", "busybox")
 
@@ -173,4 +177,230 @@ func TestRuntimeUnderDockerd(t *testing.T) {
 	_, err = askRuntime(t, runtime, filepath.Join(shimOpts.Root, "moby"), id)
 	require.Error(t, err, "the runtime still knows the container docker removed")
 	t.Logf("docker stop took %s", took.Round(time.Millisecond))
+}
+
+// stopDaemon ends a daemon the test started: SIGTERM, then SIGKILL if it
+// has not exited within grace.
+func stopDaemon(t *testing.T, cmd *exec.Cmd, grace time.Duration) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		t.Errorf("%s did not exit within %s of SIGTERM: killed", cmd.Path, grace)
+		cmd.Process.Kill()
+		<-done
+	}
+}
+
+// killProcessesMentioning kills (SIGKILL, by PID) the processes whose
+// command line contains s, an engine's own directory: the shims and conmons
+// a daemon started and left running when the test failed half-way. It
+// returns what it killed.
+func killProcessesMentioning(s string) []string {
+	var killed []string
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		data, err := os.ReadFile(p)
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err != nil || pid == os.Getpid() || !strings.Contains(string(data), s) {
+			continue
+		}
+		if syscall.Kill(pid, syscall.SIGKILL) == nil {
+			killed = append(killed, fmt.Sprintf("%d %s", pid, strings.ReplaceAll(string(data), "\x00", " ")))
+		}
+	}
+	return killed
+}
+
+// engineGlobalDirs are directories the engines make outside the dirs a
+// test gives them, whatever their configuration says: containerd's shims
+// put their sockets in /run/containerd/s, the containerd dockerd starts
+// makes /opt/containerd, ctr its FIFOs in /run/containerd/fifo unless told.
+// Deepest first.
+var engineGlobalDirs = []string{
+	"/run/containerd/s", "/run/containerd/fifo", "/run/containerd",
+	"/opt/containerd/bin", "/opt/containerd/lib", "/opt/containerd",
+	"/run/libpod", "/run/containers/storage", "/run/containers", "/var/lib/containers",
+}
+
+// removeNewEmptyDirs removes, at the end of the test, those of
+// engineGlobalDirs that are not there now and are empty then (another
+// engine on the machine may be using one: a directory in use is not
+// empty). Call it before starting the engine, so that it runs after the
+// engine's own clean-up.
+func removeNewEmptyDirs(t *testing.T) {
+	var missing []string
+	for _, dir := range engineGlobalDirs {
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			missing = append(missing, dir)
+		}
+	}
+	t.Cleanup(func() {
+		for _, dir := range missing {
+			os.Remove(dir) // fails, as it should, when not empty
+		}
+	})
+}
+
+// containerd is a containerd of the test's own: root, state, sockets and
+// plugin dir under dir, its CRI plugin off (it wants CNI and more). ctr
+// drives it in namespace "mdk".
+type containerd struct {
+	t       *testing.T
+	dir     string
+	address string
+}
+
+func startContainerd(t *testing.T) *containerd {
+	t.Helper()
+	_, err := exec.LookPath("containerd")
+	testkit.RequireFeature(t, err == nil, "containerd (Debian's containerd)")
+	_, err = exec.LookPath("ctr")
+	testkit.RequireFeature(t, err == nil, "ctr (Debian's containerd)")
+	_, err = exec.LookPath("containerd-shim-runc-v2")
+	testkit.RequireFeature(t, err == nil, "containerd-shim-runc-v2 (Debian's containerd)")
+	dir, err := os.MkdirTemp("", "mdk-containerd-")
+	require.NoError(t, err)
+	c := &containerd{t: t, dir: dir, address: filepath.Join(dir, "containerd.sock")}
+	removeNewEmptyDirs(t)
+	t.Cleanup(func() {
+		// What it may leave: mounts (snapshots, rootfs), shims whose
+		// containers were never deleted, the shim socket dir.
+		unmountUnder(t, dir)
+		if killed := killProcessesMentioning(c.address); len(killed) > 0 {
+			t.Errorf("processes left by containerd, killed: %v", killed)
+		}
+		if t.Failed() {
+			if log, err := os.ReadFile(filepath.Join(dir, "log")); err == nil {
+				t.Logf("containerd's log (tail):\n%s", tail(string(log), 30))
+			}
+		}
+		os.RemoveAll(dir)
+	})
+	config := fmt.Sprintf(`version = 2
+root = %q
+state = %q
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+[grpc]
+  address = %q
+
+[ttrpc]
+  address = %q
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = %q
+`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), c.address, c.address+".ttrpc", filepath.Join(dir, "opt"))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.toml"), []byte(config), 0o600))
+	logf, err := os.Create(filepath.Join(dir, "log"))
+	require.NoError(t, err)
+	cmd := exec.Command("containerd", "--config", filepath.Join(dir, "config.toml"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		// Containers first: the shims outlive containerd by design.
+		if out, err := c.ctr("containers", "list", "-q"); err == nil {
+			for _, id := range strings.Fields(out) {
+				c.ctr("task", "kill", "-s", "SIGKILL", id)
+				c.ctr("task", "delete", "-f", id)
+				c.ctr("containers", "delete", id)
+			}
+		}
+		stopDaemon(t, cmd, 20*time.Second)
+		logf.Close()
+	})
+	waitFor(t, 30*time.Second, "containerd answers ctr version", func() error {
+		_, err := c.ctr("version")
+		return err
+	})
+	return c
+}
+
+func (c *containerd) ctr(args ...string) (string, error) {
+	cmd := exec.Command("ctr", append([]string{"--address", c.address, "--namespace", "mdk"}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), fmt.Errorf("ctr %v: %w: %s", args, err, strings.TrimSpace(stderr.String()))
+	}
+	return string(out), nil
+}
+
+func (c *containerd) ok(args ...string) string {
+	c.t.Helper()
+	out, err := c.ctr(args...)
+	require.NoError(c.t, err)
+	return out
+}
+
+// TestRuntimeUnderContainerd runs containers with ctr run --runc-binary:
+// containerd-shim-runc-v2 calls the runtime as it calls runc (create
+// --bundle --pid-file, start, kill, delete, with --root and --log).
+func TestRuntimeUnderContainerd(t *testing.T) {
+	testkit.RequireRoot(t)
+	runtime := ociRuntimeBinary(t)
+	c := startContainerd(t)
+	archive := filepath.Join(c.dir, "busybox.tar")
+	testkit.WriteDockerArchive(t, archive, "docker.io/library/busybox:latest", testkit.BusyboxImage(t))
+	c.ok("images", "import", archive)
+	const image = "docker.io/library/busybox:latest"
+
+	// The runtime's state in the test's dir, not /run/containerd/runc; each
+	// container's cgroup beneath ours, removed by the runtime's delete.
+	runtimeRoot := filepath.Join(c.dir, "runtime")
+	cgroup := func(id string) string {
+		cg := filepath.Join(ownCgroup(t), "mdk-containerd-"+id)
+		made := cgroupDirsToMake(cg)
+		t.Cleanup(func() {
+			for i := len(made) - 1; i >= 0; i-- {
+				if err := os.Remove(made[i]); err != nil && !os.IsNotExist(err) {
+					t.Errorf("cgroup left: %v", err)
+				}
+			}
+		})
+		return cg
+	}
+	run := func(id string, args ...string) (string, error) {
+		return c.ctr(append([]string{"run", "--fifo-dir", filepath.Join(c.dir, "fifo"), "--runc-binary", runtime, "--runc-root", runtimeRoot, "--cgroup", cgroup(id)}, args...)...)
+	}
+
+	out, err := run("hi", "--rm", image, "hi", "echo", "hi")
+	require.NoError(t, err, "ctr run --runc-binary")
+	require.Equal(t, "hi\n", out)
+	_, err = run("three", "--rm", image, "three", "sh", "-c", "exit 3")
+	require.Equal(t, 3, exitCode(err), "ctr run's exit code for sh -c 'exit 3': %v", err)
+
+	// Detached: the runtime knows it, running, in its cgroup; ctr's exec
+	// and kill reach it; delete gives its exit status (ctr task delete
+	// exits with it).
+	_, err = run("sleeper", "-d", image, "sleeper", "sh", "-c", trapTERM)
+	require.NoError(t, err, "ctr run -d")
+	st, err := askRuntime(t, runtime, filepath.Join(runtimeRoot, "mdk"), "sleeper")
+	require.NoError(t, err, "the runtime does not know the container ctr ran with it")
+	require.Equal(t, "running", st.Status)
+	requireBeneathOwnCgroup(t, st.PID, "mdk-containerd-sleeper")
+	require.Regexp(t, `(?m)^sleeper\s+`+strconv.Itoa(st.PID)+`\s+RUNNING$`, c.ok("task", "list"))
+	out, err = c.ctr("task", "exec", "--fifo-dir", filepath.Join(c.dir, "fifo"), "--exec-id", "e1", "sleeper", "sh", "-c", "echo exec-$((6*7))")
+	require.NoError(t, err, "ctr task exec")
+	require.Equal(t, "exec-42\n", out)
+	_, err = c.ctr("task", "exec", "--fifo-dir", filepath.Join(c.dir, "fifo"), "--exec-id", "e2", "sleeper", "sh", "-c", "exit 5")
+	require.Equal(t, 5, exitCode(err), "ctr task exec's exit code for sh -c 'exit 5': %v", err)
+
+	c.ok("task", "kill", "sleeper") // SIGTERM
+	waitFor(t, 10*time.Second, "the task stops after ctr task kill", func() error {
+		if out := c.ok("task", "list"); !regexp.MustCompile(`(?m)^sleeper\s+\d+\s+STOPPED$`).MatchString(out) {
+			return fmt.Errorf("ctr task list:\n%s", out)
+		}
+		return nil
+	})
+	_, err = c.ctr("task", "delete", "sleeper")
+	require.NoError(t, err, "ctr task delete (it fails with the task's exit status when that is not 0)")
+	c.ok("containers", "delete", "sleeper")
+	_, err = askRuntime(t, runtime, filepath.Join(runtimeRoot, "mdk"), "sleeper")
+	require.Error(t, err, "the runtime still knows the container ctr deleted")
+	require.Empty(t, strings.TrimSpace(c.ok("containers", "list", "-q")))
 }
