@@ -38,14 +38,19 @@ type runtimeState struct {
 	PID    int    `json:"pid"`
 }
 
-// askRuntime runs the runtime's own `state` on the root an engine gave it:
+// askRuntime runs the runtime's own `state` on the root an engine gave it
+// ("": none, the runtime's default):
 // the runtime that created a container is the one that knows it. Docker
 // asking runc instead of the runtime it was given would leave this runtime
 // (with its own state format) knowing nothing.
 func askRuntime(t *testing.T, runtime, root, id string) (runtimeState, error) {
 	t.Helper()
 	var st runtimeState
-	cmd := exec.Command(runtime, "--root", root, "state", id)
+	args := []string{"state", id}
+	if root != "" {
+		args = append([]string{"--root", root}, args...)
+	}
+	cmd := exec.Command(runtime, args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -214,6 +219,34 @@ func killProcessesMentioning(s string) []string {
 	return killed
 }
 
+// removeCgroupsAtEnd removes, at the end of the test, the cgroup
+// directories an engine will make for path (in every hierarchy, from the
+// first missing one down: cgroupDirsToMake) and whatever it made beneath
+// them, deepest first. A directory that is still there means a process is
+// still in it, or a cgroup the engine left: an error either way.
+func removeCgroupsAtEnd(t *testing.T, engine, path string) {
+	made := cgroupDirsToMake(path)
+	t.Cleanup(func() {
+		for i := len(made) - 1; i >= 0; i-- {
+			var below []string
+			filepath.WalkDir(made[i], func(p string, d os.DirEntry, err error) error {
+				if err == nil && d.IsDir() && p != made[i] {
+					below = append(below, p)
+				}
+				return nil
+			})
+			for j := len(below) - 1; j >= 0; j-- {
+				if err := os.Remove(below[j]); err != nil {
+					t.Errorf("cgroup left by %s: %v", engine, err)
+				}
+			}
+			if err := os.Remove(made[i]); err != nil && !os.IsNotExist(err) {
+				t.Errorf("cgroup left by %s: %v", engine, err)
+			}
+		}
+	})
+}
+
 // engineGlobalDirs are directories the engines make outside the dirs a
 // test gives them, whatever their configuration says: containerd's shims
 // put their sockets in /run/containerd/s, the containerd dockerd starts
@@ -222,7 +255,7 @@ func killProcessesMentioning(s string) []string {
 var engineGlobalDirs = []string{
 	"/run/containerd/s", "/run/containerd/fifo", "/run/containerd",
 	"/opt/containerd/bin", "/opt/containerd/lib", "/opt/containerd",
-	"/run/libpod", "/run/containers/storage", "/run/containers", "/var/lib/containers",
+	"/run/runc", "/run/libpod", "/run/containers/storage", "/run/containers", "/var/lib/containers",
 }
 
 // removeNewEmptyDirs removes, at the end of the test, those of
@@ -354,14 +387,7 @@ func TestRuntimeUnderContainerd(t *testing.T) {
 	runtimeRoot := filepath.Join(c.dir, "runtime")
 	cgroup := func(id string) string {
 		cg := filepath.Join(ownCgroup(t), "mdk-containerd-"+id)
-		made := cgroupDirsToMake(cg)
-		t.Cleanup(func() {
-			for i := len(made) - 1; i >= 0; i-- {
-				if err := os.Remove(made[i]); err != nil && !os.IsNotExist(err) {
-					t.Errorf("cgroup left: %v", err)
-				}
-			}
-		})
+		removeCgroupsAtEnd(t, "the runtime", cg)
 		return cg
 	}
 	run := func(id string, args ...string) (string, error) {
@@ -403,4 +429,162 @@ func TestRuntimeUnderContainerd(t *testing.T) {
 	_, err = askRuntime(t, runtime, filepath.Join(runtimeRoot, "mdk"), "sleeper")
 	require.Error(t, err, "the runtime still knows the container ctr deleted")
 	require.Empty(t, strings.TrimSpace(c.ok("containers", "list", "-q")))
+}
+
+// podman is podman with a configuration of the test's own (CONTAINERS_CONF,
+// CONTAINERS_STORAGE_CONF, CONTAINERS_REGISTRIES_CONF), roots under dir and
+// cgroupfs. It has no daemon: each command is podman, and conmon watches
+// each container.
+type podman struct {
+	t       *testing.T
+	dir     string
+	runtime string
+	env     []string
+}
+
+func newPodman(t *testing.T, runtime, registryHost string) *podman {
+	t.Helper()
+	_, err := exec.LookPath("podman")
+	testkit.RequireFeature(t, err == nil, "podman (Debian's podman)")
+	_, err = exec.LookPath("conmon")
+	testkit.RequireFeature(t, err == nil, "conmon (Debian's conmon)")
+	removeNewEmptyDirs(t)
+	// A rootful pull records its blobs in /var/lib/containers/cache
+	// whatever the roots (containers/image's blob info cache): removed
+	// at the end when the test made it.
+	if _, err := os.Stat("/var/lib/containers"); os.IsNotExist(err) {
+		t.Cleanup(func() { os.RemoveAll("/var/lib/containers") })
+	}
+	dir, err := os.MkdirTemp("", "mdk-podman-")
+	require.NoError(t, err)
+	p := &podman{t: t, dir: dir, runtime: runtime}
+	t.Cleanup(func() {
+		if out, err := p.podman("ps", "-aq"); err == nil && strings.TrimSpace(out) != "" {
+			p.podman(append([]string{"rm", "-f"}, strings.Fields(out)...)...)
+		}
+		if killed := killProcessesMentioning(dir); len(killed) > 0 {
+			t.Errorf("processes left by podman, killed: %v", killed)
+		}
+		unmountUnder(t, dir)
+		os.RemoveAll(dir)
+	})
+	// This VM's root may not raise RLIMIT_NOFILE past 20000 nor RLIMIT_NPROC
+	// past 96365 (MACHINE.md), podman's defaults ask for more.
+	conf := fmt.Sprintf(`[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = %q
+volume_path = %q
+
+[network]
+network_config_dir = %q
+`, filepath.Join(dir, "tmp"), filepath.Join(dir, "volumes"), filepath.Join(dir, "networks"))
+	storage := fmt.Sprintf(`[storage]
+driver = "vfs"
+graphroot = %q
+runroot = %q
+`, filepath.Join(dir, "root"), filepath.Join(dir, "runroot"))
+	registries := fmt.Sprintf(`[[registry]]
+location = %q
+insecure = true
+`, registryHost)
+	for name, data := range map[string]string{"containers.conf": conf, "storage.conf": storage, "registries.conf": registries} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600))
+	}
+	p.env = []string{"CONTAINERS_CONF=" + filepath.Join(dir, "containers.conf"),
+		"CONTAINERS_STORAGE_CONF=" + filepath.Join(dir, "storage.conf"),
+		"CONTAINERS_REGISTRIES_CONF=" + filepath.Join(dir, "registries.conf")}
+	return p
+}
+
+func (p *podman) podman(args ...string) (string, error) {
+	// No --runtime-flag root=: the podman conmon runs when a container
+	// exits (container cleanup, which deletes it from the runtime) is not
+	// given the runtime flags, and would look for it in the runtime's
+	// default root. So the runtime keeps its state there (runc's /run/runc).
+	global := []string{"--runtime", p.runtime, "--root", filepath.Join(p.dir, "root"), "--runroot", filepath.Join(p.dir, "runroot"),
+		"--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"}
+	cmd := exec.Command("podman", append(global, args...)...)
+	cmd.Env = append(os.Environ(), p.env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), fmt.Errorf("podman %v: %w: %s", args, err, strings.TrimSpace(stderr.String()))
+	}
+	return string(out), nil
+}
+
+func (p *podman) ok(args ...string) string {
+	p.t.Helper()
+	out, err := p.podman(args...)
+	require.NoError(p.t, err)
+	return out
+}
+
+// TestRuntimeUnderPodman runs containers with podman --runtime: conmon
+// calls the runtime (create --bundle --pid-file, start, and delete when
+// --rm), without networking (--network none).
+func TestRuntimeUnderPodman(t *testing.T) {
+	testkit.RequireRoot(t)
+	runtime := ociRuntimeBinary(t)
+	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
+	reg.Push(t, "library/busybox:latest", testkit.BusyboxImage(t))
+	p := newPodman(t, runtime, reg.Host())
+	image := reg.Host() + "/library/busybox:latest"
+	p.ok("pull", "-q", image)
+
+	// The containers' cgroups (libpod-<id>, removed by the runtime) and
+	// conmon's (conmon, which podman leaves) beneath our own.
+	parent := filepath.Join(ownCgroup(t), filepath.Base(p.dir))
+	removeCgroupsAtEnd(t, "podman", parent)
+	run := []string{"run", "--network", "none", "--cgroup-parent", parent}
+	out, err := p.podman(append(run, "--rm", image, "echo", "hi")...)
+	require.NoError(t, err, "podman run --runtime")
+	require.Equal(t, "hi\n", out)
+	_, err = p.podman(append(run, "--rm", image, "sh", "-c", "exit 3")...)
+	require.Equal(t, 3, exitCode(err), "podman run's exit code for sh -c 'exit 3': %v", err)
+
+	id := strings.TrimSpace(p.ok(append(run, "-d", "--name", "sleeper", image, "sh", "-c", trapTERM)...))
+	waitFor(t, 10*time.Second, "podman logs sleeper says started", func() error {
+		if out, err := p.podman("logs", "sleeper"); err != nil || out != "started\n" {
+			return fmt.Errorf("%q, %v", out, err)
+		}
+		return nil
+	})
+	// It ran with our runtime: podman says so, and our binary, asked on the
+	// root podman gave it, knows the container and its PID.
+	var info []struct {
+		OCIRuntime string
+		State      struct{ Pid, ExitCode int }
+	}
+	require.NoError(t, json.Unmarshal([]byte(p.ok("inspect", id)), &info))
+	require.Len(t, info, 1)
+	require.Equal(t, runtime, info[0].OCIRuntime)
+	st, err := askRuntime(t, runtime, "", id)
+	require.NoError(t, err, "the runtime does not know the container podman ran with it")
+	require.Equal(t, "running", st.Status)
+	require.Equal(t, info[0].State.Pid, st.PID, "the runtime's PID for the container and podman's")
+	requireBeneathOwnCgroup(t, st.PID, filepath.Base(p.dir))
+
+	out, err = p.podman("exec", "sleeper", "sh", "-c", "echo exec-$((6*7))")
+	require.NoError(t, err, "podman exec")
+	require.Equal(t, "exec-42\n", out)
+	_, err = p.podman("exec", "sleeper", "sh", "-c", "exit 5")
+	require.Equal(t, 5, exitCode(err), "podman exec's exit code for sh -c 'exit 5': %v", err)
+
+	start := time.Now()
+	p.ok("stop", "-t", "10", "sleeper")
+	took := time.Since(start)
+	require.NoError(t, json.Unmarshal([]byte(p.ok("inspect", id)), &info))
+	require.Equal(t, 0, info[0].State.ExitCode, "exit code after podman stop (137: SIGTERM never reached the trap, SIGKILL after the grace)")
+	require.Less(t, took, 8*time.Second, "podman stop took the whole grace period")
+	require.Equal(t, "started\ngot TERM\n", p.ok("logs", "sleeper"))
+	p.ok("rm", "sleeper")
+	_, err = askRuntime(t, runtime, "", id)
+	require.Error(t, err, "the runtime still knows the container podman removed")
+	t.Logf("podman stop took %s", took.Round(time.Millisecond))
 }
