@@ -12,6 +12,7 @@ package main
 // the end, whatever happened: the runtime under test may be broken.
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -83,6 +85,32 @@ func exitCode(err error) int {
 		return ee.ExitCode()
 	}
 	return -1
+}
+
+// commandTimeout bounds every engine CLI command of these tests: a runtime
+// that never answers must fail the test, not hang it until go test's
+// -timeout (the clean-up would not run).
+const commandTimeout = 60 * time.Second
+
+// runCLI runs an engine's CLI (ctr, podman) with env added, bounded by
+// commandTimeout, and returns its stdout; the error carries stderr and
+// names the command by its args after the first global ones (the same
+// for every call, noise in a message).
+func runCLI(env []string, global int, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		return string(out), fmt.Errorf("%s %v: no answer within %s: %s", name, args[global:], commandTimeout, strings.TrimSpace(stderr.String()))
+	}
+	if err != nil {
+		return string(out), fmt.Errorf("%s %v: %w: %s", name, args[global:], err, strings.TrimSpace(stderr.String()))
+	}
+	return string(out), nil
 }
 
 // waitFor polls f every 100 ms until it returns nil or the deadline
@@ -199,52 +227,123 @@ func stopDaemon(t *testing.T, cmd *exec.Cmd, grace time.Duration) {
 	}
 }
 
-// killProcessesMentioning kills (SIGKILL, by PID) the processes whose
-// command line contains s, an engine's own directory: the shims and conmons
-// a daemon started and left running when the test failed half-way. It
-// returns what it killed.
-func killProcessesMentioning(s string) []string {
-	var killed []string
+// killProcessesMentioning waits up to grace for the processes whose
+// command line contains s (an engine's own directory or socket) to end, and
+// then kills (SIGKILL, by PID) those left: the shims and conmons a daemon
+// started and left running when the test failed half-way. (A conmon runs
+// podman's exit command after `podman run --rm` has returned: give it
+// time.) It returns what it killed.
+func killProcessesMentioning(s string, grace time.Duration) []string {
+	deadline := time.Now().Add(grace)
+	for {
+		pids := processesMentioning(s)
+		if len(pids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			var killed []string
+			for pid, cmdline := range pids {
+				if syscall.Kill(pid, syscall.SIGKILL) == nil {
+					killed = append(killed, fmt.Sprintf("%d %s", pid, cmdline))
+				}
+			}
+			return killed
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// processesMentioning maps the PIDs of the live processes whose command
+// line contains s to their command lines (zombies have none).
+func processesMentioning(s string) map[int]string {
+	pids := map[int]string{}
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
 		data, err := os.ReadFile(p)
 		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-		if err != nil || pid == os.Getpid() || !strings.Contains(string(data), s) {
-			continue
+		if err == nil && pid != os.Getpid() && strings.Contains(string(data), s) {
+			pids[pid] = strings.ReplaceAll(string(data), "\x00", " ")
 		}
-		if syscall.Kill(pid, syscall.SIGKILL) == nil {
-			killed = append(killed, fmt.Sprintf("%d %s", pid, strings.ReplaceAll(string(data), "\x00", " ")))
+	}
+	return pids
+}
+
+// removeCgroupsAtEnd removes, at the end of the test, cgroup path with
+// whatever the engine made beneath it (libpod-<id>, conmon), in every
+// hierarchy, deepest first, and then the directories above it that did not
+// exist at the start (cgroupDirsToMake), each alone: other tests may have
+// made cgroups of their own beside ours meanwhile. A directory that stays
+// means a process is still in it: an error. Call it before the engine's
+// own clean-up is registered, so that it runs after it (t.Cleanup is last
+// in, first out).
+func removeCgroupsAtEnd(t *testing.T, engine, path string) {
+	made := cgroupDirsToMake(path)
+	t.Cleanup(func() {
+		if killed := killCgroupProcs(path); len(killed) > 0 {
+			t.Errorf("processes left in %s's cgroups, killed: %v", engine, killed)
 		}
+		for i := len(made) - 1; i >= 0; i-- {
+			if !strings.HasSuffix(made[i], path) {
+				os.Remove(made[i]) // above ours: fails while another test's cgroups are in it
+				continue
+			}
+			var dirs []string // the test's own: all of it
+			filepath.WalkDir(made[i], func(p string, d os.DirEntry, err error) error {
+				if err == nil && d.IsDir() {
+					dirs = append(dirs, p)
+				}
+				return nil
+			})
+			for j := len(dirs) - 1; j >= 0; j-- {
+				if err := removeCgroup(dirs[j]); err != nil {
+					t.Errorf("cgroup left by %s: %v", engine, err)
+				}
+			}
+		}
+	})
+}
+
+// killCgroupProcs kills (SIGKILL) every process in cgroup path or below,
+// in every hierarchy: the last resort of a clean-up, for the containers of
+// a runtime whose kill does not work. Only the test's own cgroups are
+// given to it. It returns the PIDs it killed.
+func killCgroupProcs(path string) []int {
+	var killed []int
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
+	for _, root := range append(roots, "/sys/fs/cgroup") {
+		filepath.WalkDir(filepath.Join(root, path), func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
+				return nil
+			}
+			data, _ := os.ReadFile(p)
+			for _, f := range strings.Fields(string(data)) {
+				pid, _ := strconv.Atoi(f)
+				if pid > 0 && !slices.Contains(killed, pid) && syscall.Kill(pid, syscall.SIGKILL) == nil {
+					killed = append(killed, pid)
+				}
+			}
+			return nil
+		})
 	}
 	return killed
 }
 
-// removeCgroupsAtEnd removes, at the end of the test, the cgroup
-// directories an engine will make for path (in every hierarchy, from the
-// first missing one down: cgroupDirsToMake) and whatever it made beneath
-// them, deepest first. A directory that is still there means a process is
-// still in it, or a cgroup the engine left: an error either way.
-func removeCgroupsAtEnd(t *testing.T, engine, path string) {
-	made := cgroupDirsToMake(path)
-	t.Cleanup(func() {
-		for i := len(made) - 1; i >= 0; i-- {
-			var below []string
-			filepath.WalkDir(made[i], func(p string, d os.DirEntry, err error) error {
-				if err == nil && d.IsDir() && p != made[i] {
-					below = append(below, p)
-				}
-				return nil
-			})
-			for j := len(below) - 1; j >= 0; j-- {
-				if err := os.Remove(below[j]); err != nil {
-					t.Errorf("cgroup left by %s: %v", engine, err)
-				}
-			}
-			if err := os.Remove(made[i]); err != nil && !os.IsNotExist(err) {
-				t.Errorf("cgroup left by %s: %v", engine, err)
-			}
+// removeCgroup removes an empty cgroup directory, waiting up to 5 s while
+// the kernel says it is busy: a process killed a moment ago leaves its
+// cgroup only once its parent (often init, for daemonised monitors) has
+// reaped it.
+func removeCgroup(dir string) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := os.Remove(dir)
+		if err == nil || os.IsNotExist(err) {
+			return nil
 		}
-	})
+		if !errors.Is(err, syscall.EBUSY) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // engineGlobalDirs are directories the engines make outside the dirs a
@@ -281,9 +380,10 @@ func removeNewEmptyDirs(t *testing.T) {
 // plugin dir under dir, its CRI plugin off (it wants CNI and more). ctr
 // drives it in namespace "mdk".
 type containerd struct {
-	t       *testing.T
-	dir     string
-	address string
+	t            *testing.T
+	dir          string
+	address      string
+	cgroupParent string // beneath ours: its containers' cgroups go in it
 }
 
 func startContainerd(t *testing.T) *containerd {
@@ -296,13 +396,15 @@ func startContainerd(t *testing.T) *containerd {
 	testkit.RequireFeature(t, err == nil, "containerd-shim-runc-v2 (Debian's containerd)")
 	dir, err := os.MkdirTemp("", "mdk-containerd-")
 	require.NoError(t, err)
-	c := &containerd{t: t, dir: dir, address: filepath.Join(dir, "containerd.sock")}
+	c := &containerd{t: t, dir: dir, address: filepath.Join(dir, "containerd.sock"),
+		cgroupParent: filepath.Join(ownCgroup(t), filepath.Base(dir))}
 	removeNewEmptyDirs(t)
+	removeCgroupsAtEnd(t, "containerd", c.cgroupParent)
 	t.Cleanup(func() {
 		// What it may leave: mounts (snapshots, rootfs), shims whose
 		// containers were never deleted, the shim socket dir.
 		unmountUnder(t, dir)
-		if killed := killProcessesMentioning(c.address); len(killed) > 0 {
+		if killed := killProcessesMentioning(c.address, 5*time.Second); len(killed) > 0 {
 			t.Errorf("processes left by containerd, killed: %v", killed)
 		}
 		if t.Failed() {
@@ -334,10 +436,15 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
-		// Containers first: the shims outlive containerd by design.
+		// Containers first: the shims outlive containerd by design. Their
+		// processes are killed through their cgroups too, in case the
+		// runtime's kill does not work (task delete -f would wait forever).
 		if out, err := c.ctr("containers", "list", "-q"); err == nil {
 			for _, id := range strings.Fields(out) {
 				c.ctr("task", "kill", "-s", "SIGKILL", id)
+			}
+			killCgroupProcs(c.cgroupParent)
+			for _, id := range strings.Fields(out) {
 				c.ctr("task", "delete", "-f", id)
 				c.ctr("containers", "delete", id)
 			}
@@ -353,14 +460,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 }
 
 func (c *containerd) ctr(args ...string) (string, error) {
-	cmd := exec.Command("ctr", append([]string{"--address", c.address, "--namespace", "mdk"}, args...)...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return string(out), fmt.Errorf("ctr %v: %w: %s", args, err, strings.TrimSpace(stderr.String()))
-	}
-	return string(out), nil
+	global := []string{"--address", c.address, "--namespace", "mdk"}
+	return runCLI(nil, len(global), "ctr", append(global, args...)...)
 }
 
 func (c *containerd) ok(args ...string) string {
@@ -383,15 +484,12 @@ func TestRuntimeUnderContainerd(t *testing.T) {
 	const image = "docker.io/library/busybox:latest"
 
 	// The runtime's state in the test's dir, not /run/containerd/runc; each
-	// container's cgroup beneath ours, removed by the runtime's delete.
+	// container's cgroup in the test's parent, removed by the runtime's
+	// delete.
 	runtimeRoot := filepath.Join(c.dir, "runtime")
-	cgroup := func(id string) string {
-		cg := filepath.Join(ownCgroup(t), "mdk-containerd-"+id)
-		removeCgroupsAtEnd(t, "the runtime", cg)
-		return cg
-	}
 	run := func(id string, args ...string) (string, error) {
-		return c.ctr(append([]string{"run", "--fifo-dir", filepath.Join(c.dir, "fifo"), "--runc-binary", runtime, "--runc-root", runtimeRoot, "--cgroup", cgroup(id)}, args...)...)
+		return c.ctr(append([]string{"run", "--fifo-dir", filepath.Join(c.dir, "fifo"), "--runc-binary", runtime, "--runc-root", runtimeRoot,
+			"--cgroup", filepath.Join(c.cgroupParent, id)}, args...)...)
 	}
 
 	out, err := run("hi", "--rm", image, "hi", "echo", "hi")
@@ -408,7 +506,7 @@ func TestRuntimeUnderContainerd(t *testing.T) {
 	st, err := askRuntime(t, runtime, filepath.Join(runtimeRoot, "mdk"), "sleeper")
 	require.NoError(t, err, "the runtime does not know the container ctr ran with it")
 	require.Equal(t, "running", st.Status)
-	requireBeneathOwnCgroup(t, st.PID, "mdk-containerd-sleeper")
+	requireBeneathOwnCgroup(t, st.PID, filepath.Join(filepath.Base(c.dir), "sleeper"))
 	require.Regexp(t, `(?m)^sleeper\s+`+strconv.Itoa(st.PID)+`\s+RUNNING$`, c.ok("task", "list"))
 	out, err = c.ctr("task", "exec", "--fifo-dir", filepath.Join(c.dir, "fifo"), "--exec-id", "e1", "sleeper", "sh", "-c", "echo exec-$((6*7))")
 	require.NoError(t, err, "ctr task exec")
@@ -436,10 +534,11 @@ func TestRuntimeUnderContainerd(t *testing.T) {
 // cgroupfs. It has no daemon: each command is podman, and conmon watches
 // each container.
 type podman struct {
-	t       *testing.T
-	dir     string
-	runtime string
-	env     []string
+	t            *testing.T
+	dir          string
+	runtime      string
+	cgroupParent string // --cgroup-parent for its containers
+	env          []string
 }
 
 func newPodman(t *testing.T, runtime, registryHost string) *podman {
@@ -457,13 +556,24 @@ func newPodman(t *testing.T, runtime, registryHost string) *podman {
 	}
 	dir, err := os.MkdirTemp("", "mdk-podman-")
 	require.NoError(t, err)
-	p := &podman{t: t, dir: dir, runtime: runtime}
+	// The containers' cgroups (libpod-<id>, removed by the runtime) and
+	// conmon's (<parent>/conmon, where podman moves each conmon, and which
+	// it leaves) beneath our own.
+	p := &podman{t: t, dir: dir, runtime: runtime, cgroupParent: filepath.Join(ownCgroup(t), filepath.Base(dir))}
+	removeCgroupsAtEnd(t, "podman", p.cgroupParent)
 	t.Cleanup(func() {
-		if out, err := p.podman("ps", "-aq"); err == nil && strings.TrimSpace(out) != "" {
-			p.podman(append([]string{"rm", "-f"}, strings.Fields(out)...)...)
+		ids, _ := p.podman("ps", "-aq", "--no-trunc")
+		if len(strings.Fields(ids)) > 0 {
+			p.podman(append([]string{"rm", "-f"}, strings.Fields(ids)...)...)
 		}
-		if killed := killProcessesMentioning(dir); len(killed) > 0 {
+		if killed := killProcessesMentioning(dir, 5*time.Second); len(killed) > 0 {
 			t.Errorf("processes left by podman, killed: %v", killed)
+		}
+		killCgroupProcs(p.cgroupParent) // when the runtime's kill did not work
+		// When podman could not delete a container from the runtime, its
+		// state stays in the runtime's default root.
+		for _, id := range strings.Fields(ids) {
+			runCLI(nil, 0, runtime, "delete", "--force", id)
 		}
 		unmountUnder(t, dir)
 		os.RemoveAll(dir)
@@ -507,15 +617,7 @@ func (p *podman) podman(args ...string) (string, error) {
 	// default root. So the runtime keeps its state there (runc's /run/runc).
 	global := []string{"--runtime", p.runtime, "--root", filepath.Join(p.dir, "root"), "--runroot", filepath.Join(p.dir, "runroot"),
 		"--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"}
-	cmd := exec.Command("podman", append(global, args...)...)
-	cmd.Env = append(os.Environ(), p.env...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return string(out), fmt.Errorf("podman %v: %w: %s", args, err, strings.TrimSpace(stderr.String()))
-	}
-	return string(out), nil
+	return runCLI(p.env, len(global), "podman", append(global, args...)...)
 }
 
 func (p *podman) ok(args ...string) string {
@@ -537,11 +639,7 @@ func TestRuntimeUnderPodman(t *testing.T) {
 	image := reg.Host() + "/library/busybox:latest"
 	p.ok("pull", "-q", image)
 
-	// The containers' cgroups (libpod-<id>, removed by the runtime) and
-	// conmon's (conmon, which podman leaves) beneath our own.
-	parent := filepath.Join(ownCgroup(t), filepath.Base(p.dir))
-	removeCgroupsAtEnd(t, "podman", parent)
-	run := []string{"run", "--network", "none", "--cgroup-parent", parent}
+	run := []string{"run", "--network", "none", "--cgroup-parent", p.cgroupParent}
 	out, err := p.podman(append(run, "--rm", image, "echo", "hi")...)
 	require.NoError(t, err, "podman run --runtime")
 	require.Equal(t, "hi\n", out)
