@@ -65,6 +65,21 @@ func askRuntime(t *testing.T, runtime, root, id string) (runtimeState, error) {
 	return st, nil
 }
 
+// shimOptions reads the options containerd gave the container's shim
+// (io.containerd.runc.v2's Options, kept in the bundle as options.json):
+// binary_name is the runtime the shim calls for it, root its --root.
+func shimOptions(t *testing.T, bundle string) (binaryName, root string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(bundle, "options.json"))
+	require.NoError(t, err, "the shim's options in the container's bundle")
+	var opts struct {
+		BinaryName string `json:"binary_name"`
+		Root       string `json:"root"`
+	}
+	require.NoError(t, json.Unmarshal(data, &opts), "options.json: %s", data)
+	return opts.BinaryName, opts.Root
+}
+
 // requireBeneathOwnCgroup fails unless process pid is in a memory cgroup
 // below ours whose name starts with prefix.
 func requireBeneathOwnCgroup(t *testing.T, pid int, prefix string) {
@@ -173,16 +188,9 @@ func TestRuntimeUnderDockerd(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(d.ok("inspect", id)), &info))
 	require.Len(t, info, 1)
 	require.Equal(t, "minidocker", info[0].HostConfig.Runtime)
-	bundle := filepath.Join(d.dir, "exec/containerd/daemon/io.containerd.runtime.v2.task/moby", id)
-	opts, err := os.ReadFile(filepath.Join(bundle, "options.json"))
-	require.NoError(t, err, "the shim's options in the container's bundle")
-	var shimOpts struct {
-		BinaryName string `json:"binary_name"`
-		Root       string `json:"root"`
-	}
-	require.NoError(t, json.Unmarshal(opts, &shimOpts))
-	require.Equal(t, runtime, shimOpts.BinaryName, "the runtime binary dockerd gave the shim (options.json: %s)", opts)
-	st, err := askRuntime(t, runtime, filepath.Join(shimOpts.Root, "moby"), id)
+	binaryName, root := shimOptions(t, filepath.Join(d.dir, "exec/containerd/daemon/io.containerd.runtime.v2.task/moby", id))
+	require.Equal(t, runtime, binaryName, "the runtime binary dockerd gave the shim")
+	st, err := askRuntime(t, runtime, filepath.Join(root, "moby"), id)
 	require.NoError(t, err, "the runtime does not know the container docker ran with it")
 	require.Equal(t, "running", st.Status)
 	require.Equal(t, info[0].State.Pid, st.PID, "the runtime's PID for the container and docker's")
@@ -207,7 +215,7 @@ func TestRuntimeUnderDockerd(t *testing.T) {
 
 	// rm: runtime delete, after which the runtime no longer knows it.
 	d.ok("rm", "sleeper")
-	_, err = askRuntime(t, runtime, filepath.Join(shimOpts.Root, "moby"), id)
+	_, err = askRuntime(t, runtime, filepath.Join(root, "moby"), id)
 	require.Error(t, err, "the runtime still knows the container docker removed")
 	t.Logf("docker stop took %s", took.Round(time.Millisecond))
 }
@@ -254,15 +262,17 @@ func killProcessesMentioning(s string, grace time.Duration) []string {
 }
 
 // processesMentioning maps the PIDs of the live processes whose command
-// line contains s to their command lines (zombies have none).
+// line (its arguments joined by spaces) contains s to that command line
+// (zombies have none).
 func processesMentioning(s string) map[int]string {
 	pids := map[int]string{}
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
 		data, err := os.ReadFile(p)
 		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-		if err == nil && pid != os.Getpid() && strings.Contains(string(data), s) {
-			pids[pid] = strings.ReplaceAll(string(data), "\x00", " ")
+		cmdline := strings.ReplaceAll(string(data), "\x00", " ")
+		if err == nil && pid != os.Getpid() && strings.Contains(cmdline, s) {
+			pids[pid] = cmdline
 		}
 	}
 	return pids
@@ -503,6 +513,9 @@ func TestRuntimeUnderContainerd(t *testing.T) {
 	// exits with it).
 	_, err = run("sleeper", "-d", image, "sleeper", "sh", "-c", trapTERM)
 	require.NoError(t, err, "ctr run -d")
+	binaryName, root := shimOptions(t, filepath.Join(c.dir, "state/io.containerd.runtime.v2.task/mdk/sleeper"))
+	require.Equal(t, runtime, binaryName, "the runtime binary containerd gave the shim")
+	require.Equal(t, runtimeRoot, root, "the runtime root containerd gave the shim")
 	st, err := askRuntime(t, runtime, filepath.Join(runtimeRoot, "mdk"), "sleeper")
 	require.NoError(t, err, "the runtime does not know the container ctr ran with it")
 	require.Equal(t, "running", st.Status)
@@ -662,6 +675,11 @@ func TestRuntimeUnderPodman(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(p.ok("inspect", id)), &info))
 	require.Len(t, info, 1)
 	require.Equal(t, runtime, info[0].OCIRuntime)
+	conmons := processesMentioning("-c " + id)
+	require.Len(t, conmons, 1, "the container's conmon")
+	for _, cmdline := range conmons {
+		require.Contains(t, cmdline, " -r "+runtime+" ", "the runtime conmon was given")
+	}
 	st, err := askRuntime(t, runtime, "", id)
 	require.NoError(t, err, "the runtime does not know the container podman ran with it")
 	require.Equal(t, "running", st.Status)
