@@ -25,7 +25,7 @@ import (
 // own data root, exec root and socket, no bridge and no iptables rules, the
 // test's registry as the docker.io mirror. The docker CLI drives it.
 type dockerd struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	env []string
 }
@@ -42,7 +42,7 @@ func startDockerd(t *testing.T, mirror string) *dockerd {
 	return startDockerdWith(t, mirror, dockerdOptions{})
 }
 
-func startDockerdWith(t *testing.T, mirror string, opts dockerdOptions) *dockerd {
+func startDockerdWith(t testing.TB, mirror string, opts dockerdOptions) *dockerd {
 	t.Helper()
 	_, err := exec.LookPath("dockerd")
 	testkit.RequireFeature(t, err == nil, "dockerd (Debian's docker.io; run scripts/setup.sh)")
@@ -150,7 +150,7 @@ func (d *dockerd) ok(args ...string) string {
 }
 
 // ownCgroup is our memory cgroup's path (v1), or our cgroup's (v2).
-func ownCgroup(t *testing.T) string {
+func ownCgroup(t testing.TB) string {
 	data, err := os.ReadFile("/proc/self/cgroup")
 	require.NoError(t, err)
 	own := "/"
@@ -195,7 +195,7 @@ func cgroupDirsToMake(parent string) []string {
 }
 
 // unmountUnder detaches every mount below dir, deepest first.
-func unmountUnder(t *testing.T, dir string) {
+func unmountUnder(t testing.TB, dir string) {
 	data, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		return

@@ -372,7 +372,7 @@ var engineGlobalDirs = []string{
 // engine on the machine may be using one: a directory in use is not
 // empty). Call it before starting the engine, so that it runs after the
 // engine's own clean-up.
-func removeNewEmptyDirs(t *testing.T) {
+func removeNewEmptyDirs(t testing.TB) {
 	var missing []string
 	for _, dir := range engineGlobalDirs {
 		if _, err := os.Stat(dir); os.IsNotExist(err) {
@@ -703,4 +703,43 @@ func TestRuntimeUnderPodman(t *testing.T) {
 	_, err = askRuntime(t, runtime, "", id)
 	require.Error(t, err, "the runtime still knows the container podman removed")
 	t.Logf("podman stop took %s", took.Round(time.Millisecond))
+}
+
+// BenchmarkDockerRunRuntime times `docker run --rm busybox true` under one
+// dockerd with the runtime under test and with runc (Docker's default),
+// interleaved so that both see the same machine load; it reports each as
+// ms/run (runc-ms/run, runtime-ms/run) beside ns/op (both runs of one
+// round). Not part of make test:
+//
+//	MINIDOCKER_TEST_REQUIRE_ROOT=1 go test -run '^$' -bench DockerRunRuntime -benchtime 20x ./final/
+func BenchmarkDockerRunRuntime(b *testing.B) {
+	testkit.RequireRoot(b)
+	runtime := ociRuntimeBinary(b)
+	reg := testkit.NewRegistry(b, testkit.RegistryOptions{})
+	reg.Push(b, "library/busybox:latest", testkit.BusyboxImage(b))
+	removeNewEmptyDirs(b)
+	d := startDockerdWith(b, reg.URL(), dockerdOptions{runtimes: map[string]string{"minidocker": runtime}})
+	d.ok("pull", "-q", "busybox")
+	runs := map[string][]string{
+		"runc":    {"run", "--rm", "--network", "none", "busybox", "true"},
+		"runtime": {"run", "--rm", "--network", "none", "--runtime", "minidocker", "busybox", "true"},
+	}
+	for _, args := range runs { // warm up: the first run of each pays for the shim's first start
+		d.ok(args...)
+	}
+	took := map[string]time.Duration{}
+	for i := 0; b.Loop(); i++ {
+		order := []string{"runc", "runtime"}
+		if i%2 == 1 {
+			order[0], order[1] = order[1], order[0]
+		}
+		for _, name := range order {
+			start := time.Now()
+			d.ok(runs[name]...)
+			took[name] += time.Since(start)
+		}
+	}
+	for name, sum := range took {
+		b.ReportMetric(float64(sum.Milliseconds())/float64(b.N), name+"-ms/run")
+	}
 }
