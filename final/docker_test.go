@@ -51,6 +51,7 @@ func startDockerdWith(t testing.TB, mirror string, opts dockerdOptions) *dockerd
 	dir, err := os.MkdirTemp("", "mdk-dockerd-")
 	require.NoError(t, err)
 	_, runDockerExisted := os.Stat("/run/docker")
+	removeNewEmptyDirs(t) // /run/containerd/s, /opt/containerd: its containerd's
 	// Docker's containers go beneath our own cgroup, as ours do: a parent
 	// under our memory cgroup (on this VM the only one that is not "/").
 	parent := filepath.Join(ownCgroup(t), filepath.Base(dir))

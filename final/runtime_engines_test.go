@@ -158,7 +158,6 @@ func TestRuntimeUnderDockerd(t *testing.T) {
 	runtime := ociRuntimeBinary(t)
 	reg := testkit.NewRegistry(t, testkit.RegistryOptions{})
 	reg.Push(t, "library/busybox:latest", testkit.BusyboxImage(t))
-	removeNewEmptyDirs(t)
 	d := startDockerdWith(t, reg.URL(), dockerdOptions{runtimes: map[string]string{"minidocker": runtime}})
 	d.ok("pull", "-q", "busybox")
 
@@ -717,7 +716,6 @@ func BenchmarkDockerRunRuntime(b *testing.B) {
 	runtime := ociRuntimeBinary(b)
 	reg := testkit.NewRegistry(b, testkit.RegistryOptions{})
 	reg.Push(b, "library/busybox:latest", testkit.BusyboxImage(b))
-	removeNewEmptyDirs(b)
 	d := startDockerdWith(b, reg.URL(), dockerdOptions{runtimes: map[string]string{"minidocker": runtime}})
 	d.ok("pull", "-q", "busybox")
 	runs := map[string][]string{
