@@ -131,16 +131,9 @@ func startDockerdWith(t testing.TB, mirror string, opts dockerdOptions) *dockerd
 	return d
 }
 
+// docker runs the docker CLI on this daemon, bounded by commandTimeout.
 func (d *dockerd) docker(args ...string) (string, error) {
-	cmd := exec.Command("docker", args...)
-	cmd.Env = append(os.Environ(), d.env...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return string(out), fmt.Errorf("docker %v: %w: %s", args, err, stderr.String())
-	}
-	return string(out), nil
+	return runCLI(d.env, 0, "docker", args...)
 }
 
 func (d *dockerd) ok(args ...string) string {

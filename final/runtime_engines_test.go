@@ -41,10 +41,10 @@ type runtimeState struct {
 }
 
 // askRuntime runs the runtime's own `state` on the root an engine gave it
-// ("": none, the runtime's default):
-// the runtime that created a container is the one that knows it. Docker
-// asking runc instead of the runtime it was given would leave this runtime
-// (with its own state format) knowing nothing.
+// ("": none, the runtime's default). The runtime that created a container
+// is the one that knows it: had the engine run runc instead of the runtime
+// it was given, this runtime (with its own state format) would know
+// nothing.
 func askRuntime(t *testing.T, runtime, root, id string) (runtimeState, error) {
 	t.Helper()
 	var st runtimeState
@@ -52,15 +52,12 @@ func askRuntime(t *testing.T, runtime, root, id string) (runtimeState, error) {
 	if root != "" {
 		args = append([]string{"--root", root}, args...)
 	}
-	cmd := exec.Command(runtime, args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := runCLI(nil, 0, runtime, args...)
 	if err != nil {
-		return st, fmt.Errorf("%s --root %s state %s: %w: %s", runtime, root, id, err, strings.TrimSpace(stderr.String()))
+		return st, err
 	}
-	if err := json.Unmarshal(out, &st); err != nil {
-		return st, fmt.Errorf("%s state %s: %w: %q", runtime, id, err, out)
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		return st, fmt.Errorf("%s %v: %w: %q", runtime, args, err, out)
 	}
 	return st, nil
 }
@@ -107,7 +104,7 @@ func exitCode(err error) int {
 // -timeout (the clean-up would not run).
 const commandTimeout = 60 * time.Second
 
-// runCLI runs an engine's CLI (ctr, podman) with env added, bounded by
+// runCLI runs an engine's CLI (docker, ctr, podman, the runtime) with env added, bounded by
 // commandTimeout, and returns its stdout; the error carries stderr and
 // names the command by its args after the first global ones (the same
 // for every call, noise in a message).
