@@ -164,6 +164,11 @@ func TestRuntimeUnderDockerd(t *testing.T) {
 	require.Equal(t, "hi\n", out)
 	_, err = d.docker(append(run, "--rm", "busybox", "sh", "-c", "exit 3")...)
 	require.Equal(t, 3, exitCode(err), "docker run's exit code for sh -c 'exit 3': %v", err)
+	// -t: the shim gives the runtime --console-socket and wants the pty's
+	// master back on it (a \r\n: the output came through a terminal).
+	out, err = d.docker(append(run, "-t", "--rm", "busybox", "tty")...)
+	require.NoError(t, err, "docker run -t --runtime minidocker")
+	require.Equal(t, "/dev/pts/0\r\n", out)
 
 	id := strings.TrimSpace(d.ok(append(run, "-d", "--name", "sleeper", "busybox", "sh", "-c", trapTERM)...))
 	waitFor(t, 10*time.Second, "docker logs sleeper says started", func() error {
@@ -199,6 +204,9 @@ func TestRuntimeUnderDockerd(t *testing.T) {
 	require.Equal(t, "exec-42 in "+id[:12]+"\n", out)
 	_, err = d.docker("exec", "sleeper", "sh", "-c", "exit 5")
 	require.Equal(t, 5, exitCode(err), "docker exec's exit code for sh -c 'exit 5': %v", err)
+	out, err = d.docker("exec", "-t", "sleeper", "tty")
+	require.NoError(t, err, "docker exec -t (runtime exec --console-socket)")
+	require.Regexp(t, `^/dev/pts/\d+\r\n$`, out)
 
 	// stop: runtime kill ID SIGTERM; the trap exits 0 well within the grace.
 	start := time.Now()
@@ -654,6 +662,10 @@ func TestRuntimeUnderPodman(t *testing.T) {
 	require.Equal(t, "hi\n", out)
 	_, err = p.podman(append(run, "--rm", image, "sh", "-c", "exit 3")...)
 	require.Equal(t, 3, exitCode(err), "podman run's exit code for sh -c 'exit 3': %v", err)
+	// -t: conmon gives the runtime --console-socket.
+	out, err = p.podman(append(run, "-t", "--rm", image, "tty")...)
+	require.NoError(t, err, "podman run -t --runtime")
+	require.Equal(t, "/dev/pts/0\r\n", out)
 
 	id := strings.TrimSpace(p.ok(append(run, "-d", "--name", "sleeper", image, "sh", "-c", trapTERM)...))
 	waitFor(t, 10*time.Second, "podman logs sleeper says started", func() error {
@@ -687,6 +699,9 @@ func TestRuntimeUnderPodman(t *testing.T) {
 	require.Equal(t, "exec-42\n", out)
 	_, err = p.podman("exec", "sleeper", "sh", "-c", "exit 5")
 	require.Equal(t, 5, exitCode(err), "podman exec's exit code for sh -c 'exit 5': %v", err)
+	out, err = p.podman("exec", "-t", "sleeper", "tty")
+	require.NoError(t, err, "podman exec -t (runtime exec --console-socket)")
+	require.Regexp(t, `^/dev/pts/\d+\r\n$`, out)
 
 	start := time.Now()
 	p.ok("stop", "-t", "10", "sleeper")
