@@ -391,8 +391,9 @@ func removeNewEmptyDirs(t testing.TB) {
 }
 
 // containerd is a containerd of the test's own: root, state, sockets and
-// plugin dir under dir, its CRI plugin off (it wants CNI and more). ctr
-// drives it in namespace "mdk".
+// plugin dir under dir; its CRI plugin off (it wants CNI and more), and the
+// snapshotters this machine cannot serve (aufs, btrfs, devmapper, zfs: only
+// overlayfs and native are left). ctr drives it in namespace "mdk".
 type containerd struct {
 	t            *testing.T
 	dir          string
@@ -431,7 +432,8 @@ func startContainerd(t *testing.T) *containerd {
 	config := fmt.Sprintf(`version = 2
 root = %q
 state = %q
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs"]
 
 [grpc]
   address = %q
