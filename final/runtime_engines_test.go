@@ -104,20 +104,32 @@ func exitCode(err error) int {
 // -timeout (the clean-up would not run).
 const commandTimeout = 60 * time.Second
 
-// runCLI runs an engine's CLI (docker, ctr, podman, the runtime) with env added, bounded by
-// commandTimeout, and returns its stdout; the error carries stderr and
-// names the command by its args after the first global ones (the same
-// for every call, noise in a message).
+// cleanupTimeout bounds each command of a clean-up, which may meet the
+// same broken runtime several times over.
+const cleanupTimeout = 15 * time.Second
+
+// runCLI runs an engine's CLI (docker, ctr, podman, the runtime) with env
+// added, bounded by commandTimeout, and returns its stdout; the error
+// carries stderr and names the command by its args after the first global
+// ones (the same for every call, noise in a message).
 func runCLI(env []string, global int, name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	return runCLIWithin(commandTimeout, env, global, name, args...)
+}
+
+// runCLIWithin is runCLI bounded by timeout.
+func runCLIWithin(timeout time.Duration, env []string, global int, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	// Once it is killed, stop waiting for its output too: a child it
+	// leaves behind (a hung runtime podman started) keeps the pipes open.
+	cmd.WaitDelay = 2 * time.Second
 	cmd.Env = append(os.Environ(), env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if ctx.Err() != nil {
-		return string(out), fmt.Errorf("%s %v: no answer within %s: %s", name, args[global:], commandTimeout, strings.TrimSpace(stderr.String()))
+		return string(out), fmt.Errorf("%s %v: no answer within %s: %s", name, args[global:], timeout, strings.TrimSpace(stderr.String()))
 	}
 	if err != nil {
 		return string(out), fmt.Errorf("%s %v: %w: %s", name, args[global:], err, strings.TrimSpace(stderr.String()))
@@ -149,7 +161,12 @@ const trapTERM = `echo started; trap "echo got TERM; exit 0" TERM; while :; do s
 
 // TestRuntimeUnderDockerd registers the runtime with dockerd (daemon.json's
 // "runtimes", what --add-runtime does) and runs docker's lifecycle on it:
-// run, exit codes, logs, exec, stop, rm.
+// run (with and without -t), exit codes, logs, exec (with and without -t),
+// stop, rm. dockerd's containerd-shim-runc-v2 calls the runtime with
+// --root <exec-root>/runtime-runc/moby --log <bundle>/log.json
+// --log-format json, then create --bundle --pid-file [--console-socket],
+// start, exec --process --detach --pid-file [--console-socket], kill ID 15,
+// delete, delete --force.
 func TestRuntimeUnderDockerd(t *testing.T) {
 	testkit.RequireRoot(t)
 	runtime := ociRuntimeBinary(t)
@@ -455,14 +472,14 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 		// Containers first: the shims outlive containerd by design. Their
 		// processes are killed through their cgroups too, in case the
 		// runtime's kill does not work (task delete -f would wait forever).
-		if out, err := c.ctr("containers", "list", "-q"); err == nil {
+		if out, err := c.ctrWithin(cleanupTimeout, "containers", "list", "-q"); err == nil {
 			for _, id := range strings.Fields(out) {
-				c.ctr("task", "kill", "-s", "SIGKILL", id)
+				c.ctrWithin(cleanupTimeout, "task", "kill", "-s", "SIGKILL", id)
 			}
 			killCgroupProcs(c.cgroupParent)
 			for _, id := range strings.Fields(out) {
-				c.ctr("task", "delete", "-f", id)
-				c.ctr("containers", "delete", id)
+				c.ctrWithin(cleanupTimeout, "task", "delete", "-f", id)
+				c.ctrWithin(cleanupTimeout, "containers", "delete", id)
 			}
 		}
 		stopDaemon(t, cmd, 20*time.Second)
@@ -476,8 +493,12 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.a
 }
 
 func (c *containerd) ctr(args ...string) (string, error) {
+	return c.ctrWithin(commandTimeout, args...)
+}
+
+func (c *containerd) ctrWithin(timeout time.Duration, args ...string) (string, error) {
 	global := []string{"--address", c.address, "--namespace", "mdk"}
-	return runCLI(nil, len(global), "ctr", append(global, args...)...)
+	return runCLIWithin(timeout, nil, len(global), "ctr", append(global, args...)...)
 }
 
 func (c *containerd) ok(args ...string) string {
@@ -488,8 +509,8 @@ func (c *containerd) ok(args ...string) string {
 }
 
 // TestRuntimeUnderContainerd runs containers with ctr run --runc-binary:
-// containerd-shim-runc-v2 calls the runtime as it calls runc (create
-// --bundle --pid-file, start, kill, delete, with --root and --log).
+// containerd-shim-runc-v2 calls the runtime as under dockerd, with --root
+// from ctr's --runc-root (plus the namespace).
 func TestRuntimeUnderContainerd(t *testing.T) {
 	testkit.RequireRoot(t)
 	runtime := ociRuntimeBinary(t)
@@ -581,18 +602,23 @@ func newPodman(t *testing.T, runtime, registryHost string) *podman {
 	p := &podman{t: t, dir: dir, runtime: runtime, cgroupParent: filepath.Join(ownCgroup(t), filepath.Base(dir))}
 	removeCgroupsAtEnd(t, "podman", p.cgroupParent)
 	t.Cleanup(func() {
-		ids, _ := p.podman("ps", "-aq", "--no-trunc")
+		ids, _ := p.podmanWithin(cleanupTimeout, "ps", "-aq", "--no-trunc")
 		if len(strings.Fields(ids)) > 0 {
-			p.podman(append([]string{"rm", "-f"}, strings.Fields(ids)...)...)
+			p.podmanWithin(cleanupTimeout, append([]string{"rm", "-f"}, strings.Fields(ids)...)...)
 		}
 		if killed := killProcessesMentioning(dir, 5*time.Second); len(killed) > 0 {
 			t.Errorf("processes left by podman, killed: %v", killed)
+		}
+		for _, id := range strings.Fields(ids) { // a hung runtime podman started: `runtime start <id>`
+			if killed := killProcessesMentioning(id, 0); len(killed) > 0 {
+				t.Errorf("processes left by podman, killed: %v", killed)
+			}
 		}
 		killCgroupProcs(p.cgroupParent) // when the runtime's kill did not work
 		// When podman could not delete a container from the runtime, its
 		// state stays in the runtime's default root.
 		for _, id := range strings.Fields(ids) {
-			runCLI(nil, 0, runtime, "delete", "--force", id)
+			runCLIWithin(cleanupTimeout, nil, 0, runtime, "delete", "--force", id)
 		}
 		unmountUnder(t, dir)
 		os.RemoveAll(dir)
@@ -630,13 +656,17 @@ insecure = true
 }
 
 func (p *podman) podman(args ...string) (string, error) {
+	return p.podmanWithin(commandTimeout, args...)
+}
+
+func (p *podman) podmanWithin(timeout time.Duration, args ...string) (string, error) {
 	// No --runtime-flag root=: the podman conmon runs when a container
 	// exits (container cleanup, which deletes it from the runtime) is not
 	// given the runtime flags, and would look for it in the runtime's
 	// default root. So the runtime keeps its state there (runc's /run/runc).
 	global := []string{"--runtime", p.runtime, "--root", filepath.Join(p.dir, "root"), "--runroot", filepath.Join(p.dir, "runroot"),
 		"--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"}
-	return runCLI(p.env, len(global), "podman", append(global, args...)...)
+	return runCLIWithin(timeout, p.env, len(global), "podman", append(global, args...)...)
 }
 
 func (p *podman) ok(args ...string) string {
@@ -646,9 +676,12 @@ func (p *podman) ok(args ...string) string {
 	return out
 }
 
-// TestRuntimeUnderPodman runs containers with podman --runtime: conmon
-// calls the runtime (create --bundle --pid-file, start, and delete when
-// --rm), without networking (--network none).
+// TestRuntimeUnderPodman runs containers with podman --runtime, without
+// networking (--network none): conmon calls the runtime's create --bundle
+// --pid-file [--console-socket] and exec --pid-file --process --detach
+// [--console-socket]; podman itself start, kill ID 15 and delete --force
+// (and "podman container cleanup", which conmon runs when a container
+// exits). None of them passes --root.
 func TestRuntimeUnderPodman(t *testing.T) {
 	testkit.RequireRoot(t)
 	runtime := ociRuntimeBinary(t)
