@@ -434,11 +434,22 @@ func startContainerd(t *testing.T) *containerd {
 	removeCgroupsAtEnd(t, "containerd", c.cgroupParent)
 	t.Cleanup(func() {
 		// What it may leave: mounts (snapshots, rootfs), shims whose
-		// containers were never deleted, the shim socket dir.
-		unmountUnder(t, dir)
-		if killed := killProcessesMentioning(c.address, 5*time.Second); len(killed) > 0 {
+		// containers were never deleted and the runtime calls they wait
+		// for, the shims' sockets.
+		// (dir: the shims name its socket, the runtime's calls its --root)
+		if killed := killProcessesMentioning(dir, 5*time.Second); len(killed) > 0 {
 			t.Errorf("processes left by containerd, killed: %v", killed)
+			// A shim removes its socket (in /run/containerd/s, whatever
+			// containerd's state dir) when it exits, not when killed; the
+			// bundle it was given says where it was.
+			addresses, _ := filepath.Glob(filepath.Join(dir, "state/io.containerd.runtime.v2.task/*/*/address"))
+			for _, a := range addresses {
+				if data, err := os.ReadFile(a); err == nil {
+					os.Remove(strings.TrimPrefix(strings.TrimSpace(string(data)), "unix://"))
+				}
+			}
 		}
+		unmountUnder(t, dir)
 		if t.Failed() {
 			if log, err := os.ReadFile(filepath.Join(dir, "log")); err == nil {
 				t.Logf("containerd's log (tail):\n%s", tail(string(log), 30))
