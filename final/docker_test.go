@@ -55,7 +55,7 @@ func startDockerdWith(t testing.TB, mirror string, opts dockerdOptions) *dockerd
 	// Docker's containers go beneath our own cgroup, as ours do: a parent
 	// under our memory cgroup (on this VM the only one that is not "/").
 	parent := filepath.Join(ownCgroup(t), filepath.Base(dir))
-	made := cgroupDirsToMake(parent)
+	removeCgroupsAtEnd(t, "dockerd", parent)
 	host := strings.TrimPrefix(mirror, "http://")
 	cfg := map[string]any{
 		"data-root": filepath.Join(dir, "data"), "exec-root": filepath.Join(dir, "exec"),
@@ -97,14 +97,11 @@ func startDockerdWith(t testing.TB, mirror string, opts dockerdOptions) *dockerd
 			<-done
 		}
 		logf.Close()
-		// What dockerd may leave: mounts under its roots, the cgroup
-		// directories it made for its parent, /run/docker.
+		// What dockerd may leave: shims (a runtime that hung), mounts under
+		// its roots, /run/docker; and the cgroup directories it made for its
+		// parent (removeCgroupsAtEnd).
+		killLeftovers(t, "dockerd", dir)
 		unmountUnder(t, dir)
-		for i := len(made) - 1; i >= 0; i-- {
-			if err := os.Remove(made[i]); err != nil && !os.IsNotExist(err) {
-				t.Errorf("cgroup left by dockerd: %v", err)
-			}
-		}
 		if os.IsNotExist(runDockerExisted) {
 			os.RemoveAll("/run/docker")
 		}

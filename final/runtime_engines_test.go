@@ -13,6 +13,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -282,6 +284,45 @@ func killProcessesMentioning(s string, grace time.Duration) []string {
 	}
 }
 
+// killLeftovers kills what an engine left running that names its dir: the
+// shims (their -address is its socket) and the runtime calls they wait for
+// (their --root is in it). A shim removes its socket, in /run/containerd/s
+// whatever containerd's state dir, when it exits, not when killed: that
+// is removed too.
+func killLeftovers(t testing.TB, engine, dir string) {
+	killed := killProcessesMentioning(dir, 5*time.Second)
+	if len(killed) == 0 {
+		return
+	}
+	t.Errorf("processes left by %s, killed: %v", engine, killed)
+	for _, cmdline := range killed {
+		if socket := shimSocket(cmdline); socket != "" {
+			os.Remove(socket)
+		}
+	}
+}
+
+// shimSocket is the socket of the containerd-shim-runc-v2 with that command
+// line (-namespace NS -id ID -address ADDRESS), as containerd 1.6 names it:
+// /run/containerd/s/<sha256 of ADDRESS/NS/ID>; "" for another program.
+func shimSocket(cmdline string) string {
+	f := strings.Fields(cmdline)
+	if len(f) == 0 || filepath.Base(f[0]) != "containerd-shim-runc-v2" {
+		return ""
+	}
+	flags := map[string]string{}
+	for i := 1; i+1 < len(f); i++ {
+		if strings.HasPrefix(f[i], "-") {
+			flags[f[i]] = f[i+1]
+		}
+	}
+	if flags["-namespace"] == "" || flags["-id"] == "" || flags["-address"] == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(filepath.Join(flags["-address"], flags["-namespace"], flags["-id"])))
+	return filepath.Join("/run/containerd/s", hex.EncodeToString(sum[:]))
+}
+
 // processesMentioning maps the PIDs of the live processes whose command
 // line (its arguments joined by spaces) contains s to that command line
 // (zombies have none).
@@ -307,7 +348,7 @@ func processesMentioning(s string) map[int]string {
 // means a process is still in it: an error. Call it before the engine's
 // own clean-up is registered, so that it runs after it (t.Cleanup is last
 // in, first out).
-func removeCgroupsAtEnd(t *testing.T, engine, path string) {
+func removeCgroupsAtEnd(t testing.TB, engine, path string) {
 	made := cgroupDirsToMake(path)
 	t.Cleanup(func() {
 		if killed := killCgroupProcs(path); len(killed) > 0 {
@@ -436,19 +477,7 @@ func startContainerd(t *testing.T) *containerd {
 		// What it may leave: mounts (snapshots, rootfs), shims whose
 		// containers were never deleted and the runtime calls they wait
 		// for, the shims' sockets.
-		// (dir: the shims name its socket, the runtime's calls its --root)
-		if killed := killProcessesMentioning(dir, 5*time.Second); len(killed) > 0 {
-			t.Errorf("processes left by containerd, killed: %v", killed)
-			// A shim removes its socket (in /run/containerd/s, whatever
-			// containerd's state dir) when it exits, not when killed; the
-			// bundle it was given says where it was.
-			addresses, _ := filepath.Glob(filepath.Join(dir, "state/io.containerd.runtime.v2.task/*/*/address"))
-			for _, a := range addresses {
-				if data, err := os.ReadFile(a); err == nil {
-					os.Remove(strings.TrimPrefix(strings.TrimSpace(string(data)), "unix://"))
-				}
-			}
-		}
+		killLeftovers(t, "containerd", dir)
 		unmountUnder(t, dir)
 		if t.Failed() {
 			if log, err := os.ReadFile(filepath.Join(dir, "log")); err == nil {
