@@ -263,7 +263,7 @@ func stopDaemon(t *testing.T, cmd *exec.Cmd, grace time.Duration) {
 // then kills (SIGKILL, by PID) those left: the shims and conmons a daemon
 // started and left running when the test failed half-way. (A conmon runs
 // podman's exit command after `podman run --rm` has returned: give it
-// time.) It returns what it killed.
+// time.) It returns what it killed, as "PID command line".
 func killProcessesMentioning(s string, grace time.Duration) []string {
 	deadline := time.Now().Add(grace)
 	for {
@@ -295,7 +295,8 @@ func killLeftovers(t testing.TB, engine, dir string) {
 		return
 	}
 	t.Errorf("processes left by %s, killed: %v", engine, killed)
-	for _, cmdline := range killed {
+	for _, k := range killed {
+		_, cmdline, _ := strings.Cut(k, " ") // after the PID
 		if socket := shimSocket(cmdline); socket != "" {
 			os.Remove(socket)
 		}
@@ -827,4 +828,12 @@ func BenchmarkDockerRunRuntime(b *testing.B) {
 	for name, sum := range took {
 		b.ReportMetric(float64(sum.Milliseconds())/float64(b.N), name+"-ms/run")
 	}
+}
+
+// TestShimSocket: the name of a shim's socket, from the command line of a
+// shim containerd 1.6 started under dockerd and the socket it made.
+func TestShimSocket(t *testing.T) {
+	got := shimSocket("/usr/bin/containerd-shim-runc-v2 -namespace moby -id d859257f2e55c35191dd6fd131efb4ee0d21afd4c58e72819232b9550bcbd351 -address /tmp/mdk-dockerd-1904522214/exec/containerd/containerd.sock ")
+	require.Equal(t, "/run/containerd/s/ef1ab0b63df353d0d8bad138985141a9455a2e2e181d5fef025151251fd95311", got)
+	require.Empty(t, shimSocket("/usr/bin/conmon --api-version 1 -c d859257f -u d859257f"))
 }
