@@ -422,12 +422,14 @@ func removeCgroup(dir string) error {
 // engineGlobalDirs are directories the engines make outside the dirs a
 // test gives them, whatever their configuration says: containerd's shims
 // put their sockets in /run/containerd/s, the containerd dockerd starts
-// makes /opt/containerd, ctr its FIFOs in /run/containerd/fifo unless told.
+// makes /opt/containerd, ctr its FIFOs in /run/containerd/fifo unless told;
+// podman gives the runtime no --root, so its state goes to the runtime's
+// default root (runc's /run/runc, minidocker's /run/minidocker-runtime).
 // Deepest first.
 var engineGlobalDirs = []string{
 	"/run/containerd/s", "/run/containerd/fifo", "/run/containerd",
 	"/opt/containerd/bin", "/opt/containerd/lib", "/opt/containerd",
-	"/run/runc", "/run/libpod", "/run/containers/storage", "/run/containers", "/var/lib/containers",
+	"/run/runc", "/run/minidocker-runtime", "/run/libpod", "/run/containers/storage", "/run/containers", "/var/lib/containers",
 }
 
 // removeNewEmptyDirs removes, at the end of the test, those of
