@@ -25,12 +25,24 @@ import (
 // own data root, exec root and socket, no bridge and no iptables rules, the
 // test's registry as the docker.io mirror. The docker CLI drives it.
 type dockerd struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	env []string
 }
 
+// dockerdOptions are what a test may add to startDockerd's daemon.
+type dockerdOptions struct {
+	// runtimes are OCI runtimes registered beside runc, name → binary
+	// (daemon.json's "runtimes", what dockerd --add-runtime sets).
+	runtimes map[string]string
+}
+
 func startDockerd(t *testing.T, mirror string) *dockerd {
+	t.Helper()
+	return startDockerdWith(t, mirror, dockerdOptions{})
+}
+
+func startDockerdWith(t testing.TB, mirror string, opts dockerdOptions) *dockerd {
 	t.Helper()
 	_, err := exec.LookPath("dockerd")
 	testkit.RequireFeature(t, err == nil, "dockerd (Debian's docker.io; run scripts/setup.sh)")
@@ -39,10 +51,11 @@ func startDockerd(t *testing.T, mirror string) *dockerd {
 	dir, err := os.MkdirTemp("", "mdk-dockerd-")
 	require.NoError(t, err)
 	_, runDockerExisted := os.Stat("/run/docker")
+	removeNewEmptyDirs(t) // /run/containerd/s, /opt/containerd: its containerd's
 	// Docker's containers go beneath our own cgroup, as ours do: a parent
 	// under our memory cgroup (on this VM the only one that is not "/").
 	parent := filepath.Join(ownCgroup(t), filepath.Base(dir))
-	made := cgroupDirsToMake(parent)
+	removeCgroupsAtEnd(t, "dockerd", parent)
 	host := strings.TrimPrefix(mirror, "http://")
 	cfg := map[string]any{
 		"data-root": filepath.Join(dir, "data"), "exec-root": filepath.Join(dir, "exec"),
@@ -52,6 +65,13 @@ func startDockerd(t *testing.T, mirror string) *dockerd {
 		"registry-mirrors": []string{mirror}, "insecure-registries": []string{host},
 		// This VM's root may not raise RLIMIT_NOFILE past 20000 (MACHINE.md).
 		"default-ulimits": map[string]any{"nofile": map[string]any{"Name": "nofile", "Hard": 20000, "Soft": 20000}},
+	}
+	if len(opts.runtimes) > 0 {
+		runtimes := map[string]any{}
+		for name, path := range opts.runtimes {
+			runtimes[name] = map[string]string{"path": path}
+		}
+		cfg["runtimes"] = runtimes
 	}
 	data, err := json.Marshal(cfg)
 	require.NoError(t, err)
@@ -77,14 +97,11 @@ func startDockerd(t *testing.T, mirror string) *dockerd {
 			<-done
 		}
 		logf.Close()
-		// What dockerd may leave: mounts under its roots, the cgroup
-		// directories it made for its parent, /run/docker.
+		// What dockerd may leave: shims (a runtime that hung), mounts under
+		// its roots, /run/docker; and the cgroup directories it made for its
+		// parent (removeCgroupsAtEnd).
+		killLeftovers(t, "dockerd", dir)
 		unmountUnder(t, dir)
-		for i := len(made) - 1; i >= 0; i-- {
-			if err := os.Remove(made[i]); err != nil && !os.IsNotExist(err) {
-				t.Errorf("cgroup left by dockerd: %v", err)
-			}
-		}
 		if os.IsNotExist(runDockerExisted) {
 			os.RemoveAll("/run/docker")
 		}
@@ -111,16 +128,9 @@ func startDockerd(t *testing.T, mirror string) *dockerd {
 	return d
 }
 
+// docker runs the docker CLI on this daemon, bounded by commandTimeout.
 func (d *dockerd) docker(args ...string) (string, error) {
-	cmd := exec.Command("docker", args...)
-	cmd.Env = append(os.Environ(), d.env...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return string(out), fmt.Errorf("docker %v: %w: %s", args, err, stderr.String())
-	}
-	return string(out), nil
+	return runCLI(d.env, 0, "docker", args...)
 }
 
 func (d *dockerd) ok(args ...string) string {
@@ -131,7 +141,7 @@ func (d *dockerd) ok(args ...string) string {
 }
 
 // ownCgroup is our memory cgroup's path (v1), or our cgroup's (v2).
-func ownCgroup(t *testing.T) string {
+func ownCgroup(t testing.TB) string {
 	data, err := os.ReadFile("/proc/self/cgroup")
 	require.NoError(t, err)
 	own := "/"
@@ -176,7 +186,7 @@ func cgroupDirsToMake(parent string) []string {
 }
 
 // unmountUnder detaches every mount below dir, deepest first.
-func unmountUnder(t *testing.T, dir string) {
+func unmountUnder(t testing.TB, dir string) {
 	data, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		return
