@@ -189,6 +189,17 @@ func TestRuntimeUnderDockerd(t *testing.T) {
 	require.NoError(t, err, "docker run -t --runtime minidocker")
 	require.Equal(t, "/dev/pts/0\r\n", out)
 
+	// Docker's confinement, written by dockerd into the bundle, holds
+	// under our runtime: mount(2) is refused (no CAP_SYS_ADMIN, and
+	// Docker's seccomp profile), and --privileged lifts both.
+	try := "mount -t tmpfs none /tmp && echo escaped || echo refused"
+	out, err = d.docker(append(run, "--rm", "busybox", "sh", "-c", try)...)
+	require.NoError(t, err)
+	require.Equal(t, "refused\n", out, "a mount in a default container under the runtime")
+	out, err = d.docker(append(run, "--rm", "--privileged", "busybox", "sh", "-c", try)...)
+	require.NoError(t, err)
+	require.Equal(t, "escaped\n", out, "the same mount with --privileged")
+
 	id := strings.TrimSpace(d.ok(append(run, "-d", "--name", "sleeper", "busybox", "sh", "-c", trapTERM)...))
 	waitFor(t, 10*time.Second, "docker logs sleeper says started", func() error {
 		if out, err := d.docker("logs", "sleeper"); err != nil || out != "started\n" {

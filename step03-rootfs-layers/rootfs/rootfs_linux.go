@@ -164,9 +164,18 @@ func at(root *os.Root, name string, dir bool) (*os.File, error) {
 		if err := root.MkdirAll(name, 0o755); err != nil {
 			return nil, err
 		}
-	} else if f, err := root.OpenFile(name, os.O_CREATE|os.O_RDONLY, 0o644); err != nil {
-		return nil, err
 	} else {
+		// A file's directories first, as runc makes them (podman binds
+		// /run/.containerenv, and busybox has no /run).
+		if parent := filepath.Dir(name); parent != "." {
+			if err := root.MkdirAll(parent, 0o755); err != nil {
+				return nil, err
+			}
+		}
+		f, err := root.OpenFile(name, os.O_CREATE|os.O_RDONLY, 0o644)
+		if err != nil {
+			return nil, err
+		}
 		f.Close()
 	}
 	return root.OpenFile(name, unix.O_PATH|unix.O_CLOEXEC, 0)
