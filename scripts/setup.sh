@@ -2,7 +2,7 @@
 # Installs the Debian packages that minidocker's tests and demo need.
 # Idempotent: when everything is present it changes nothing and says so.
 #   scripts/setup.sh          packages for make test and make demo
-#   scripts/setup.sh bench    also the benchmark tools (hyperfine, runc, crun)
+#   scripts/setup.sh bench    also the benchmark tools (hyperfine, crun)
 set -euo pipefail
 
 packages=(
@@ -15,9 +15,12 @@ packages=(
 	curl            # the demo fetches the page served by a container
 	ca-certificates
 	docker.io       # tests compare minidocker's confinement with the real Docker's (never left running)
+	runc            # the OCI runtime tests compare minidocker's runtime with runc on the same bundles
+	containerd      # ... and run it under containerd (ctr run --runc-binary)
+	podman          # ... and under podman (--runtime)
 )
 if [ "${1:-}" = bench ]; then
-	packages+=(hyperfine runc crun)
+	packages+=(hyperfine crun)
 fi
 
 missing=()

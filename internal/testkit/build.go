@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Build compiles the main package pkg (an import path such as
@@ -41,6 +42,10 @@ func Run(t testing.TB, bin string, env []string, args ...string) Result {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// A process it left behind that still holds our pipes (a container's
+	// init, by a bug) would keep Run waiting for their end forever: after
+	// a minute it is a failure instead (ExitCode fails on ErrWaitDelay).
+	cmd.WaitDelay = time.Minute
 	code := ExitCode(t, cmd.Run())
 	return Result{stdout.String(), stderr.String(), code}
 }
