@@ -499,6 +499,13 @@ func TestRuntimeRunTerminal(t *testing.T) {
 		ptmx.Close()
 		<-done
 		require.Equal(t, 4, testkit.ExitCode(t, err), "%s: %q", rt.name, out.String())
-		require.Equal(t, "/dev/pts/0\r\n31 97\r\n", out.String(), rt.name)
+		lines := strings.Split(out.String(), "\r\n")
+		require.Equal(t, "/dev/pts/0", lines[0], "%s: %q", rt.name, out.String())
+		// Ours sizes the terminal before the command runs; runc 1.1 does
+		// it after start, and busybox's stty sometimes meets a 0x0 terminal
+		// ("No child processes"): the size is checked on ours only.
+		if rt.name == "minidocker" {
+			require.Equal(t, "/dev/pts/0\r\n31 97\r\n", out.String())
+		}
 	}
 }
