@@ -115,6 +115,15 @@ func (r *Runtime) create(o CreateOptions, foreground bool) (ctr *limits.Containe
 	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
 		return nil, &os.PathError{Op: "mkfifo", Path: fifoPath, Err: err}
 	}
+	// 0622 whatever the umask, and owned by the container's root: in a
+	// user namespace that is not host root, and the init must open it.
+	uid, gid := plan.RootIDs()
+	if err := os.Chmod(fifoPath, 0o622); err != nil {
+		return nil, err
+	}
+	if err := os.Chown(fifoPath, uid, gid); err != nil {
+		return nil, err
+	}
 	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,81 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/stretchr/testify/require"
+)
+
+// usernsProbe is what a process tells about its user namespace: the
+// mappings it sees, who it is, and who owns a file of the image (unpacked
+// by host root, which the mappings leave out: the overflow ID, 65534).
+const usernsProbe = `cat /proc/self/uid_map /proc/self/gid_map; id; ls -ln /bin/busybox | awk '{print $3, $4}'; ` +
+	`ls -l /dev/null | cut -c1; echo hi > /dev/null && echo null-ok`
+
+// userns maps container 0 to host 100000, 65536 IDs, for users and groups.
+func userns(s *specs.Spec) {
+	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	s.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+}
+
+// TestRuntimeUserNamespace runs the same bundle, with a user namespace
+// that maps container 0 to host 100000, under minidocker's runtime and
+// under runc: the mappings, id, the owner of an image file and /dev/null
+// (a bound host node) must read the same, and on the host the
+// container's process must be user 100000.
+func TestRuntimeUserNamespace(t *testing.T) {
+	rts := runtimesUnderTest(t)
+	bundle, parent := busyboxBundle(t)
+	rootfsDir := filepath.Join(bundle, "rootfs")
+	// The container's root is host 100000, and meets the bundle as such:
+	// the test's directories (0700, host root's) must let others through,
+	// and the mount points must be there, as an image's are (neither
+	// runtime may mkdir in a directory of host root's).
+	for dir := rootfsDir; dir != "/"; dir = filepath.Dir(dir) {
+		if strings.HasPrefix(dir, os.TempDir()+"/") {
+			require.NoError(t, os.Chmod(dir, 0o755))
+		}
+	}
+	for _, dir := range []string{"proc", "dev", "sys", "tmp"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(rootfsDir, dir), 0o755))
+	}
+	var outs []string
+	for _, rt := range rts {
+		b := runcSpecBundle(t, rootfsDir, filepath.Join(parent, rt.name), "sh", "-c", usernsProbe)
+		editSpec(t, b, userns)
+		res := rt.run("run", "--bundle", b, "userns")
+		require.Equal(t, 0, res.Code, "%s run: %s", rt.name, res.Stderr)
+		outs = append(outs, res.Stdout)
+
+		// On the host, the container's root is user 100000.
+		lc := runcSpecBundle(t, rootfsDir, filepath.Join(parent, rt.name+"-lc"), "sleep", "60")
+		editSpec(t, lc, userns)
+		rt.create(lc, "userns-lc")
+		pid := rt.state("userns-lc").Pid
+		status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		require.NoError(t, err)
+		var ids []string
+		for line := range strings.SplitSeq(string(status), "\n") {
+			if strings.HasPrefix(line, "Uid:") || strings.HasPrefix(line, "Gid:") {
+				ids = append(ids, strings.Join(strings.Fields(line), " "))
+			}
+		}
+		require.Equal(t, []string{"Uid: 100000 100000 100000 100000", "Gid: 100000 100000 100000 100000"}, ids,
+			"%s: the init's IDs on the host (real, effective, saved, filesystem)", rt.name)
+		rt.ok("delete", "--force", "userns-lc")
+	}
+	t.Logf("minidocker:\n%s", outs[0])
+	require.Equal(t, outs[1], outs[0], "the probe in a user namespace: minidocker's runtime (got) differs from runc (want)")
+	want := "         0     100000      65536\n         0     100000      65536\nuid=0(root) gid=0(root)"
+	require.True(t, strings.HasPrefix(outs[0], want), "the probe's start: got %q, want %q", outs[0], want)
+	require.Contains(t, outs[0], "\n65534 65534\n", "an image file owned by host root")
+	require.Contains(t, outs[0], "\nc\nnull-ok\n", "/dev/null")
+}
