@@ -11,6 +11,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
+
+	"minidocker/internal/testkit"
 )
 
 // usernsProbe is what a process tells about its user namespace: the
@@ -30,7 +32,8 @@ func userns(s *specs.Spec) {
 // that maps container 0 to host 100000, under minidocker's runtime and
 // under runc: the mappings, id, the owner of an image file and /dev/null
 // (a bound host node) must read the same, and on the host the
-// container's process must be user 100000.
+// container's process must be user 100000. exec into it is runc's only:
+// minidocker's runtime refuses it by name (see namespaces.Join).
 func TestRuntimeUserNamespace(t *testing.T) {
 	rts := runtimesUnderTest(t)
 	bundle, parent := busyboxBundle(t)
@@ -70,6 +73,18 @@ func TestRuntimeUserNamespace(t *testing.T) {
 		}
 		require.Equal(t, []string{"Uid: 100000 100000 100000 100000", "Gid: 100000 100000 100000 100000"}, ids,
 			"%s: the init's IDs on the host (real, effective, saved, filesystem)", rt.name)
+		// exec: runc joins the user namespace (in C, before its Go
+		// runtime starts); minidocker's runtime, built without cgo,
+		// cannot, and must say so rather than run the command outside it.
+		res = rt.run("exec", "userns-lc", "sh", "-c", "id; cat /proc/self/uid_map")
+		if rt.name == "runc" {
+			require.Equal(t, 0, res.Code, "runc exec: %s", res.Stderr)
+			require.True(t, strings.HasPrefix(res.Stdout, "uid=0(root) gid=0(root)"), "runc exec: %q", res.Stdout)
+			require.Contains(t, res.Stdout, "100000", "runc exec: %q", res.Stdout)
+		} else {
+			require.NotEqual(t, 0, res.Code, "%s exec into a user namespace: %s", rt.name, res.Stdout)
+			require.Contains(t, res.Stderr, "joining the container's user namespace is not supported", rt.name)
+		}
 		rt.ok("delete", "--force", "userns-lc")
 	}
 	t.Logf("minidocker:\n%s", outs[0])
@@ -78,4 +93,47 @@ func TestRuntimeUserNamespace(t *testing.T) {
 	require.True(t, strings.HasPrefix(outs[0], want), "the probe's start: got %q, want %q", outs[0], want)
 	require.Contains(t, outs[0], "\n65534 65534\n", "an image file owned by host root")
 	require.Contains(t, outs[0], "\nc\nnull-ok\n", "/dev/null")
+}
+
+// TestRuntimeUserNamespaceRefuses: what a user namespace needs and what
+// minidocker's runtime does not do with one are refused at create, naming
+// the field, and leave no state behind.
+func TestRuntimeUserNamespaceRefuses(t *testing.T) {
+	testkit.RequireRoot(t)
+	rt := &ociRT{t: t, name: "minidocker", bin: ociRuntimeBinary(t), root: t.TempDir()}
+	bundle, parent := busyboxBundle(t)
+	b := runcSpecBundle(t, filepath.Join(bundle, "rootfs"), filepath.Join(parent, "refuses"), "true")
+	onlyUIDs := func(s *specs.Spec) { userns(s); s.Linux.GIDMappings = nil }
+	for _, tc := range []struct {
+		name, want string
+		edit       func(*specs.Spec)
+	}{
+		{"mappings without a user namespace", "linux.uidMappings/gidMappings: mappings need a user namespace", func(s *specs.Spec) {
+			userns(s)
+			s.Linux.Namespaces = s.Linux.Namespaces[:len(s.Linux.Namespaces)-1]
+		}},
+		{"a user namespace without mappings", "linux.namespaces: a new user namespace needs linux.uidMappings", func(s *specs.Spec) {
+			userns(s)
+			s.Linux.UIDMappings, s.Linux.GIDMappings = nil, nil
+		}},
+		{"no gid mappings", "linux.gidMappings: a new user namespace needs it", onlyUIDs},
+		{"root unmapped", "linux.uidMappings: container ID 0 is not mapped", func(s *specs.Spec) {
+			userns(s)
+			s.Linux.UIDMappings[0].ContainerID = 1
+		}},
+		{"a user namespace by path", "joining a user namespace by path", func(s *specs.Spec) {
+			userns(s)
+			s.Linux.Namespaces[len(s.Linux.Namespaces)-1].Path = "/proc/1/ns/user"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.CopyFS(dir, os.DirFS(b)))
+			editSpec(t, dir, tc.edit)
+			res := rt.run("create", "--bundle", dir, "refused")
+			require.NotEqual(t, 0, res.Code)
+			require.Contains(t, res.Stderr, tc.want)
+			require.NotEqual(t, 0, rt.run("state", "refused").Code, "a refused create left its state")
+		})
+	}
 }

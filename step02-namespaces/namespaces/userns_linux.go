@@ -1,6 +1,9 @@
 package namespaces
 
-import "syscall"
+import (
+	"errors"
+	"syscall"
+)
 
 // A user namespace (an OCI bundle's "user" in linux.namespaces, with
 // linux.uidMappings and gidMappings) makes the container's root an
@@ -48,3 +51,17 @@ func idMaps(maps []IDMap) []syscall.SysProcIDMap {
 	}
 	return out
 }
+
+// errJoinUserNS is why Join cannot enter a container's user namespace.
+// setns(2) into a user namespace fails with EINVAL unless the caller is
+// the only thread of its process (a process's threads share one user
+// namespace), and a Go program has several threads before main runs:
+// LockOSThread does not help, as it does for the other kinds. runc joins
+// it in C, in a constructor that runs before its Go runtime starts
+// (libcontainer/nsenter); minidocker is built without cgo, so an exec
+// into a container with a user namespace is refused by name rather than
+// left to fail with a bare EINVAL. (Joining the other namespaces only,
+// as host root, would run the command outside the container's user
+// namespace, with capabilities over the host's: never.)
+var errJoinUserNS = errors.New("exec: joining the container's user namespace is not supported: " +
+	"setns(2) of a user namespace needs a single-threaded caller, which a Go program without cgo never is")
