@@ -121,6 +121,14 @@ func TestRuntimeUserNamespaceRefuses(t *testing.T) {
 			userns(s)
 			s.Linux.UIDMappings[0].ContainerID = 1
 		}},
+		{"a namespace by path with a user namespace", "joining a network namespace by path with a new user namespace", func(s *specs.Spec) {
+			userns(s)
+			for i, n := range s.Linux.Namespaces {
+				if n.Type == specs.NetworkNamespace {
+					s.Linux.Namespaces[i].Path = "/proc/self/ns/net"
+				}
+			}
+		}},
 		{"a user namespace by path", "joining a user namespace by path", func(s *specs.Spec) {
 			userns(s)
 			s.Linux.Namespaces[len(s.Linux.Namespaces)-1].Path = "/proc/1/ns/user"

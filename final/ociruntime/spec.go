@@ -293,6 +293,15 @@ func convertIDMappings(l *specs.Linux, p *Plan) error {
 	case !hasMaps:
 		return nil
 	}
+	for _, n := range l.Namespaces {
+		if n.Path != "" {
+			// The init joins those from inside the new user namespace,
+			// where root has no right over namespaces the host owns
+			// (setns: EPERM); runc joins them before it creates the user
+			// namespace, which minidocker's clone cannot do.
+			return unsupported("linux.namespaces", fmt.Sprintf("joining a %s namespace by path with a new user namespace", n.Type))
+		}
+	}
 	for _, m := range []struct {
 		field string
 		list  []specs.LinuxIDMapping
