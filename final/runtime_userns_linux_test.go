@@ -3,16 +3,20 @@
 package main
 
 import (
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/stretchr/testify/require"
 
 	"minidocker/internal/testkit"
+	"minidocker/step03-rootfs-layers/rootfs"
 )
 
 // usernsProbe is what a process tells about its user namespace: the
@@ -32,7 +36,8 @@ func userns(s *specs.Spec) {
 // that maps container 0 to host 100000, under minidocker's runtime and
 // under runc: the mappings, id, the owner of an image file and /dev/null
 // (a bound host node) must read the same, and on the host the
-// container's process must be user 100000. exec into it is runc's only:
+// container's process must be user 100000; a terminal sent to a console
+// socket works as runc's does. exec into it is runc's only:
 // minidocker's runtime refuses it by name (see namespaces.Join).
 func TestRuntimeUserNamespace(t *testing.T) {
 	rts := runtimesUnderTest(t)
@@ -86,6 +91,20 @@ func TestRuntimeUserNamespace(t *testing.T) {
 			require.Contains(t, res.Stderr, "joining the container's user namespace is not supported", rt.name)
 		}
 		rt.ok("delete", "--force", "userns-lc")
+
+		// A terminal: the console socket sits in a directory of host
+		// root's (0700) that the container's root cannot reach.
+		tb := runcSpecBundle(t, rootfsDir, filepath.Join(parent, rt.name+"-tty"), "sh", "-c", "tty; id -u")
+		editSpec(t, tb, func(s *specs.Spec) { userns(s); s.Process.Terminal = true })
+		sock := filepath.Join(t.TempDir(), "console.sock")
+		ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+		require.NoError(t, err)
+		got := make(chan string, 1)
+		go func() { got <- readConsole(ln) }()
+		rt.create(tb, "userns-tty", "--console-socket", sock)
+		rt.ok("start", "userns-tty")
+		require.Equal(t, "/dev/pts/0\r\n0\r\n", <-got, "%s: the terminal in a user namespace", rt.name)
+		ln.Close()
 	}
 	t.Logf("minidocker:\n%s", outs[0])
 	require.Equal(t, outs[1], outs[0], "the probe in a user namespace: minidocker's runtime (got) differs from runc (want)")
@@ -93,6 +112,19 @@ func TestRuntimeUserNamespace(t *testing.T) {
 	require.True(t, strings.HasPrefix(outs[0], want), "the probe's start: got %q, want %q", outs[0], want)
 	require.Contains(t, outs[0], "\n65534 65534\n", "an image file owned by host root")
 	require.Contains(t, outs[0], "\nc\nnull-ok\n", "/dev/null")
+}
+
+// readConsole receives the pty master on ln and reads it to the end of
+// the command's output (EIO once the last slave is closed).
+func readConsole(ln *net.UnixListener) string {
+	master, err := rootfs.ReceiveConsole(ln)
+	if err != nil {
+		return err.Error()
+	}
+	defer master.Close()
+	master.SetReadDeadline(time.Now().Add(10 * time.Second))
+	all, _ := io.ReadAll(master)
+	return string(all)
 }
 
 // TestRuntimeUserNamespaceRefuses: what a user namespace needs and what

@@ -21,6 +21,10 @@ import (
 // gives it the config pipe (3), the error pipe (4), then Options.ExtraFiles.
 const startFD = 5
 
+// consoleFD is the console socket's descriptor in the init, after the
+// start FIFO, when the bundle asks for a terminal.
+const consoleFD = startFD + 1
+
 // LoadSpec reads bundle/config.json.
 func LoadSpec(bundle string) (*specs.Spec, error) {
 	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
