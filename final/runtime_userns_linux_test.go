@@ -21,9 +21,12 @@ import (
 
 // usernsProbe is what a process tells about its user namespace: the
 // mappings it sees, who it is, and who owns a file of the image (unpacked
-// by host root, which the mappings leave out: the overflow ID, 65534).
+// by host root, which the mappings leave out: the overflow ID, 65534),
+// that /dev/null is a working character device, and that
+// /sys/fs/cgroup/pids is its own cgroup (pids.max: not the host's root).
 const usernsProbe = `cat /proc/self/uid_map /proc/self/gid_map; id; ls -ln /bin/busybox | awk '{print $3, $4}'; ` +
-	`ls -l /dev/null | cut -c1; echo hi > /dev/null && echo null-ok`
+	`ls -l /dev/null | cut -c1; echo hi > /dev/null && echo null-ok; ` +
+	`test -f /sys/fs/cgroup/pids/pids.max && echo own-cgroup`
 
 // userns maps container 0 to host 100000, 65536 IDs, for users and groups.
 func userns(s *specs.Spec) {
@@ -57,10 +60,21 @@ func TestRuntimeUserNamespace(t *testing.T) {
 	}
 	var outs []string
 	for _, rt := range rts {
+		// Without a cgroup namespace (runc spec's), the cgroup
+		// filesystems cannot be mounted in the user namespace and are
+		// bound; with one, they are mounted.
 		b := runcSpecBundle(t, rootfsDir, filepath.Join(parent, rt.name), "sh", "-c", usernsProbe)
 		editSpec(t, b, userns)
 		res := rt.run("run", "--bundle", b, "userns")
 		require.Equal(t, 0, res.Code, "%s run: %s", rt.name, res.Stderr)
+		b = runcSpecBundle(t, rootfsDir, filepath.Join(parent, rt.name+"-cgns"), "sh", "-c", usernsProbe)
+		editSpec(t, b, func(s *specs.Spec) {
+			userns(s)
+			s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.CgroupNamespace})
+		})
+		withCgroupNS := rt.run("run", "--bundle", b, "userns-cgns")
+		require.Equal(t, 0, withCgroupNS.Code, "%s run with a cgroup namespace: %s", rt.name, withCgroupNS.Stderr)
+		require.Equal(t, res.Stdout, withCgroupNS.Stdout, "%s: with and without a cgroup namespace", rt.name)
 		outs = append(outs, res.Stdout)
 
 		// On the host, the container's root is user 100000.
@@ -111,7 +125,7 @@ func TestRuntimeUserNamespace(t *testing.T) {
 	want := "         0     100000      65536\n         0     100000      65536\nuid=0(root) gid=0(root)"
 	require.True(t, strings.HasPrefix(outs[0], want), "the probe's start: got %q, want %q", outs[0], want)
 	require.Contains(t, outs[0], "\n65534 65534\n", "an image file owned by host root")
-	require.Contains(t, outs[0], "\nc\nnull-ok\n", "/dev/null")
+	require.Contains(t, outs[0], "\nc\nnull-ok\nown-cgroup\n", "/dev/null and the cgroups")
 }
 
 // readConsole receives the pty master on ln and reads it to the end of
