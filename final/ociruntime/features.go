@@ -17,7 +17,7 @@ func Features() *features.Features {
 		Hooks:         []string{"prestart", "createRuntime", "poststart", "poststop"},
 		MountOptions:  mountOptionNames(),
 		Linux: &features.Linux{
-			Namespaces:   []string{"pid", "network", "mount", "ipc", "uts", "cgroup"},
+			Namespaces:   []string{"pid", "network", "mount", "ipc", "uts", "cgroup", "user"},
 			Capabilities: capabilityNames(),
 			Cgroup:       &features.Cgroup{V1: &yes, V2: &yes, Systemd: &no, SystemdUser: &no, Rdma: &no},
 			Seccomp: &features.Seccomp{Enabled: &yes,

@@ -22,6 +22,7 @@ import (
 	"minidocker/internal/flock"
 	"minidocker/step01-process/process"
 	"minidocker/step02-namespaces/namespaces"
+	"minidocker/step03-rootfs-layers/rootfs"
 	"minidocker/step04-cgroups/cgroups"
 	"minidocker/step04-cgroups/limits"
 )
@@ -69,13 +70,26 @@ func (r *Runtime) create(o CreateOptions, foreground bool) (ctr *limits.Containe
 	if err != nil {
 		return nil, err
 	}
+	var console *os.File
 	switch {
 	case spec.Process.Terminal && o.ConsoleSocket == "":
 		return nil, errors.New("process.terminal is true: a terminal needs --console-socket to send it to")
 	case !spec.Process.Terminal && o.ConsoleSocket != "":
 		return nil, errors.New("--console-socket given, but process.terminal is false")
 	case spec.Process.Terminal:
-		plan.Rootfs.ConsoleSocket = o.ConsoleSocket
+		// Dialed here, as host root, and passed to the init, as runc
+		// does: in a user namespace the init may not reach the path.
+		conn, err := rootfs.DialConsole(o.ConsoleSocket)
+		if err != nil {
+			return nil, err
+		}
+		console, err = conn.File()
+		conn.Close()
+		if err != nil {
+			return nil, fmt.Errorf("console socket: %w", err)
+		}
+		defer console.Close()
+		plan.Rootfs.ConsoleSocket, plan.Rootfs.ConsoleFD = o.ConsoleSocket, consoleFD
 		if cs := spec.Process.ConsoleSize; cs != nil {
 			plan.Rootfs.ConsoleRows, plan.Rootfs.ConsoleCols = uint16(cs.Height), uint16(cs.Width)
 		}
@@ -115,6 +129,15 @@ func (r *Runtime) create(o CreateOptions, foreground bool) (ctr *limits.Containe
 	if err := unix.Mkfifo(fifoPath, 0o622); err != nil {
 		return nil, &os.PathError{Op: "mkfifo", Path: fifoPath, Err: err}
 	}
+	// 0622 whatever the umask, and owned by the container's root: in a
+	// user namespace that is not host root, and the init must open it.
+	uid, gid := plan.RootIDs()
+	if err := os.Chmod(fifoPath, 0o622); err != nil {
+		return nil, err
+	}
+	if err := os.Chown(fifoPath, uid, gid); err != nil {
+		return nil, err
+	}
 	fifo, err := os.OpenFile(fifoPath, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
@@ -130,7 +153,7 @@ func (r *Runtime) create(o CreateOptions, foreground bool) (ctr *limits.Containe
 	}
 	opts := namespaces.Options{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
-		ExtraFiles: []*os.File{fifo},
+		ExtraFiles: []*os.File{fifo}, // startFD
 		// A session of its own, as runc's init: the engine's signals to
 		// our process group are not the container's.
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
@@ -153,6 +176,9 @@ func (r *Runtime) create(o CreateOptions, foreground bool) (ctr *limits.Containe
 			}
 			return nil
 		},
+	}
+	if console != nil {
+		opts.ExtraFiles = append(opts.ExtraFiles, console) // consoleFD
 	}
 	if foreground {
 		opts.SysProcAttr = process.DieWithParent(opts.SysProcAttr)

@@ -21,6 +21,10 @@ import (
 // gives it the config pipe (3), the error pipe (4), then Options.ExtraFiles.
 const startFD = 5
 
+// consoleFD is the console socket's descriptor in the init, after the
+// start FIFO, when the bundle asks for a terminal.
+const consoleFD = startFD + 1
+
 // LoadSpec reads bundle/config.json.
 func LoadSpec(bundle string) (*specs.Spec, error) {
 	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
@@ -187,8 +191,6 @@ func convertProcess(proc *specs.Process, cfg *namespaces.Config) error {
 func convertLinux(spec *specs.Spec, p *Plan) error {
 	l := spec.Linux
 	switch {
-	case len(l.UIDMappings) > 0 || len(l.GIDMappings) > 0:
-		return unsupported("linux.uidMappings/gidMappings", "a user namespace")
 	case l.IntelRdt != nil:
 		return unsupported("linux.intelRdt", "Intel RDT")
 	case l.Personality != nil:
@@ -213,6 +215,9 @@ func convertLinux(spec *specs.Spec, p *Plan) error {
 	}
 	if !p.Init.Has(namespaces.Mnt) {
 		return unsupported("linux.namespaces", "a container without a mount namespace of its own")
+	}
+	if err := convertIDMappings(l, p); err != nil {
+		return err
 	}
 	if l.Seccomp != nil {
 		if l.Seccomp.ListenerPath != "" {
@@ -244,6 +249,7 @@ func convertLinux(spec *specs.Spec, p *Plan) error {
 var nsTypes = map[specs.LinuxNamespaceType]namespaces.Namespace{
 	specs.PIDNamespace: namespaces.PID, specs.NetworkNamespace: namespaces.Net, specs.MountNamespace: namespaces.Mnt,
 	specs.IPCNamespace: namespaces.IPC, specs.UTSNamespace: namespaces.UTS, specs.CgroupNamespace: namespaces.Cgroup,
+	specs.UserNamespace: namespaces.UserNS,
 }
 
 func convertNamespaces(list []specs.LinuxNamespace, p *Plan) error {
@@ -273,6 +279,75 @@ func convertNamespaces(list []specs.LinuxNamespace, p *Plan) error {
 		}
 	}
 	return nil
+}
+
+// convertIDMappings is linux.uidMappings and gidMappings: the new user
+// namespace's IDs on the host. Both go with a "user" namespace, and a
+// user namespace without them would have nobody in it (every ID unmapped:
+// not even root could run the command), so each needs the other, as in
+// runc. runc also takes mappings for a user namespace joined by path, to
+// check them against it; minidocker does not join one (convertNamespaces).
+func convertIDMappings(l *specs.Linux, p *Plan) error {
+	hasMaps := len(l.UIDMappings) > 0 || len(l.GIDMappings) > 0
+	switch {
+	case hasMaps && !p.Init.Has(namespaces.UserNS):
+		return errors.New("linux.uidMappings/gidMappings: mappings need a user namespace: add {\"type\": \"user\"} to linux.namespaces")
+	case !hasMaps && p.Init.Has(namespaces.UserNS):
+		return errors.New("linux.namespaces: a new user namespace needs linux.uidMappings and linux.gidMappings")
+	case !hasMaps:
+		return nil
+	}
+	for _, n := range l.Namespaces {
+		if n.Path != "" {
+			// The init joins those from inside the new user namespace,
+			// where root has no right over namespaces the host owns
+			// (setns: EPERM); runc joins them before it creates the user
+			// namespace, which minidocker's clone cannot do.
+			return unsupported("linux.namespaces", fmt.Sprintf("joining a %s namespace by path with a new user namespace", n.Type))
+		}
+	}
+	for _, m := range []struct {
+		field string
+		list  []specs.LinuxIDMapping
+		out   *[]namespaces.IDMap
+	}{{"linux.uidMappings", l.UIDMappings, &p.Init.UIDMappings}, {"linux.gidMappings", l.GIDMappings, &p.Init.GIDMappings}} {
+		if len(m.list) == 0 {
+			return fmt.Errorf("%s: a new user namespace needs it, and it is empty", m.field)
+		}
+		for i, e := range m.list {
+			if e.Size == 0 {
+				return fmt.Errorf("%s[%d]: size 0 maps nothing", m.field, i)
+			}
+			*m.out = append(*m.out, namespaces.IDMap{ContainerID: e.ContainerID, HostID: e.HostID, Size: e.Size})
+		}
+		if _, ok := hostID(*m.out, 0); !ok {
+			return fmt.Errorf("%s: container ID 0 is not mapped: the init runs as root of the user namespace", m.field)
+		}
+	}
+	return nil
+}
+
+// hostID is the host's ID for the user namespace's id under maps.
+func hostID(maps []namespaces.IDMap, id uint32) (uint32, bool) {
+	for _, m := range maps {
+		if id >= m.ContainerID && id-m.ContainerID < m.Size {
+			return m.HostID + (id - m.ContainerID), true
+		}
+	}
+	return 0, false
+}
+
+// RootIDs are the host's user and group IDs of the container's root: 0:0,
+// or with a user namespace what its mappings make of 0:0. What the init
+// must open after it has entered the namespace (the start FIFO) belongs to
+// them, as runc chowns its exec.fifo.
+func (p *Plan) RootIDs() (uid, gid int) {
+	if !p.Init.Has(namespaces.UserNS) {
+		return 0, 0
+	}
+	u, _ := hostID(p.Init.UIDMappings, 0)
+	g, _ := hostID(p.Init.GIDMappings, 0)
+	return int(u), int(g)
 }
 
 // convertResources is linux.resources: memory, cpu, pids and devices, as

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"syscall"
 	"unsafe"
 
@@ -53,6 +54,9 @@ func Join(cfg JoinConfig, started func()) (process.ExitStatus, error) {
 func JoinWith(cfg JoinConfig, o JoinOptions) (process.ExitStatus, error) {
 	if len(cfg.Args) == 0 {
 		return process.ExitStatus{}, &InitError{Message: "exec: no command", Code: process.ExitToolFailed}
+	}
+	if slices.Contains(cfg.Namespaces, UserNS) {
+		return process.ExitStatus{}, &InitError{Message: errJoinUserNS.Error(), Code: process.ExitToolFailed}
 	}
 	type result struct {
 		status process.ExitStatus

@@ -31,6 +31,13 @@ const (
 	Cgroup Namespace = "cgroup" // the view of /proc/self/cgroup
 )
 
+// UserNS is the user namespace: user and group IDs of its own, mapped onto
+// a range of the host's, so that root inside is an unprivileged user
+// outside. Only an OCI bundle asks for it (final/ociruntime, with
+// Config.UIDMappings and GIDMappings); docker run does not, and it is not
+// in All: see userns_linux.go.
+const UserNS Namespace = "user"
+
 // All is every namespace step 2 knows, in order.
 var All = []Namespace{UTS, PID, Mnt, IPC, Net, Cgroup}
 
@@ -121,6 +128,11 @@ type Config struct {
 	// success to its parent and opens the FIFO for writing, which blocks
 	// until "start" opens it for reading; then it executes the command.
 	StartFD int `json:"startFD,omitempty"`
+	// UIDMappings and GIDMappings, with User in Namespaces, map the new
+	// user namespace's IDs onto the host's (/proc/PID/uid_map, gid_map):
+	// an OCI bundle's linux.uidMappings and gidMappings.
+	UIDMappings []IDMap `json:"uidMappings,omitempty"`
+	GIDMappings []IDMap `json:"gidMappings,omitempty"`
 	// Stages holds the configuration of the set-up stages that later steps
 	// add (step 3: "rootfs"), by stage name. See Stage.
 	Stages map[string]json.RawMessage `json:"stages,omitempty"`
@@ -133,6 +145,14 @@ type IDs struct {
 	AdditionalGIDs []uint32 `json:"additionalGids,omitempty"`
 	// Umask, when set, is the command's file mode creation mask.
 	Umask *uint32 `json:"umask,omitempty"`
+}
+
+// IDMap maps Size IDs from ContainerID in a user namespace onto the host's
+// from HostID: one line of /proc/PID/uid_map (user_namespaces(7)).
+type IDMap struct {
+	ContainerID uint32 `json:"containerID"`
+	HostID      uint32 `json:"hostID"`
+	Size        uint32 `json:"size"`
 }
 
 // Rlimit is one resource limit: Type as the OCI spec and getrlimit(2) name

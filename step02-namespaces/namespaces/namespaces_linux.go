@@ -16,6 +16,9 @@ import (
 
 // CloneFlag is the clone(2) flag that creates namespace ns.
 func (ns Namespace) CloneFlag() uintptr {
+	if ns == UserNS {
+		return unix.CLONE_NEWUSER // an OCI bundle's only (userns_linux.go)
+	}
 	// exercise:begin 02-clone Return the clone(2) flag of each namespace: unix.CLONE_NEWUTS, CLONE_NEWPID, CLONE_NEWNS (mount), CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWCGROUP; 0 for anything else
 	switch ns {
 	case UTS:
@@ -102,6 +105,7 @@ func Start(cfg Config, opts Options) (*Container, error) {
 		*attr = *opts.SysProcAttr
 	}
 	attr.Cloneflags |= cfg.CloneFlags()
+	cfg.mapIDs(attr)
 	spec := process.Spec{
 		Args:        []string{"/proc/self/exe", InitArg},
 		Stdin:       opts.Stdin,

@@ -21,6 +21,27 @@ func dialConsole(path string) (*net.UnixConn, error) {
 	return c, nil
 }
 
+// consoleConn is the console socket's connection: the descriptor the
+// init's parent dialed and passed on (cfg.ConsoleFD), or else a dial of
+// cfg.ConsoleSocket.
+func consoleConn(cfg *Config) (*net.UnixConn, error) {
+	if cfg.ConsoleFD == 0 {
+		return dialConsole(cfg.ConsoleSocket)
+	}
+	f := os.NewFile(uintptr(cfg.ConsoleFD), "console-socket")
+	defer f.Close() // FileConn holds a duplicate
+	c, err := net.FileConn(f)
+	if err != nil {
+		return nil, fmt.Errorf("console socket: fd %d: %w", cfg.ConsoleFD, err)
+	}
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("console socket: fd %d is not a unix socket", cfg.ConsoleFD)
+	}
+	return uc, nil
+}
+
 // setupConsole makes the container's terminal, of rows x cols when both are
 // set, sends its master on conn, and makes the slave our stdin, stdout,
 // stderr and controlling terminal.

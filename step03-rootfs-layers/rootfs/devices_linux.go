@@ -35,10 +35,15 @@ func devLinks(root *os.Root) error {
 
 // makeDevices makes each device node with mknod(2), its parent directories
 // as needed, resolved inside root. A node that exists already (an image's
-// own /dev) is kept, as runc keeps it.
+// own /dev) is kept, as runc keeps it. In a user namespace, where mknod of
+// a device fails, each is the host's node bound instead (bindDevice).
 func makeDevices(root *os.Root, devices []Device) error {
+	mk := makeDevice
+	if inUserNamespace() {
+		mk = bindDevice
+	}
 	for _, d := range devices {
-		if err := makeDevice(root, d); err != nil {
+		if err := mk(root, d); err != nil {
 			return fmt.Errorf("device %s: %w", d.Path, err)
 		}
 	}

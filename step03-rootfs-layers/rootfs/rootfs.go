@@ -54,6 +54,11 @@ type Config struct {
 	RootPropagation string `json:"rootPropagation,omitempty"`
 	// ConsoleSocket, when set, gives the container a terminal (SetConsole).
 	ConsoleSocket string `json:"consoleSocket,omitempty"`
+	// ConsoleFD, when not 0, is the init's inherited descriptor of that
+	// socket, already connected by its parent, used instead of dialing
+	// ConsoleSocket: in a user namespace the init's root may not reach
+	// the socket's path (runc passes its console socket the same way).
+	ConsoleFD int `json:"consoleFD,omitempty"`
 	// ConsoleRows and ConsoleCols, when both set, are the terminal's size,
 	// set before the command starts (runc's process.consoleSize).
 	ConsoleRows uint16 `json:"consoleRows,omitempty"`

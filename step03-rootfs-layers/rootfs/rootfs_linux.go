@@ -391,7 +391,7 @@ func mountCgroups(root *os.Root, dir string, writable bool) error {
 		}
 	}
 	if len(hosts) == 1 && hosts[0].dir == "" {
-		return mountAt(root, dir, "cgroup2", "cgroup2", flags, "")
+		return mountCgroup(root, dir, hosts[0], flags)
 	}
 	if err := mountAt(root, dir, "tmpfs", "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=755"); err != nil {
 		return err
@@ -401,8 +401,8 @@ func mountCgroups(root *os.Root, dir string, writable bool) error {
 			continue
 		}
 		name := dir + "/" + h.dir
-		if err := mountAt(root, name, h.fstype, h.fstype, flags, h.options); err != nil {
-			return fmt.Errorf("mount -t %s -o %s: %w", h.fstype, h.options, err)
+		if err := mountCgroup(root, name, h, flags); err != nil {
+			return err
 		}
 		// "cpu,cpuacct" is also reachable as cpu and cpuacct on most hosts.
 		if strings.Contains(h.dir, ",") {

@@ -21,6 +21,8 @@ func dialConsole(path string) (*net.UnixConn, error) {
 	return nil, errors.ErrUnsupported
 }
 
+func consoleConn(cfg *Config) (*net.UnixConn, error) { return dialConsole(cfg.ConsoleSocket) }
+
 func setupConsole(*net.UnixConn, uint16, uint16) error { return errors.ErrUnsupported }
 
 // ReceiveConsole is only implemented on Linux.

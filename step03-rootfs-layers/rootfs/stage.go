@@ -24,7 +24,7 @@ var Stage = namespaces.Stage{
 				return err
 			}
 		}
-		console, err := dialConsole(cfg.ConsoleSocket)
+		console, err := consoleConn(&cfg)
 		if err != nil {
 			return err
 		}
