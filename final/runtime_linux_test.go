@@ -441,7 +441,7 @@ func TestRuntimeRefuses(t *testing.T) {
 		name, want string
 		edit       func(*specs.Spec)
 	}{
-		{"user namespace", "linux.uidMappings", func(s *specs.Spec) {
+		{"ID mappings without a user namespace", "linux.uidMappings", func(s *specs.Spec) {
 			s.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
 		}},
 		{"AppArmor", "process.apparmorProfile", func(s *specs.Spec) { s.Process.ApparmorProfile = "docker-default" }},
