@@ -232,26 +232,45 @@ func TestRuntimeUnderDockerd(t *testing.T) {
 	out, err = d.docker("exec", "sleeper", "sh", "-c", "echo exec-$((6*7)) in $(hostname)")
 	require.NoError(t, err, "docker exec")
 	require.Equal(t, "exec-42 in "+id[:12]+"\n", out)
-	_, err = d.docker("exec", "sleeper", "sh", "-c", "exit 5")
-	require.Equal(t, 5, exitCode(err), "docker exec's exit code for sh -c 'exit 5': %v", err)
-	out, err = d.docker("exec", "-t", "sleeper", "tty")
-	require.NoError(t, err, "docker exec -t (runtime exec --console-socket)")
-	require.Regexp(t, `^/dev/pts/\d+\r\n$`, out)
-
-	// stop: runtime kill ID SIGTERM; the trap exits 0 well within the grace.
-	start := time.Now()
-	d.ok("stop", "-t", "10", "sleeper")
-	took := time.Since(start)
-	require.NoError(t, json.Unmarshal([]byte(d.ok("inspect", id)), &info))
-	require.Equal(t, 0, info[0].State.ExitCode, "exit code after docker stop (137: SIGTERM never reached the trap, SIGKILL after the grace)")
-	require.Less(t, took, 8*time.Second, "docker stop took the whole grace period")
-	require.Equal(t, "started\ngot TERM\n", d.ok("logs", "sleeper"))
+	took := execAndStop(t, "docker", d.docker, id)
 
 	// rm: runtime delete, after which the runtime no longer knows it.
 	d.ok("rm", "sleeper")
 	_, err = askRuntime(t, runtime, filepath.Join(root, "moby"), id)
 	require.Error(t, err, "the runtime still knows the container docker removed")
 	t.Logf("docker stop took %s", took.Round(time.Millisecond))
+}
+
+// execAndStop is what docker and podman, whose command lines are the same,
+// both do with the running container "sleeper" (id), through the runtime:
+// an exec's exit code comes back (runtime exec --detach, the shim or
+// conmon reaps it), exec -t gets a terminal (runtime exec
+// --console-socket), and stop (runtime kill ID 15) ends it well within the
+// grace, its trap exiting 0, its output in logs. It returns how long stop
+// took.
+func execAndStop(t *testing.T, engine string, cli func(...string) (string, error), id string) time.Duration {
+	t.Helper()
+	_, err := cli("exec", "sleeper", "sh", "-c", "exit 5")
+	require.Equal(t, 5, exitCode(err), "%s exec's exit code for sh -c 'exit 5': %v", engine, err)
+	out, err := cli("exec", "-t", "sleeper", "tty")
+	require.NoError(t, err, "%s exec -t (runtime exec --console-socket)", engine)
+	require.Regexp(t, `^/dev/pts/\d+\r\n$`, out)
+
+	start := time.Now()
+	_, err = cli("stop", "-t", "10", "sleeper")
+	require.NoError(t, err, "%s stop", engine)
+	took := time.Since(start)
+	out, err = cli("inspect", id)
+	require.NoError(t, err)
+	var info []struct{ State struct{ ExitCode int } }
+	require.NoError(t, json.Unmarshal([]byte(out), &info))
+	require.Len(t, info, 1)
+	require.Equal(t, 0, info[0].State.ExitCode, "exit code after %s stop (137: SIGTERM never reached the trap, SIGKILL after the grace)", engine)
+	require.Less(t, took, 8*time.Second, "%s stop took the whole grace period", engine)
+	out, err = cli("logs", "sleeper")
+	require.NoError(t, err)
+	require.Equal(t, "started\ngot TERM\n", out)
+	return took
 }
 
 // stopDaemon ends a daemon the test started: SIGTERM, then SIGKILL if it
@@ -786,19 +805,7 @@ func TestRuntimeUnderPodman(t *testing.T) {
 	out, err = p.podman("exec", "sleeper", "sh", "-c", "echo exec-$((6*7))")
 	require.NoError(t, err, "podman exec")
 	require.Equal(t, "exec-42\n", out)
-	_, err = p.podman("exec", "sleeper", "sh", "-c", "exit 5")
-	require.Equal(t, 5, exitCode(err), "podman exec's exit code for sh -c 'exit 5': %v", err)
-	out, err = p.podman("exec", "-t", "sleeper", "tty")
-	require.NoError(t, err, "podman exec -t (runtime exec --console-socket)")
-	require.Regexp(t, `^/dev/pts/\d+\r\n$`, out)
-
-	start := time.Now()
-	p.ok("stop", "-t", "10", "sleeper")
-	took := time.Since(start)
-	require.NoError(t, json.Unmarshal([]byte(p.ok("inspect", id)), &info))
-	require.Equal(t, 0, info[0].State.ExitCode, "exit code after podman stop (137: SIGTERM never reached the trap, SIGKILL after the grace)")
-	require.Less(t, took, 8*time.Second, "podman stop took the whole grace period")
-	require.Equal(t, "started\ngot TERM\n", p.ok("logs", "sleeper"))
+	took := execAndStop(t, "podman", p.podman, id)
 	p.ok("rm", "sleeper")
 	_, err = askRuntime(t, runtime, "", id)
 	require.Error(t, err, "the runtime still knows the container podman removed")
