@@ -226,6 +226,10 @@ func TestRuntimeUnderDockerd(t *testing.T) {
 	require.Equal(t, "running", st.Status)
 	require.Equal(t, info[0].State.Pid, st.PID, "the runtime's PID for the container and docker's")
 	requireBeneathOwnCgroup(t, st.PID, "mdk-dockerd-")
+	// docker update: containerd's shim sends the new limits to the
+	// runtime's update on stdin.
+	d.ok("update", "--pids-limit", "77", "sleeper")
+	require.Equal(t, "77", pidsMax(t, st.PID), "pids.max after docker update")
 
 	// exec: runtime exec --process F --detach --pid-file F, the exit code
 	// from the shim, who reaps it.
@@ -862,4 +866,29 @@ func TestShimSocket(t *testing.T) {
 	got := shimSocket("/usr/bin/containerd-shim-runc-v2 -namespace moby -id d859257f2e55c35191dd6fd131efb4ee0d21afd4c58e72819232b9550bcbd351 -address /tmp/mdk-dockerd-1904522214/exec/containerd/containerd.sock ")
 	require.Equal(t, "/run/containerd/s/ef1ab0b63df353d0d8bad138985141a9455a2e2e181d5fef025151251fd95311", got)
 	require.Empty(t, shimSocket("/usr/bin/conmon --api-version 1 -c d859257f -u d859257f"))
+}
+
+// pidsMax reads pids.max of the cgroup process pid is in (v1 or v2).
+func pidsMax(t *testing.T, pid int) string {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+	require.NoError(t, err)
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		f := strings.SplitN(line, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		dir := ""
+		switch {
+		case f[1] == "pids":
+			dir = filepath.Join("/sys/fs/cgroup/pids", f[2])
+		case f[1] == "" && f[0] == "0":
+			dir = filepath.Join("/sys/fs/cgroup", f[2])
+		}
+		if v, err := os.ReadFile(filepath.Join(dir, "pids.max")); dir != "" && err == nil {
+			return strings.TrimSpace(string(v))
+		}
+	}
+	t.Fatalf("no pids.max for process %d", pid)
+	return ""
 }

@@ -381,6 +381,26 @@ func TestRuntimeConfinement(t *testing.T) {
 		procs, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cgroup"))
 		require.NoError(t, err)
 		require.Contains(t, string(procs), cgPath, rt.name)
+
+		// update, as docker update and containerd's task update call it:
+		// flags, then the spec's linux.resources on stdin (only what
+		// changes; the rest keeps its value).
+		cgFile := func(tree, file string) string {
+			data, err := os.ReadFile(filepath.Join("/sys/fs/cgroup", tree, cgPath, file))
+			require.NoError(t, err)
+			return strings.TrimSpace(string(data))
+		}
+		if _, err := os.Stat("/sys/fs/cgroup/memory"); err == nil { // v1 file names
+			rt.ok("update", "--memory", "128m", "--pids-limit", "50", "conf3")
+			require.Equal(t, strconv.Itoa(128<<20), cgFile("memory", "memory.limit_in_bytes"), rt.name)
+			require.Equal(t, "50", cgFile("pids", "pids.max"), rt.name)
+			cmd := exec.Command(rt.bin, "--root", rt.root, "update", "--resources", "-", "conf3")
+			cmd.Stdin = strings.NewReader(`{"pids": {"limit": 70}}`)
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "%s update --resources -: %s", rt.name, out)
+			require.Equal(t, "70", cgFile("pids", "pids.max"), rt.name)
+			require.Equal(t, strconv.Itoa(128<<20), cgFile("memory", "memory.limit_in_bytes"), "%s: update of pids changed memory", rt.name)
+		}
 		rt.ok("delete", "--force", "conf3")
 		_, err = os.Stat(filepath.Join("/sys/fs/cgroup/memory", cgPath))
 		require.True(t, os.IsNotExist(err), "%s: delete left the cgroup %s", rt.name, cgPath)

@@ -18,6 +18,7 @@ import (
 
 	"minidocker/step01-process/process"
 	"minidocker/step02-namespaces/namespaces"
+	"minidocker/step04-cgroups/cgroups"
 )
 
 // Name is the name that selects runtime mode when the minidocker binary
@@ -281,7 +282,7 @@ func command() *cobra.Command {
 		Use: "features", Short: "Print what this runtime supports (JSON)", Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return printJSON(c.OutOrStdout(), Features()) },
 	}
-	root.AddCommand(create, run, start, state, kill, del, ps, list, pause, resume, features, execCommand(rt))
+	root.AddCommand(create, run, start, state, kill, del, ps, list, pause, resume, features, execCommand(rt), updateCommand(rt))
 	return root
 }
 
@@ -413,4 +414,100 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// updateCommand is runc update: the new limits as the spec's
+// linux.resources (--resources FILE, "-" for stdin, as containerd's shim
+// sends them), or one flag per limit.
+func updateCommand(rt *Runtime) *cobra.Command {
+	var resources, memory, memorySwap, reservation, cpusetCpus, cpusetMems string
+	var quota, pids int64
+	var period, shares uint64
+	c := &cobra.Command{
+		Use:   "update [flags] ID",
+		Short: "Change a running container's limits",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			res := &specs.LinuxResources{}
+			if resources != "" {
+				in := c.InOrStdin()
+				if resources != "-" {
+					f, err := os.Open(resources)
+					if err != nil {
+						return fmt.Errorf("update: %w", err)
+					}
+					defer f.Close()
+					in = f
+				}
+				if err := json.NewDecoder(in).Decode(res); err != nil {
+					return fmt.Errorf("update: --resources: %w", err)
+				}
+			}
+			f := c.Flags()
+			mem := func(name, v string) (*int64, error) {
+				n, err := cgroups.ParseMemory(v)
+				if err != nil {
+					return nil, fmt.Errorf("update: --%s: %w", name, err)
+				}
+				return &n, nil
+			}
+			var err error
+			if f.Changed("memory") || f.Changed("memory-swap") || f.Changed("memory-reservation") {
+				if res.Memory == nil {
+					res.Memory = &specs.LinuxMemory{}
+				}
+				if f.Changed("memory") {
+					if res.Memory.Limit, err = mem("memory", memory); err != nil {
+						return err
+					}
+				}
+				if f.Changed("memory-swap") {
+					if res.Memory.Swap, err = mem("memory-swap", memorySwap); err != nil {
+						return err
+					}
+				}
+				if f.Changed("memory-reservation") {
+					if res.Memory.Reservation, err = mem("memory-reservation", reservation); err != nil {
+						return err
+					}
+				}
+			}
+			for _, name := range []string{"cpu-quota", "cpu-period", "cpu-share", "cpuset-cpus", "cpuset-mems"} {
+				if f.Changed(name) && res.CPU == nil {
+					res.CPU = &specs.LinuxCPU{}
+				}
+			}
+			if f.Changed("cpu-quota") {
+				res.CPU.Quota = &quota
+			}
+			if f.Changed("cpu-period") {
+				res.CPU.Period = &period
+			}
+			if f.Changed("cpu-share") {
+				res.CPU.Shares = &shares
+			}
+			if f.Changed("cpuset-cpus") {
+				res.CPU.Cpus = cpusetCpus
+			}
+			if f.Changed("cpuset-mems") {
+				res.CPU.Mems = cpusetMems
+			}
+			if f.Changed("pids-limit") {
+				res.Pids = &specs.LinuxPids{Limit: &pids}
+			}
+			return rt.Update(args[0], res)
+		},
+	}
+	f := c.Flags()
+	f.StringVarP(&resources, "resources", "r", "", "the new limits as the spec's linux.resources JSON, from a file or - for stdin")
+	f.StringVar(&memory, "memory", "", "memory limit (64m, 1g)")
+	f.StringVar(&memorySwap, "memory-swap", "", "memory + swap limit")
+	f.StringVar(&reservation, "memory-reservation", "", "soft memory limit")
+	f.Int64Var(&quota, "cpu-quota", 0, "CPU time per period, in microseconds")
+	f.Uint64Var(&period, "cpu-period", 0, "the CPU period, in microseconds")
+	f.Uint64Var(&shares, "cpu-share", 0, "CPU shares (relative weight)")
+	f.StringVar(&cpusetCpus, "cpuset-cpus", "", "CPUs the container may use (0-3, 0,1)")
+	f.StringVar(&cpusetMems, "cpuset-mems", "", "memory nodes the container may use")
+	f.Int64Var(&pids, "pids-limit", 0, "the most processes at once")
+	return c
 }

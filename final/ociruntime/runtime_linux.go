@@ -147,7 +147,8 @@ func (r *Runtime) create(o CreateOptions, foreground bool) (ctr *limits.Containe
 
 	rec := &record{ID: o.ID, Bundle: bundle, Rootfs: plan.Rootfs.Root, Created: time.Now().UTC(),
 		Owner: owner(), Annotations: spec.Annotations, CgroupPath: plan.Cgroups.Path,
-		Namespaces: plan.Namespaces, Hooks: spec.Hooks}
+		Namespaces: plan.Namespaces, Hooks: spec.Hooks, Resources: plan.Cgroups.Resources}
+	rec.Resources.Devices = cgroups.Devices{}
 	if plan.Init.Privileges != nil {
 		rec.Seccomp = plan.Init.Privileges.Seccomp
 	}

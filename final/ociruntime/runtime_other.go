@@ -25,13 +25,14 @@ type ExecOptions struct {
 
 var errLinux = errors.New("the OCI runtime needs Linux")
 
-func (r *Runtime) Create(CreateOptions) error              { return errLinux }
-func (r *Runtime) Start(string) error                      { return errLinux }
-func (r *Runtime) Kill(string, syscall.Signal, bool) error { return errLinux }
-func (r *Runtime) Delete(string, bool) error               { return errLinux }
-func (r *Runtime) Pause(string) error                      { return errLinux }
-func (r *Runtime) Resume(string) error                     { return errLinux }
-func (r *Runtime) Ps(string) ([]int, error)                { return nil, errLinux }
+func (r *Runtime) Create(CreateOptions) error                 { return errLinux }
+func (r *Runtime) Start(string) error                         { return errLinux }
+func (r *Runtime) Kill(string, syscall.Signal, bool) error    { return errLinux }
+func (r *Runtime) Delete(string, bool) error                  { return errLinux }
+func (r *Runtime) Update(string, *specs.LinuxResources) error { return errLinux }
+func (r *Runtime) Pause(string) error                         { return errLinux }
+func (r *Runtime) Resume(string) error                        { return errLinux }
+func (r *Runtime) Ps(string) ([]int, error)                   { return nil, errLinux }
 func (r *Runtime) Exec(ExecOptions) (process.ExitStatus, error) {
 	return process.ExitStatus{}, errLinux
 }

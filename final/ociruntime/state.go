@@ -14,6 +14,7 @@ import (
 	"minidocker/internal/atomicfile"
 	"minidocker/step01-process/process"
 	"minidocker/step02-namespaces/namespaces"
+	"minidocker/step04-cgroups/cgroups"
 )
 
 // DefaultRoot is where the runtime keeps its state when --root is not
@@ -48,6 +49,9 @@ type record struct {
 	// gets: the container's namespaces and its seccomp filter.
 	Namespaces []namespaces.Namespace `json:"namespaces"`
 	Seccomp    []byte                 `json:"seccomp,omitempty"`
+	// Resources are the limits create set (without the device rules):
+	// update changes some and keeps the rest.
+	Resources cgroups.Resources `json:"resources"`
 	// Hooks are run at start (poststart) and delete (poststop).
 	Hooks *specs.Hooks `json:"hooks,omitempty"`
 }

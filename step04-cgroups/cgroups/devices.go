@@ -49,6 +49,10 @@ type Devices struct {
 	// AllowAll puts no rule at all (docker run --privileged): every
 	// device of the host may be created and opened.
 	AllowAll bool
+	// Keep leaves the device rules as they are: a change of the other
+	// limits of a running container (an OCI runtime's update), which must
+	// not open or close a device meanwhile.
+	Keep bool
 	// Rules replace DefaultDeviceRules when not nil. The first must be
 	// "a *:* rwm" (deny: an allow-list follows; allow: a deny-list
 	// follows); later rules win over earlier ones.

@@ -300,6 +300,9 @@ func (m *manager) Set(r Resources) error {
 // accepts it), then the exceptions to devices.allow. v2 has no file: the
 // rules become a BPF program attached to the cgroup.
 func (m *manager) setDevices(d Devices) error {
+	if d.Keep {
+		return nil
+	}
 	h, ok := m.by["devices"]
 	if !ok {
 		if d.AllowAll {
