@@ -332,6 +332,22 @@ func TestRuntimeExec(t *testing.T) {
 			"%s: a console socket without --detach", rt.name)
 		ln.Close()
 		require.Equal(t, "/dev/pts/0\r\n", <-got, "%s: the terminal is the container's own", rt.name)
+
+		// exec -t in the foreground: the runtime holds the terminal itself.
+		cmd := exec.Command(rt.bin, "--root", rt.root, "exec", "-t", "ex", "sh", "-c", "tty; stty size; exit 6")
+		ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 27, Cols: 83})
+		require.NoError(t, err)
+		var out bytes.Buffer
+		done := make(chan struct{})
+		go func() { defer close(done); out.ReadFrom(ptmx) }()
+		err = cmd.Wait()
+		ptmx.Close()
+		<-done
+		require.Equal(t, 6, testkit.ExitCode(t, err), "%s exec -t: %q", rt.name, out.String())
+		require.Regexp(t, `^/dev/pts/\d+\r\n`, out.String(), rt.name)
+		if rt.name == "minidocker" { // sized before the command runs (runc: after)
+			require.Contains(t, out.String(), "\r\n27 83\r\n")
+		}
 		rt.ok("delete", "--force", "ex")
 	}
 }

@@ -341,7 +341,7 @@ func execCommand(rt *Runtime) *cobra.Command {
 	f.BoolVarP(&o.Detach, "detach", "d", false, "return once the process runs")
 	f.StringVar(&o.PidFile, "pid-file", "", "write the process's PID to this file")
 	f.StringVar(&o.ConsoleSocket, "console-socket", "", "a unix socket to send the terminal's master to")
-	f.BoolVarP(&tty, "tty", "t", false, "give the process a terminal (needs --console-socket)")
+	f.BoolVarP(&tty, "tty", "t", false, "give the process a terminal (sent to --console-socket with --detach; else this command holds it)")
 	f.StringVar(&cwd, "cwd", "", "the working directory (default /)")
 	f.StringArrayVarP(&env, "env", "e", nil, "set an environment variable, KEY=VALUE")
 	f.StringVarP(&userSpec, "user", "u", "", "UID[:GID] to run as")

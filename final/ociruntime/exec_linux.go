@@ -65,11 +65,21 @@ func (r *Runtime) Exec(o ExecOptions) (process.ExitStatus, error) {
 	switch {
 	case p == nil || len(p.Args) == 0:
 		return process.ExitStatus{}, errors.New("exec: process.args: no command given")
-	case p.Terminal && o.ConsoleSocket == "":
-		return process.ExitStatus{}, errors.New("exec: process.terminal is true: a terminal needs --console-socket")
+	case p.Terminal && o.ConsoleSocket == "" && o.Detach:
+		return process.ExitStatus{}, errors.New("exec: process.terminal with --detach: a terminal needs --console-socket")
 	case o.ConsoleSocket != "" && (!o.Detach || !p.Terminal):
 		// As runc: whoever holds the terminal's master is the caller.
 		return process.ExitStatus{}, errors.New("exec: --console-socket needs --detach and a terminal (--tty)")
+	}
+	// A terminal in the foreground: ours to hold, as runc exec -t does.
+	var tty *foregroundTTY
+	attached := false
+	if p.Terminal && o.ConsoleSocket == "" {
+		var err error
+		if tty, o.ConsoleSocket, err = newForegroundTTY(); err != nil {
+			return process.ExitStatus{}, err
+		}
+		defer func() { tty.close(attached) }()
 	}
 	var init namespaces.Config
 	if err := convertProcess(p, &init); err != nil {
@@ -156,6 +166,12 @@ func (r *Runtime) Exec(o ExecOptions) (process.ExitStatus, error) {
 	if o.Detach {
 		_ = cmd.Wait() // the helper exits once the process runs
 		return process.ExitStatus{}, nil
+	}
+	if tty != nil {
+		if err := tty.attach(); err != nil {
+			return fail(err)
+		}
+		attached = true
 	}
 	sigs.Forward(cmd.Process.Pid) // the helper passes them on
 	err = cmd.Wait()
