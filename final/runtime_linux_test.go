@@ -78,6 +78,22 @@ func (r *ociRT) tryCreate(bundle, id string) (int, string) {
 	return code, string(data)
 }
 
+// inTerminal runs the runtime with args on a pty of rows x cols, as a
+// user at a terminal would, and returns its exit code and what it wrote.
+func (r *ociRT) inTerminal(rows, cols uint16, args ...string) (int, string) {
+	r.t.Helper()
+	cmd := exec.Command(r.bin, append([]string{"--root", r.root}, args...)...)
+	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: rows, Cols: cols})
+	require.NoError(r.t, err)
+	var out bytes.Buffer
+	done := make(chan struct{})
+	go func() { defer close(done); out.ReadFrom(ptmx) }()
+	err = cmd.Wait()
+	ptmx.Close()
+	<-done
+	return testkit.ExitCode(r.t, err), out.String()
+}
+
 // detached runs a command that leaves a process behind (create, exec
 // --detach) with its stdio in a file, whose name it returns.
 func (r *ociRT) detached(args ...string) (out string) {
@@ -334,19 +350,11 @@ func TestRuntimeExec(t *testing.T) {
 		require.Equal(t, "/dev/pts/0\r\n", <-got, "%s: the terminal is the container's own", rt.name)
 
 		// exec -t in the foreground: the runtime holds the terminal itself.
-		cmd := exec.Command(rt.bin, "--root", rt.root, "exec", "-t", "ex", "sh", "-c", "tty; stty size; exit 6")
-		ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 27, Cols: 83})
-		require.NoError(t, err)
-		var out bytes.Buffer
-		done := make(chan struct{})
-		go func() { defer close(done); out.ReadFrom(ptmx) }()
-		err = cmd.Wait()
-		ptmx.Close()
-		<-done
-		require.Equal(t, 6, testkit.ExitCode(t, err), "%s exec -t: %q", rt.name, out.String())
-		require.Regexp(t, `^/dev/pts/\d+\r\n`, out.String(), rt.name)
+		code, out := rt.inTerminal(27, 83, "exec", "-t", "ex", "sh", "-c", "tty; stty size; exit 6")
+		require.Equal(t, 6, code, "%s exec -t: %q", rt.name, out)
+		require.Regexp(t, `^/dev/pts/\d+\r\n`, out, rt.name)
 		if rt.name == "minidocker" { // sized before the command runs (runc: after)
-			require.Contains(t, out.String(), "\r\n27 83\r\n")
+			require.Contains(t, out, "\r\n27 83\r\n")
 		}
 		rt.ok("delete", "--force", "ex")
 	}
@@ -525,23 +533,15 @@ func TestRuntimeRunTerminal(t *testing.T) {
 	for _, rt := range rts {
 		b := runcSpecBundle(t, filepath.Join(bundle, "rootfs"), filepath.Join(parent, rt.name), "sh", "-c", "tty; stty size; exit 4")
 		editSpec(t, b, func(s *specs.Spec) { s.Process.Terminal = true })
-		cmd := exec.Command(rt.bin, "--root", rt.root, "run", "--bundle", b, "tty")
-		ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 31, Cols: 97})
-		require.NoError(t, err)
-		var out bytes.Buffer
-		done := make(chan struct{})
-		go func() { defer close(done); out.ReadFrom(ptmx) }()
-		err = cmd.Wait()
-		ptmx.Close()
-		<-done
-		require.Equal(t, 4, testkit.ExitCode(t, err), "%s: %q", rt.name, out.String())
-		lines := strings.Split(out.String(), "\r\n")
-		require.Equal(t, "/dev/pts/0", lines[0], "%s: %q", rt.name, out.String())
+		code, out := rt.inTerminal(31, 97, "run", "--bundle", b, "tty")
+		require.Equal(t, 4, code, "%s: %q", rt.name, out)
+		lines := strings.Split(out, "\r\n")
+		require.Equal(t, "/dev/pts/0", lines[0], "%s: %q", rt.name, out)
 		// Ours sizes the terminal before the command runs; runc 1.1 does
 		// it after start, and busybox's stty sometimes meets a 0x0 terminal
 		// ("No child processes"): the size is checked on ours only.
 		if rt.name == "minidocker" {
-			require.Equal(t, "/dev/pts/0\r\n31 97\r\n", out.String())
+			require.Equal(t, "/dev/pts/0\r\n31 97\r\n", out)
 		}
 	}
 }
