@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/creack/pty"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"minidocker/step01-process/process"
@@ -95,6 +96,12 @@ func (r *Runtime) Exec(o ExecOptions) (process.ExitStatus, error) {
 		hc.ConsoleSocket = o.ConsoleSocket
 		if cs := p.ConsoleSize; cs != nil {
 			hc.Rows, hc.Cols = uint16(cs.Height), uint16(cs.Width)
+		} else if tty != nil {
+			// Our own terminal's size, set before the command runs: once
+			// it runs, it may ask for it first thing.
+			if ws, err := pty.GetsizeFull(os.Stdin); err == nil {
+				hc.Rows, hc.Cols = ws.Rows, ws.Cols
+			}
 		}
 	}
 	cg, err := r.cgroups(rec)
