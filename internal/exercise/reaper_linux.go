@@ -67,16 +67,19 @@ func childrenOf(pid int) []int {
 
 // testCgroups lists the cgroups the steps' tests make, in every hierarchy
 // (v1 and v2), a few levels below the mount: their shared "minidocker"
-// directories and the "mdk-test-<hex>" ones inside. A test binary killed
-// by a stub's panic never runs the clean-up that removes them.
+// directories and the ones inside ("mdk-test-<hex>" of the package tests,
+// a container's 64-hex ID of the steps' demos). A test binary killed by a
+// stub's panic never runs the clean-up that removes them.
 func testCgroups() map[string]bool {
 	out := map[string]bool{}
 	for depth := range 5 {
 		base := "/sys/fs/cgroup" + strings.Repeat("/*", depth) + "/minidocker"
-		for _, pattern := range []string{base, base + "/mdk-test-*"} {
+		for _, pattern := range []string{base, base + "/*"} {
 			dirs, _ := filepath.Glob(pattern)
 			for _, d := range dirs {
-				out[d] = true
+				if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+					out[d] = true
+				}
 			}
 		}
 	}
