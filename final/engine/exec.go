@@ -115,25 +115,11 @@ func startExec(cfg namespaces.JoinConfig, cg cgroups.Manager, o ExecOptions) (_ 
 	if err != nil {
 		return nil, err
 	}
-	configR, configW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	defer configW.Close()
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		configR.Close()
-		return nil, err
-	}
-	defer errR.Close()
 	s := &execSession{cmd: exec.Command(exe, ExecArg)}
 	s.cmd.Dir = "/"
 	// A stdin we copy (a daemon's connection) may stay open after the
 	// command exited: Wait gives the copies this long, then stops waiting.
 	s.cmd.WaitDelay = time.Second
-	s.cmd.ExtraFiles = []*os.File{configR, errW}
-	// A session of its own: a Ctrl-C at our terminal is ours to pass on.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	var slave *os.File
 	if o.Tty {
 		if s.ptmx, slave, err = pty.Open(); err != nil {
@@ -147,14 +133,12 @@ func startExec(cfg namespaces.JoinConfig, cg cgroups.Manager, o ExecOptions) (_ 
 	} else {
 		s.cmd.Stdin, s.cmd.Stdout, s.cmd.Stderr = o.Stdin, o.Stdout, o.Stderr
 	}
-	err = s.cmd.Start()
-	configR.Close()
-	errW.Close()
+	msg, err := StartJoinHelper(s.cmd, cfg, cg)
 	if err != nil {
 		if s.ptmx != nil {
 			s.ptmx.Close()
 		}
-		return nil, fmt.Errorf("exec: start the helper: %w", err)
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -165,19 +149,6 @@ func startExec(cfg namespaces.JoinConfig, cg cgroups.Manager, o ExecOptions) (_ 
 			}
 		}
 	}()
-	// In the container's cgroups before it forks the command, which
-	// inherits them: its limits hold for the exec too.
-	if err := cg.Apply(s.cmd.Process.Pid); err != nil {
-		return nil, fmt.Errorf("exec: join the container's cgroups: %w", err)
-	}
-	if err := json.NewEncoder(configW).Encode(cfg); err != nil {
-		return nil, fmt.Errorf("exec: send the config: %w", err)
-	}
-	configW.Close()
-	msg, err := io.ReadAll(errR)
-	if err != nil {
-		return nil, fmt.Errorf("exec: read the helper's status: %w", err)
-	}
 	if len(msg) > 0 {
 		var ie namespaces.InitError
 		if json.Unmarshal(msg, &ie) != nil || ie.Code == 0 {
@@ -200,6 +171,53 @@ func startExec(cfg namespaces.JoinConfig, cg cgroups.Manager, o ExecOptions) (_ 
 		}()
 	}
 	return s, nil
+}
+
+// StartJoinHelper starts cmd, a helper that joins a running container
+// (this binary with ExecArg, or the OCI runtime's own): cfg goes to it as
+// JSON on fd 3, once it sits in the container's cgroups cg (its command,
+// forked later, inherits them: the container's limits hold for it too),
+// and what it writes on fd 4 until it closes it is returned: nothing when
+// the command was executed, or why not. The caller sets cmd's stdio; the
+// helper gets a session of its own (a Ctrl-C at our terminal is ours to
+// pass on). On an error the helper has been killed and waited for.
+func StartJoinHelper(cmd *exec.Cmd, cfg any, cg cgroups.Manager) ([]byte, error) {
+	configR, configW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer configW.Close()
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		configR.Close()
+		return nil, err
+	}
+	defer statusR.Close()
+	cmd.ExtraFiles = []*os.File{configR, statusW}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	configR.Close()
+	statusW.Close()
+	if err != nil {
+		return nil, fmt.Errorf("exec: start the helper: %w", err)
+	}
+	fail := func(err error) ([]byte, error) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, err
+	}
+	if err := cg.Apply(cmd.Process.Pid); err != nil {
+		return fail(fmt.Errorf("exec: join the container's cgroups: %w", err))
+	}
+	if err := json.NewEncoder(configW).Encode(cfg); err != nil {
+		return fail(fmt.Errorf("exec: send the config: %w", err))
+	}
+	configW.Close()
+	msg, err := io.ReadAll(statusR)
+	if err != nil {
+		return fail(fmt.Errorf("exec: read the helper's status: %w", err))
+	}
+	return msg, nil
 }
 
 // Wait waits for the command and returns its exit code.

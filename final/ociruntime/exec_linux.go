@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"github.com/creack/pty"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"minidocker/final/engine"
 	"minidocker/step01-process/process"
 	"minidocker/step02-namespaces/namespaces"
 	"minidocker/step03-rootfs-layers/rootfs"
@@ -109,49 +109,25 @@ func (r *Runtime) Exec(o ExecOptions) (process.ExitStatus, error) {
 		return process.ExitStatus{}, err
 	}
 
-	configR, configW, err := os.Pipe()
-	if err != nil {
-		return process.ExitStatus{}, err
-	}
-	defer configW.Close()
-	statusR, statusW, err := os.Pipe()
-	if err != nil {
-		configR.Close()
-		return process.ExitStatus{}, err
-	}
-	defer statusR.Close()
 	cmd := exec.Command("/proc/self/exe", ExecArg)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.ExtraFiles = []*os.File{configR, statusW}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	var sigs *process.Signals
 	if !o.Detach {
 		sigs = process.CatchSignals()
 		defer sigs.Stop()
 	}
-	err = cmd.Start()
-	configR.Close()
-	statusW.Close()
+	// docker exec's way in: the same helper launch, in the same cgroups.
+	data, err := engine.StartJoinHelper(cmd, hc, cg)
 	if err != nil {
-		return process.ExitStatus{}, fmt.Errorf("exec: start the helper: %w", err)
+		return process.ExitStatus{}, err
 	}
 	fail := func(err error) (process.ExitStatus, error) {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return process.ExitStatus{}, err
 	}
-	// In the container's cgroups before it forks the process, which
-	// inherits them.
-	if err := cg.Apply(cmd.Process.Pid); err != nil {
-		return fail(fmt.Errorf("exec: join the container's cgroups: %w", err))
-	}
-	if err := json.NewEncoder(configW).Encode(hc); err != nil {
-		return fail(fmt.Errorf("exec: send the config: %w", err))
-	}
-	configW.Close()
 	var st helperStatus
-	data, err := io.ReadAll(statusR)
-	if err == nil && len(data) > 0 {
+	if len(data) > 0 {
 		err = json.Unmarshal(data, &st)
 	}
 	switch {

@@ -49,12 +49,14 @@ func (r *Runtime) lock(id string) (func(), error) {
 
 // Create sets the container up and leaves its init waiting for Start.
 func (r *Runtime) Create(o CreateOptions) error {
-	_, err := r.create(o, false)
+	_, err := r.create(o, nil, false)
 	return err
 }
 
 // create is Create; it returns the init for run, which waits for it.
-func (r *Runtime) create(o CreateOptions, foreground bool) (ctr *limits.Container, err error) {
+// spec, when not nil, is the bundle's config already read (run reads it
+// first, to see whether it asks for a terminal).
+func (r *Runtime) create(o CreateOptions, spec *specs.Spec, foreground bool) (ctr *limits.Container, err error) {
 	if err := CheckID(o.ID); err != nil {
 		return nil, err
 	}
@@ -62,9 +64,10 @@ func (r *Runtime) create(o CreateOptions, foreground bool) (ctr *limits.Containe
 	if err != nil {
 		return nil, err
 	}
-	spec, err := LoadSpec(bundle)
-	if err != nil {
-		return nil, err
+	if spec == nil {
+		if spec, err = LoadSpec(bundle); err != nil {
+			return nil, err
+		}
 	}
 	plan, err := Convert(spec, bundle, o.ID)
 	if err != nil {
@@ -472,20 +475,22 @@ func (r *Runtime) Run(o CreateOptions, detach, keep bool) (process.ExitStatus, e
 		sigs = process.CatchSignals()
 		defer sigs.Stop()
 	}
+	spec, err := LoadSpec(bundleDir(o.Bundle))
+	if err != nil {
+		return process.ExitStatus{}, err
+	}
 	// A terminal and nobody to hand it to: ours, as runc run does.
 	var tty *foregroundTTY
-	if !detach && o.ConsoleSocket == "" {
-		if spec, err := LoadSpec(bundleDir(o.Bundle)); err == nil && spec.Process != nil && spec.Process.Terminal {
-			if tty, o.ConsoleSocket, err = newForegroundTTY(); err != nil {
-				return process.ExitStatus{}, err
-			}
+	if !detach && o.ConsoleSocket == "" && spec.Process != nil && spec.Process.Terminal {
+		if tty, o.ConsoleSocket, err = newForegroundTTY(); err != nil {
+			return process.ExitStatus{}, err
 		}
 	}
 	attached := false
 	if tty != nil {
 		defer func() { tty.close(attached) }()
 	}
-	ctr, err := r.create(o, !detach)
+	ctr, err := r.create(o, spec, !detach)
 	if err != nil {
 		return process.ExitStatus{}, err
 	}

@@ -24,8 +24,8 @@ import (
 //	prctl(PR_SET_KEEPCAPS, 1)             setuid to a non-root user would clear them
 //	setgroups, setgid, setuid             (the caller: the user switch)
 //	prctl(PR_SET_KEEPCAPS, 0)
-//	capset(effective = permitted = kept, inheritable = 0)
-//	prctl(PR_CAP_AMBIENT_CLEAR_ALL)
+//	capset(effective = permitted = kept, inheritable = 0; or each set as Sets gives it)
+//	prctl(PR_CAP_AMBIENT_CLEAR_ALL)       then PR_CAP_AMBIENT_RAISE for Sets' ambient ones
 //	seccomp(SET_MODE_FILTER)              here when no_new_privs is on: as late as
 //	                                      possible, so the filter need not allow our own set-up
 //	execve
@@ -44,7 +44,7 @@ func (c *Config) BeforeUser() error {
 			return err
 		}
 	}
-	keep, err := c.numbers(c.bounding())
+	keep, err := c.numbers(c.sets().Bounding)
 	if err != nil {
 		return err
 	}
@@ -114,8 +114,6 @@ func (c *Config) sets() CapabilitySets {
 	return CapabilitySets{Bounding: c.Capabilities, Effective: c.Capabilities, Permitted: c.Capabilities}
 }
 
-func (c *Config) bounding() []string { return c.sets().Bounding }
-
 // numbers are the capabilities of names, by number: those that this thread
 // has at all. One it lacks cannot be given (a host's root may itself run
 // without some, as in a container), and runc skips those too.
@@ -138,12 +136,9 @@ func (c *Config) numbers(names []string) ([]int, error) {
 	return out, nil
 }
 
-// SetCapabilities makes the calling thread's effective and permitted sets
-// exactly caps (by number), and its inheritable set empty: capset(2) with
-// the version 3 header, whose data is two 32-bit words per set.
-func SetCapabilities(caps []int) error { return setCapabilities(caps, caps, nil) }
-
-// setCapabilities is capset(2) with each of the three sets it sets.
+// setCapabilities makes the calling thread's effective, permitted and
+// inheritable sets exactly these (by number): capset(2) with the version 3
+// header, whose data is two 32-bit words per set.
 func setCapabilities(effective, permitted, inheritable []int) error {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
